@@ -1,0 +1,62 @@
+# Thin wrapper so the README's two commands stay short. Everything real is in CMake.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATCHWATCH_WARNINGS_AS_ERRORS=ON
+
+.PHONY: all deps test-deps build demo test soak package sanitize tsan fuzz bench clean
+
+all: build
+
+deps:
+	packaging/install-deps.sh build
+
+test-deps:
+	packaging/install-deps.sh test
+
+build: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j$(JOBS)
+
+# The main job: `latchwatch check` against the built-in fabric simulator.
+demo: build
+	tests/fabric_sim/demo.sh $(BUILD)
+
+test: test-deps build
+	cd $(BUILD) && ctest --output-on-failure --no-tests=error -j$(JOBS) -LE soak
+
+# 10,000 daemon cycles at 50 ms against rotating scenarios: memory, fds and spool stay flat.
+soak: test-deps build
+	cd $(BUILD) && ctest --output-on-failure --no-tests=error -L soak
+
+# ASan + UBSan over the whole test suite (CI runs it after `make test`).
+sanitize: test-deps
+	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DLATCHWATCH_SANITIZE=ON \
+	  -DLATCHWATCH_WARNINGS_AS_ERRORS=ON
+	cmake --build $(BUILD)-asan -j$(JOBS)
+	cd $(BUILD)-asan && ctest --output-on-failure --no-tests=error -j$(JOBS) -LE soak
+
+# ThreadSanitizer over the code that shares state across threads: the sink dispatcher, the daemon
+# (signal thread, metrics server) and the simulator.
+tsan: test-deps
+	cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=Debug -DLATCHWATCH_TSAN=ON
+	cmake --build $(BUILD)-tsan -j$(JOBS)
+	cd $(BUILD)-tsan && ctest --output-on-failure --no-tests=error -j$(JOBS) -R 'Dispatcher|Daemon|FabricSimulator'
+
+# libFuzzer targets for every parser of outside data, FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 30
+fuzz:
+	packaging/install-deps.sh fuzz
+	cmake -S . -B $(BUILD)-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DLATCHWATCH_BUILD_FUZZERS=ON -DLATCHWATCH_BUILD_TESTS=OFF
+	cmake --build $(BUILD)-fuzz -j$(JOBS)
+	tests/fuzz/run.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
+
+# latchwatch against blackbox_exporter and curl, same targets, same run (bench/RESULTS.md).
+bench:
+	bench/run.sh
+
+package: build
+	cd $(BUILD) && cpack -G DEB
+
+clean:
+	rm -rf $(BUILD)

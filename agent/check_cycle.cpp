@@ -1,0 +1,35 @@
+#include "agent/check_cycle.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <spdlog/spdlog.h>
+
+#include "agent/diagnosis/diagnose.h"
+#include "agent/diagnosis/evidence.h"
+
+namespace latchwatch::agent {
+
+diagnosis::Report run_check_cycle(const Config& config, std::chrono::system_clock::time_point now) {
+  auto evidence = diagnosis::collect_evidence(config.sources, now);
+  auto report = diagnosis::diagnose(evidence, config.diagnosis);
+  if (config.sources.state_dir.empty()) return report;
+  auto next = diagnosis::identity_to_cache(evidence, report);
+  if (!next && evidence.cycle.imds && evidence.cache.identity) {
+    // IMDS confirmed the cached identity unchanged: note when, without rewriting the file.
+    ::utimensat(AT_FDCWD, diagnosis::identity_cache_path(config.sources.state_dir).c_str(),
+                nullptr, AT_SYMLINK_NOFOLLOW);
+  }
+  if (next) {
+    auto error = diagnosis::store_identity_cache(config.sources.state_dir, *next);
+    if (!error.empty()) {
+      spdlog::warn("identity cache not written: {}", error);
+      report.findings.push_back({"identity_cache_unwritable", diagnosis::Severity::warning,
+                                 "identity_cache", "identity cache not written: " + error,
+                                 nullptr});
+    }
+  }
+  return report;
+}
+
+}  // namespace latchwatch::agent

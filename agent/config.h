@@ -1,0 +1,92 @@
+#pragma once
+/// latchwatch's configuration: one JSON file, overridden by command-line flags.
+///
+/// Every option is one row of `option_table()`: its config key (a dotted path into the JSON
+/// file), its flag, its kind, default and help. Parsing the file, parsing flags, `config show`,
+/// `--help` and the man page all read that one table, so they cannot drift apart.
+///
+/// Errors: `load_config_file` and `apply_flag` return an error naming the key or flag; they
+/// never throw.
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/diagnosis/diagnose.h"
+#include "agent/diagnosis/evidence.h"
+
+namespace latchwatch::agent {
+
+struct WebhookConfig {
+  bool enabled = false;
+  std::string url;  ///< http:// or https://
+  std::string secret;
+  std::string ca_file;  ///< empty: system trust store
+  bool verify_tls = true;
+  int timeout_ms = 5000;
+  int spool_max_entries = 1000;
+};
+
+struct AlertmanagerConfig {
+  bool enabled = false;
+  std::string url;  ///< base URL, e.g. http://127.0.0.1:9093
+  std::string bearer_token;
+  int timeout_ms = 5000;
+  int resend_interval_s = 60;
+};
+
+struct Config {
+  diagnosis::EvidenceSources sources;
+  diagnosis::DiagnosisSettings diagnosis;
+  std::string log_level = "info";
+  // Daemon.
+  int interval_s = 300;
+  int interval_ms = 0;  ///< when > 0, overrides interval_s (soak tests and benchmarks)
+  int jitter_s = 30;
+  int debounce_cycles = 2;
+  // Sinks.
+  bool report_file_enabled = true;
+  int history_max_bytes = 1024 * 1024;
+  bool metrics_enabled = true;
+  std::string metrics_listen = "127.0.0.1:9464";
+  std::string textfile_dir;  ///< node_exporter textfile folder; empty: off
+  AlertmanagerConfig alertmanager;
+  WebhookConfig webhook;
+  bool kvp_enabled = false;
+  std::string kvp_pool_file = "/var/lib/hyperv/.kvp_pool_1";
+  bool serial_enabled = false;
+  std::string serial_device = "/dev/ttyS0";
+  bool syslog_enabled = false;
+};
+
+enum class OptionKind { endpoint, path, text, url, secret, integer, boolean, log_level };
+
+struct OptionSpec {
+  std::string key;   ///< dotted config key, e.g. "endpoints.wireserver"
+  std::string flag;  ///< "--wireserver"; empty when config-file only
+  OptionKind kind;
+  std::string help;
+  long min = 0;  ///< integer bounds
+  long max = 0;
+  /// Sets the option from its text form; returns an error text (without the key) or empty.
+  std::function<std::string(Config&, const std::string&)> set;
+  std::function<nlohmann::json(const Config&)> get;
+};
+
+const std::vector<OptionSpec>& option_table();
+
+/// Reads and applies a config file. Unknown keys and wrong types are errors naming the key.
+std::string load_config_file(const std::string& path, Config& config);
+std::string apply_config_json(const nlohmann::json& document, Config& config);
+
+/// Applies one flag (e.g. "--timeout-ms", "500"). Returns an error naming the flag, or empty.
+std::string apply_flag(const std::string& flag, const std::string& value, Config& config);
+bool is_config_flag(const std::string& flag);
+
+/// The effective configuration as a JSON document in the file's shape; secrets masked.
+nlohmann::json effective_config(const Config& config);
+
+}  // namespace latchwatch::agent

@@ -1,0 +1,48 @@
+#pragma once
+/// Debounce and transitions: a pure state machine fed one verdict per cycle.
+///
+/// Key verdicts (`key_*`) fire only after the same verdict in `required` consecutive cycles, so
+/// one odd cycle never sends an owner to reset a key; every other change, and recovery, is
+/// reported at once. The state is a plain value so the daemon can persist it across restarts.
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "agent/diagnosis/verdict.h"
+#include "probes/parsed.h"
+
+namespace latchwatch::agent {
+
+enum class Transition { fired, resolved, changed, unchanged };
+const char* to_string(Transition t);
+
+struct DebounceState {
+  diagnosis::VerdictCode reported = diagnosis::VerdictCode::healthy;  ///< what sinks were told
+  bool has_reported = false;  ///< false before the first cycle ever
+  diagnosis::VerdictCode candidate = diagnosis::VerdictCode::healthy;  ///< key verdict waiting
+  int candidate_cycles = 0;
+  std::uint64_t cycle = 0;
+};
+
+struct Step {
+  Transition transition = Transition::unchanged;
+  bool has_confirmed = false;  ///< false only while the very first verdict is still pending
+  diagnosis::VerdictCode confirmed = diagnosis::VerdictCode::healthy;  ///< what sinks act on
+  bool has_previous = false;
+  diagnosis::VerdictCode previous = diagnosis::VerdictCode::healthy;
+  bool pending = false;  ///< a key verdict seen, not yet in enough consecutive cycles
+  int consecutive = 0;   ///< cycles the pending key verdict has been seen
+};
+
+/// Feeds one cycle's verdict. `required` >= 1.
+Step debounce(DebounceState& state, diagnosis::VerdictCode observed, int required);
+
+/// Whether a verdict is an alerting one (warning or worse).
+bool is_alerting(diagnosis::VerdictCode code);
+
+void to_json(nlohmann::json& j, const DebounceState& s);
+Parsed<DebounceState> parse_debounce_state(std::string_view text);
+
+}  // namespace latchwatch::agent

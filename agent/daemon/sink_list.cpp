@@ -1,0 +1,47 @@
+#include "agent/daemon/sink_list.h"
+
+#include "reporting/sinks/alertmanager_sink.h"
+#include "reporting/sinks/kvp_sink.h"
+#include "reporting/sinks/log_sink.h"
+#include "reporting/sinks/report_file_sink.h"
+#include "reporting/sinks/serial_sink.h"
+#include "reporting/sinks/webhook_sink.h"
+
+namespace latchwatch::agent {
+
+std::vector<std::unique_ptr<reporting::Sink>> build_sinks(
+    const Config& config, const std::shared_ptr<reporting::MetricsText>& metrics_text) {
+  using namespace reporting;
+  std::vector<std::unique_ptr<Sink>> sinks;
+  // KVP and serial first: they work even when the network does not.
+  if (config.kvp_enabled) sinks.push_back(std::make_unique<KvpSink>(config.kvp_pool_file));
+  if (config.serial_enabled) sinks.push_back(std::make_unique<SerialSink>(config.serial_device));
+  sinks.push_back(std::make_unique<LogSink>());
+  if (config.report_file_enabled)
+    sinks.push_back(std::make_unique<ReportFileSink>(
+        config.sources.state_dir, static_cast<std::uint64_t>(config.history_max_bytes)));
+  if (config.metrics_enabled || !config.textfile_dir.empty())
+    sinks.push_back(std::make_unique<MetricsSink>(metrics_text, config.textfile_dir));
+  if (config.alertmanager.enabled) {
+    AlertmanagerOptions options;
+    options.url = config.alertmanager.url;
+    options.bearer_token = config.alertmanager.bearer_token;
+    options.timeout = std::chrono::milliseconds(config.alertmanager.timeout_ms);
+    options.resend_interval = std::chrono::seconds(config.alertmanager.resend_interval_s);
+    sinks.push_back(std::make_unique<AlertmanagerSink>(options));
+  }
+  if (config.webhook.enabled) {
+    WebhookOptions options;
+    options.url = config.webhook.url;
+    options.secret = config.webhook.secret;
+    options.ca_file = config.webhook.ca_file;
+    options.verify_tls = config.webhook.verify_tls;
+    options.timeout = std::chrono::milliseconds(config.webhook.timeout_ms);
+    options.spool_max_entries = static_cast<std::size_t>(config.webhook.spool_max_entries);
+    options.spool_dir = config.sources.state_dir + "/spool";
+    sinks.push_back(std::make_unique<WebhookSink>(options));
+  }
+  return sinks;
+}
+
+}  // namespace latchwatch::agent

@@ -1,0 +1,551 @@
+// The decision table of the domain brief §6. Facts are derived once from the evidence; findings
+// record every observation; `choose_verdict` walks the rules in order so that network, agent and
+// rule faults always win over key verdicts, and evidence that could not be read never yields
+// `healthy` or a key verdict.
+
+#include "agent/diagnosis/diagnose.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <ctime>
+
+#include "agent/diagnosis/remedy.h"
+#include "probes/local/smbios.h"
+#include "probes/payloads/json_limits.h"
+
+namespace latchwatch::diagnosis {
+namespace {
+
+using probes::KeyLatchMessage;
+using probes::Outcome;
+using probes::ProbeResult;
+using probes::ReadState;
+using probes::Target;
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+bool iequals(const std::string& a, const std::string& b) { return lower(a) == lower(b); }
+
+std::string trim(const std::string& s) {
+  auto begin = s.find_first_not_of(" \t\r\n");
+  if (begin == std::string::npos) return {};
+  return s.substr(begin, s.find_last_not_of(" \t\r\n") - begin + 1);
+}
+
+/// No usable answer at all: refused, or nothing (or not even a full header) within the deadline.
+bool unreachable(const ProbeResult* r) {
+  if (!r) return false;
+  if (r->outcome == Outcome::refused || r->outcome == Outcome::timeout) return !r->answered();
+  return r->outcome == Outcome::reset && !r->answered();
+}
+
+/// Parses an RFC 1123 HTTP date ("Sun, 06 Nov 1994 08:49:37 GMT").
+std::optional<std::chrono::system_clock::time_point> parse_http_date(const std::string& text) {
+  std::tm tm{};
+  const char* end = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S", &tm);
+  if (!end) return std::nullopt;
+  std::time_t t = ::timegm(&tm);
+  if (t == static_cast<std::time_t>(-1)) return std::nullopt;
+  if (t < 0 || t > (1LL << 33)) return std::nullopt;
+  return probes::time_from_unix_seconds(t);
+}
+
+/// Everything the rules look at, derived once.
+struct Facts {
+  const ProbeResult* ws_status = nullptr;
+  const ProbeResult* imds = nullptr;
+  const ProbeResult* provision = nullptr;
+  bool ws_unreachable = false;
+  bool imds_unreachable = false;
+  bool status_known = false;  ///< the secure-channel status was read and parsed
+  bool enabled = false;
+  std::string server_guid;  ///< G
+  std::optional<std::int64_t> server_incarnation;
+
+  bool keys_readable = false;  ///< listed, or the folder is missing (wiped)
+  std::vector<std::string> key_guids;  ///< L
+  bool server_key_on_disk = false;     ///< G ∈ L
+  bool other_keys = false;             ///< L holds guids other than G
+
+  bool status_file_ok = false;  ///< present and parsed
+  bool status_file_fresh = false;
+  std::string gpa_guid;  ///< M
+  std::optional<std::int64_t> gpa_incarnation;
+  KeyLatchMessage latch_message = KeyLatchMessage::other;
+  bool ebpf_not_running = false;
+
+  bool gpa_listener_down = false;
+  bool gpa_installed = false;
+  int upstream_401 = 0;
+  int upstream_401_via_gpa = 0;
+  std::int64_t status_file_401 = 0;
+  bool denied_by_rules = false;
+  bool imds_throttled = false;
+  std::optional<double> skew_seconds;
+};
+
+Facts derive_facts(const Evidence& e, const DiagnosisSettings& settings) {
+  Facts f;
+  const auto& cycle = e.cycle;
+  f.ws_status = cycle.find(Target::wireserver_status);
+  f.imds = cycle.find(Target::imds_instance);
+  f.provision = cycle.find(Target::gpa_provision);
+  f.ws_unreachable = unreachable(f.ws_status);
+  f.imds_unreachable = unreachable(f.imds);
+  if (cycle.status) {
+    f.status_known = true;
+    f.enabled = cycle.status->enabled;
+    f.server_guid = lower(cycle.status->key_guid);
+    f.server_incarnation = cycle.status->key_incarnation_id;
+  }
+
+  f.keys_readable = e.keys.state == ReadState::ok || e.keys.state == ReadState::missing;
+  if (e.keys.state == ReadState::ok) f.key_guids = e.keys.key_guids();
+  for (const auto& guid : f.key_guids) {
+    if (guid == f.server_guid)
+      f.server_key_on_disk = true;
+    else
+      f.other_keys = true;
+  }
+
+  if (e.status_file.content) {
+    const auto& s = *e.status_file.content;
+    f.status_file_ok = true;
+    // A timestamp slightly ahead of the local clock (a clock stepped back) still counts as
+    // fresh; one far ahead is as untrustworthy as one far behind.
+    f.status_file_fresh = std::fabs(e.status_file.age_seconds) <= settings.status_stale_after_seconds;
+    f.gpa_guid = lower(s.states_key_guid);
+    f.gpa_incarnation = s.states_key_incarnation_id;
+    f.latch_message = s.key_latch_class;
+    f.ebpf_not_running = !s.ebpf_status.empty() && !iequals(s.ebpf_status, "RUNNING");
+    f.status_file_401 = s.unauthorized_count;
+  }
+
+  f.gpa_listener_down = unreachable(f.provision);
+  f.gpa_installed = e.presence.any() || e.status_file.state != ReadState::missing ||
+                    (f.provision && f.provision->answered());
+
+  for (const auto& r : cycle.results) {
+    bool upstream = r.target == Target::wireserver_versions || r.target == Target::hostga_health ||
+                    r.target == Target::imds_instance;
+    if (upstream && r.http_status == 401) {
+      ++f.upstream_401;
+      if (r.via_gpa) ++f.upstream_401_via_gpa;
+    }
+    // GPA's own allow-list denial: 403, empty body, Connection: close (domain brief §5).
+    if (r.http_status == 403 && r.body_bytes == 0 && r.connection_close) f.denied_by_rules = true;
+    if (!f.skew_seconds && r.answered() && !r.date_header.empty()) {
+      if (auto date = parse_http_date(r.date_header))
+        f.skew_seconds = std::chrono::duration<double>(*date - e.now).count();
+    }
+  }
+  f.imds_throttled = f.imds && f.imds->http_status == 429;
+  return f;
+}
+
+class FindingList {
+ public:
+  void add(std::string id, Severity severity, std::string source, std::string message,
+           nlohmann::json evidence = nullptr) {
+    findings_.push_back({std::move(id), severity, std::move(source), std::move(message),
+                         std::move(evidence)});
+  }
+  std::vector<Finding> sorted() && {
+    auto rank = [](Severity s) {
+      switch (s) {
+        case Severity::critical: return 0;
+        case Severity::unknown: return 1;
+        case Severity::warning: return 2;
+        case Severity::ok: return 3;
+      }
+      return 4;
+    };
+    std::stable_sort(findings_.begin(), findings_.end(), [&](const Finding& a, const Finding& b) {
+      return rank(a.severity) < rank(b.severity);
+    });
+    return std::move(findings_);
+  }
+
+ private:
+  std::vector<Finding> findings_;
+};
+
+void probe_findings(const Evidence& e, FindingList& out) {
+  for (const auto& r : e.cycle.results) {
+    if (r.outcome == Outcome::ok) continue;
+    bool core = r.target == Target::wireserver_status || r.target == Target::imds_instance;
+    Severity severity = (core && unreachable(&r)) ? Severity::critical : Severity::warning;
+    out.add(std::string(to_string(r.target)) + "_" + to_string(r.outcome), severity,
+            to_string(r.target), r.error,
+            {{"endpoint", r.endpoint}, {"http_status", r.http_status}, {"via_gpa", r.via_gpa}});
+  }
+  if (const auto& s = e.cycle.status) {
+    out.add("secure_channel_state", Severity::ok, "wireserver_status",
+            std::string("secure channel ") + (s->enabled ? "enabled" : "disabled") +
+                " (WireServer " + to_string(s->wireserver) + ", IMDS " + to_string(s->imds) +
+                ", HostGA " + to_string(s->hostga) + "), server keyGuid " +
+                (s->key_guid.empty() ? "none" : s->key_guid) + ", keyIncarnationId " +
+                (s->key_incarnation_id ? std::to_string(*s->key_incarnation_id) : "none"),
+            *s);
+  }
+}
+
+void local_findings(const Evidence& e, const Facts& f, const DiagnosisSettings& settings,
+                    FindingList& out) {
+  const auto& keys = e.keys;
+  if (keys.state == ReadState::missing) {
+    out.add("key_folder_missing", Severity::warning, "key_folder",
+            "key folder " + keys.path + " does not exist");
+  } else if (keys.state != ReadState::ok) {
+    out.add("key_folder_unreadable", Severity::unknown, "key_folder",
+            "cannot list the key folder: " + keys.error, {{"state", to_string(keys.state)}});
+  } else {
+    out.add("key_folder_listing", Severity::ok, "key_folder",
+            "key folder lists " + std::to_string(f.key_guids.size()) + " key file(s)",
+            {{"key_guids", f.key_guids}});
+    for (const auto& entry : keys.entries)
+      if (entry.is_symlink)
+        out.add("key_folder_symlink", Severity::warning, "key_folder",
+                "the key folder holds a symbolic link '" + entry.name +
+                    "'; it is listed, never followed, and never counts as a key");
+  }
+  if (!f.server_guid.empty() && f.keys_readable && !f.server_key_on_disk)
+    out.add("key_file_missing", Severity::warning, "key_folder",
+            "no key file for the server's keyGuid " + f.server_guid +
+                (f.other_keys ? " (the folder holds other guids)" : ""));
+
+  const auto& sf = e.status_file;
+  if (sf.state == ReadState::missing) {
+    out.add("status_file_missing", Severity::warning, "status_file", "GPA status file missing");
+  } else if (!sf.content) {
+    out.add("status_file_unreadable", Severity::unknown, "status_file",
+            "cannot read GPA's status file: " + sf.error, {{"state", to_string(sf.state)}});
+  } else {
+    const auto& s = *sf.content;
+    if (!f.status_file_fresh && sf.age_seconds < 0)
+      out.add("status_file_from_the_future", Severity::warning, "status_file",
+              "GPA's status file is dated " +
+                  std::to_string(static_cast<long long>(-sf.age_seconds)) +
+                  " s ahead of the local clock: did the clock jump back?");
+    else if (!f.status_file_fresh)
+      out.add("status_file_stale", Severity::warning, "status_file",
+              "GPA's status file is " + std::to_string(static_cast<long long>(sf.age_seconds)) +
+                  " s old (stale after " +
+                  std::to_string(static_cast<long long>(settings.status_stale_after_seconds)) +
+                  " s): GPA may not be running");
+    out.add(std::string("key_latch_") + to_string(s.key_latch_class),
+            s.key_latch_class == KeyLatchMessage::ready ||
+                    s.key_latch_class == KeyLatchMessage::disabled
+                ? Severity::ok
+                : Severity::warning,
+            "status_file", "keyLatchStatus: " + s.key_latch_message,
+            {{"status", s.key_latch_status},
+             {"gpa_key_guid", f.gpa_guid.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.gpa_guid)}});
+    if (f.ebpf_not_running)
+      out.add("ebpf_not_running", Severity::critical, "status_file",
+              "ebpfProgramStatus is " + s.ebpf_status + ": " + s.ebpf_message);
+    if (s.unauthorized_count > 0)
+      out.add("gpa_saw_401", Severity::warning, "status_file",
+              "GPA's connection summary counts " + std::to_string(s.unauthorized_count) +
+                  " response(s) 401 Unauthorized");
+  }
+  if (!f.gpa_installed)
+    out.add("gpa_not_found", Severity::warning, "gpa_presence",
+            "no trace of the Guest Proxy Agent: no unit file, binary, process, status file or "
+            "listener");
+  if (f.provision && f.provision->outcome == Outcome::ok && e.cycle.provision &&
+      !e.cycle.provision->finished)
+    out.add("gpa_not_provisioned", Severity::warning, "gpa_provision",
+            "GPA reports provisioning unfinished: " +
+                trim(e.cycle.provision->error_message));
+  if (!e.smbios_error.empty())
+    out.add("smbios_unreadable", Severity::warning, "smbios", e.smbios_error);
+  if (e.cache.state == CacheState::corrupt || e.cache.state == CacheState::unreadable)
+    out.add("identity_cache_unusable", Severity::warning, "identity_cache",
+            "identity cache ignored: " + e.cache.error);
+  if (f.upstream_401 > 0)
+    out.add("fabric_unauthorized", Severity::warning, "fabric",
+            std::to_string(f.upstream_401) + " fabric probe(s) answered 401 Unauthorized (" +
+                std::to_string(f.upstream_401_via_gpa) + " through GPA)");
+  if (f.skew_seconds && std::fabs(*f.skew_seconds) > settings.clock_skew_threshold_seconds)
+    out.add("clock_skew", Severity::warning, "fabric",
+            "the fabric's clock is " + std::to_string(static_cast<long long>(*f.skew_seconds)) +
+                " s from this VM's",
+            {{"skew_seconds", *f.skew_seconds}});
+  if (!e.running_as_root && f.ws_unreachable)
+    out.add("probes_not_root", Severity::unknown, "wireserver_status",
+            "latchwatch runs as non-root: WALinuxAgent's firewall rule drops non-root "
+            "connections to WireServer, so 'unreachable' may mean 'blocked locally'. Run as root.");
+}
+
+struct Choice {
+  VerdictCode code;
+  std::string detail;
+};
+
+/// The rules, in order. The first that holds is the verdict.
+Choice choose_verdict(const Evidence& e, const Facts& f, const DiagnosisSettings& settings) {
+  using V = VerdictCode;
+  const bool enabled_or_401 = (f.status_known && f.enabled) || (!f.status_known && f.upstream_401);
+  const bool status_file_unusable = !f.status_file_ok;
+
+  if (enabled_or_401 && !f.gpa_installed)
+    return {V::gpa_not_installed, "no unit file, binary, process, status file or listener"};
+  if (enabled_or_401 && f.gpa_listener_down && (status_file_unusable || !f.status_file_fresh))
+    return {V::gpa_down, "GPA's listener does not answer and its status file is " +
+                             std::string(status_file_unusable ? "missing" : "stale")};
+  if (enabled_or_401 && f.status_file_fresh && f.ebpf_not_running)
+    return {V::redirect_failure, "ebpfProgramStatus is not RUNNING"};
+  if (f.ws_unreachable) {
+    if (!e.running_as_root && f.ws_status->outcome == Outcome::timeout)
+      return {V::unknown, "WireServer timed out while running as non-root: blocked locally?"};
+    return {V::wireserver_unreachable, f.ws_status->error};
+  }
+  if (f.imds_unreachable) return {V::imds_unreachable, f.imds->error};
+  if (f.status_known && !f.enabled) return {V::secure_channel_disabled, ""};
+  if (!f.status_known)
+    return {V::unknown, "the secure-channel status could not be read: " +
+                            (f.ws_status ? f.ws_status->error : std::string("not probed"))};
+
+  // From here: the secure channel is enabled and its status was read.
+  if (f.status_file_fresh && f.latch_message == KeyLatchMessage::store_unwritable)
+    return {V::key_store_unwritable, "GPA cannot save or check its key file"};
+  if (f.server_guid.empty()) return {V::latching_in_progress, "the host has latched no key yet"};
+  if (!f.keys_readable)
+    return {V::unknown, "the key folder could not be listed: " + e.keys.error};
+
+  const bool gpa_holds_other = !f.gpa_guid.empty() && f.gpa_guid != f.server_guid;
+  const bool incarnation_ahead = f.server_incarnation && f.gpa_incarnation &&
+                                 *f.server_incarnation > *f.gpa_incarnation;
+  if (gpa_holds_other || incarnation_ahead)
+    return {V::reset_pending, "the host's key " + f.server_guid + " is newer than GPA's " +
+                                  (f.gpa_guid.empty() ? std::string("(none)") : f.gpa_guid)};
+
+  if (!f.server_key_on_disk) {
+    if (!f.gpa_guid.empty())  // M = G but no file: running from memory
+      return {V::key_loss_latent, "GPA holds key " + f.server_guid + " in memory only"};
+    if (status_file_unusable && f.upstream_401 == 0)
+      return {V::unknown, "no key file, and GPA's status file could not be read to tell why"};
+    const bool network_side = f.latch_message == KeyLatchMessage::acquire_network ||
+                              f.latch_message == KeyLatchMessage::status_failed;
+    const bool refused = f.latch_message == KeyLatchMessage::acquire_refused;
+    const bool corroborated = refused || (!network_side && (f.upstream_401 > 0 ||
+                                                            f.status_file_401 > 0));
+    if (!corroborated)
+      return {V::latching_in_progress,
+              network_side ? "GPA cannot reach WireServer to acquire the key yet"
+                           : "no key file yet, and nothing has failed"};
+    if (f.other_keys)
+      return {V::key_mismatch, "the key folder holds other guids: this disk came from another VM"};
+    return {V::key_lost, "no key file for " + f.server_guid + " and the host refuses it again"};
+  }
+
+  // G ∈ L.
+  if (f.status_file_fresh && f.gpa_guid == f.server_guid &&
+      (f.upstream_401_via_gpa > 0 || (f.upstream_401 > 0 && f.status_file_401 > 0)))
+    return {V::key_suspect_mismatch, "GPA signs with " + f.server_guid + " yet the fabric answers 401"};
+  if (f.upstream_401 > 0)
+    return {V::unknown, "the fabric answers 401 while the key is on disk; GPA's status does not "
+                        "confirm that it signs with it"};
+  if (f.denied_by_rules) return {V::access_denied_by_rules, ""};
+  if (f.imds_throttled) return {V::imds_throttled, ""};
+  if (f.skew_seconds && std::fabs(*f.skew_seconds) > settings.clock_skew_threshold_seconds)
+    return {V::clock_skew, ""};
+  if (status_file_unusable || !f.status_file_fresh)
+    return {V::unknown, "GPA's status file is missing, unreadable or stale, so GPA's key "
+                        "cannot be confirmed"};
+  if (f.gpa_guid.empty())
+    return {V::latching_in_progress, "the key file is on disk; GPA has not loaded it yet"};
+  return {V::healthy, ""};
+}
+
+/// The fields IMDS compute, the cache and the report's identity share (resource id aside).
+template <class Source>
+void copy_vm_fields(const Source& from, Identity& to) {
+  to.subscription_id = from.subscription_id;
+  to.resource_group_name = from.resource_group_name;
+  to.name = from.name;
+  to.vm_scale_set_name = from.vm_scale_set_name;
+  to.vm_id = from.vm_id;
+  to.security_type = from.security_type;
+  to.ephemeral_os_disk = from.ephemeral_os_disk;
+}
+
+Identity resolve_identity(const Evidence& e, FindingList& findings) {
+  Identity id;
+  id.smbios_uuid = e.smbios_uuid;
+  const auto& cache = e.cache.identity;
+  if (e.cycle.imds) {
+    const auto& c = *e.cycle.imds;
+    id.source = "imds";
+    id.resource_id = c.resource_id.empty()
+                         ? derive_resource_id(c.subscription_id, c.resource_group_name, c.name,
+                                              c.vm_scale_set_name)
+                         : c.resource_id;
+    copy_vm_fields(c, id);
+    if (cache && !cache->vm_id.empty() && !iequals(cache->vm_id, c.vm_id))
+      findings.add("disk_from_other_vm", Severity::warning, "identity_cache",
+                   "this disk last ran on VM " + cache->vm_id + "; it now runs on VM " + c.vm_id);
+    return id;
+  }
+  if (cache) {
+    bool moved = !e.smbios_uuid.empty() && !cache->smbios_uuid.empty() &&
+                 !iequals(e.smbios_uuid, cache->smbios_uuid);
+    if (moved) {
+      id.source = "unknown";
+      id.moved_to_other_vm = true;
+      id.vm_id = e.smbios_uuid;
+      findings.add("disk_moved_to_other_vm", Severity::warning, "identity_cache",
+                   "the cached identity names VM " + cache->name + " (SMBIOS " +
+                       cache->smbios_uuid + ") but this hardware is " + e.smbios_uuid +
+                       ": the disk now runs on a different VM, so the cached resource id is "
+                       "not handed out");
+      return id;
+    }
+    id.source = "cache";
+    id.age_seconds = std::chrono::duration<double>(e.now - cache->written_at).count();
+    id.resource_id = cache->resource_id;
+    copy_vm_fields(*cache, id);
+    return id;
+  }
+  id.source = "unknown";
+  id.vm_id = e.smbios_uuid;
+  return id;
+}
+
+std::optional<std::int64_t> largest_incarnation(const Evidence& e) {
+  std::optional<std::int64_t> best;
+  auto take = [&](std::optional<std::int64_t> v) {
+    if (v && (!best || *v > *best)) best = v;
+  };
+  if (e.cycle.status) take(e.cycle.status->key_incarnation_id);
+  if (e.status_file.content) take(e.status_file.content->states_key_incarnation_id);
+  if (e.cache.identity) take(e.cache.identity->last_key_incarnation_id);
+  return best;
+}
+
+std::vector<Advisory> advisories_for(const Identity& id) {
+  std::vector<Advisory> out;
+  if (iequals(id.security_type, "ConfidentialVM"))
+    out.push_back({"confidential_vm_cmk_rotation",
+                   "Confidential VM: rotating the customer-managed key of its Disk Encryption "
+                   "Set needs every confidential VM on that set stopped; if any runs, none gets "
+                   "the new key. Automatic rotation is not supported for confidential VMs."});
+  if (id.ephemeral_os_disk)
+    out.push_back({"ephemeral_os_disk",
+                   "Ephemeral OS disk: key rotation is not supported, and a Disk Encryption Set "
+                   "shared with ephemeral-disk VMs blocks rotation until they are deleted."});
+  return out;
+}
+
+std::optional<Resolved> resolved_reset(const Evidence& e, VerdictCode verdict) {
+  if (verdict != VerdictCode::healthy || !e.cache.identity || !e.cycle.status) return std::nullopt;
+  const auto& cache = *e.cache.identity;
+  const auto& now = *e.cycle.status;
+  if (cache.last_key_guid.empty()) return std::nullopt;
+  bool new_guid = !iequals(cache.last_key_guid, now.key_guid);
+  bool higher = now.key_incarnation_id && cache.last_key_incarnation_id &&
+                *now.key_incarnation_id > *cache.last_key_incarnation_id;
+  if (!new_guid && !higher) return std::nullopt;
+  Resolved r{cache.last_key_guid, lower(now.key_guid), cache.last_key_incarnation_id,
+             now.key_incarnation_id, {}};
+  auto inc = [](const std::optional<std::int64_t>& v) {
+    return v ? std::to_string(*v) : std::string("?");
+  };
+  r.message = "key reset observed: keyIncarnationId " + inc(r.old_incarnation) + " -> " +
+              inc(r.new_incarnation) + ", keyGuid " + r.old_key_guid + " -> " + r.new_key_guid +
+              "; the fabric answers again";
+  return r;
+}
+
+nlohmann::json evidence_summary(const Evidence& e) {
+  nlohmann::json status_file = {{"state", to_string(e.status_file.state)}};
+  if (!e.status_file.error.empty()) status_file["error"] = e.status_file.error;
+  if (e.status_file.content) {
+    status_file["content"] = *e.status_file.content;
+    status_file["age_seconds"] = e.status_file.age_seconds;
+  }
+  return {{"key_folder", e.keys},
+          {"status_file", status_file},
+          {"gpa_presence", e.presence},
+          {"smbios_uuid", e.smbios_uuid.empty() ? nlohmann::json(nullptr)
+                                                : nlohmann::json(e.smbios_uuid)},
+          {"running_as_root", e.running_as_root},
+          {"identity_cache", {{"state", to_string(e.cache.state)}}}};
+}
+
+}  // namespace
+
+Report diagnose(const Evidence& evidence, const DiagnosisSettings& settings) {
+  Facts facts = derive_facts(evidence, settings);
+  FindingList findings;
+  probe_findings(evidence, findings);
+  local_findings(evidence, facts, settings, findings);
+
+  Report report;
+  report.generated_at = iso8601_utc(evidence.now);
+  Choice choice = choose_verdict(evidence, facts, settings);
+  const auto& catalogue_entry = info(choice.code);
+  report.verdict = {choice.code, catalogue_entry.severity,
+                    catalogue_entry.meaning +
+                        (choice.detail.empty() ? std::string() : " (" + choice.detail + ")")};
+  report.identity = resolve_identity(evidence, findings);
+  report.findings = std::move(findings).sorted();
+  report.probes = evidence.cycle.results;
+  report.evidence = evidence_summary(evidence);
+  report.advisories = advisories_for(report.identity);
+  report.cycle_wall_ms = evidence.cycle.wall_ms;
+  if (catalogue_entry.needs_key_reset)
+    report.remedy = build_remedy(report.identity, largest_incarnation(evidence),
+                                 choice.code == VerdictCode::key_loss_latent);
+  report.resolved = resolved_reset(evidence, choice.code);
+  return report;
+}
+
+std::optional<CachedIdentity> identity_to_cache(const Evidence& e, const Report& report) {
+  std::optional<CachedIdentity> next = e.cache.identity;
+  bool changed = false;
+  if (e.cycle.imds) {
+    const Identity& id = report.identity;  // resolved from IMDS this cycle
+    CachedIdentity fresh = next.value_or(CachedIdentity{});
+    fresh.resource_id = id.resource_id;
+    fresh.subscription_id = id.subscription_id;
+    fresh.resource_group_name = id.resource_group_name;
+    fresh.name = id.name;
+    fresh.vm_scale_set_name = id.vm_scale_set_name;
+    fresh.vm_id = id.vm_id;
+    fresh.smbios_uuid = id.smbios_uuid;
+    fresh.security_type = id.security_type;
+    fresh.ephemeral_os_disk = id.ephemeral_os_disk;
+    if (next && next->vm_id != id.vm_id) {  // another VM: its old key facts do not apply
+      fresh.last_key_guid.clear();
+      fresh.last_key_incarnation_id.reset();
+    }
+    next = fresh;
+    changed = true;
+  }
+  // The last key is recorded only while healthy, so that a later healthy cycle with a new key
+  // can report the reset as resolved.
+  if (next && report.verdict.code == VerdictCode::healthy && e.cycle.status) {
+    next->last_key_guid = lower(e.cycle.status->key_guid);
+    next->last_key_incarnation_id = e.cycle.status->key_incarnation_id;
+    changed = true;
+  }
+  if (!changed) return std::nullopt;
+  // Unchanged content is not rewritten: a daemon on every VM should not wear the disk (or its
+  // fsyncs) once per cycle to say the same thing. written_at then tells when it last changed.
+  if (e.cache.identity) {
+    CachedIdentity same = *next;
+    same.written_at = e.cache.identity->written_at;
+    if (nlohmann::json(same) == nlohmann::json(*e.cache.identity)) return std::nullopt;
+  }
+  next->written_at = e.now;
+  return next;
+}
+
+}  // namespace latchwatch::diagnosis

@@ -1,0 +1,51 @@
+#pragma once
+/// Everything latchwatch reads in one cycle, as plain values. Collecting does the I/O (probes,
+/// listing, files); diagnosing is a pure function of this struct.
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "agent/diagnosis/identity_cache.h"
+#include "probes/local/bounded_file.h"
+#include "probes/local/gpa_presence.h"
+#include "probes/local/key_folder.h"
+#include "probes/payloads/gpa_status_file.h"
+#include "probes/probe_cycle.h"
+
+namespace latchwatch::diagnosis {
+
+struct EvidenceSources {
+  probes::ProbeCycleOptions probes;
+  std::string key_dir = "/var/lib/azure-proxy-agent/keys";
+  std::string status_file = "/var/log/azure-proxy-agent/status.json";
+  probes::GpaPresencePaths presence;
+  std::string smbios_uuid_file = "/sys/class/dmi/id/product_uuid";
+  std::string state_dir = "/var/lib/latchwatch";  ///< empty: no identity cache
+};
+
+struct StatusFileEvidence {
+  probes::ReadState state = probes::ReadState::missing;
+  std::string error;
+  std::optional<probes::GpaStatusFile> content;
+  double age_seconds = 0;  ///< now minus its own timestamp (or mtime); negative when ahead
+};
+
+struct Evidence {
+  std::chrono::system_clock::time_point now{};
+  probes::ProbeCycle cycle;
+  probes::KeyFolderListing keys;
+  StatusFileEvidence status_file;
+  probes::GpaPresence presence;
+  std::string smbios_uuid;  ///< empty when unreadable
+  std::string smbios_error;
+  bool running_as_root = true;
+  CacheLoad cache;  ///< the identity cache as it was before this cycle
+};
+
+/// Runs the probe cycle and reads the local sources. Never throws for a source that cannot be
+/// read: its state and error land in the evidence.
+Evidence collect_evidence(const EvidenceSources& sources,
+                          std::chrono::system_clock::time_point now);
+
+}  // namespace latchwatch::diagnosis

@@ -1,0 +1,52 @@
+#pragma once
+/// The VM's identity and last seen key, cached under the state dir while IMDS answers, so that a
+/// remedy can still name the resource when IMDS is cut off (domain brief §7).
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "probes/parsed.h"
+
+namespace latchwatch::diagnosis {
+
+struct CachedIdentity {
+  std::string resource_id;
+  std::string subscription_id;
+  std::string resource_group_name;
+  std::string name;
+  std::string vm_scale_set_name;
+  std::string vm_id;
+  std::string smbios_uuid;
+  std::string security_type;
+  bool ephemeral_os_disk = false;
+  std::string last_key_guid;
+  std::optional<std::int64_t> last_key_incarnation_id;
+  std::chrono::system_clock::time_point written_at{};
+};
+
+enum class CacheState { absent, ok, corrupt, unreadable };
+const char* to_string(CacheState s);
+
+struct CacheLoad {
+  CacheState state = CacheState::absent;
+  std::string error;
+  std::optional<CachedIdentity> identity;
+};
+
+std::string identity_cache_path(const std::string& state_dir);
+
+/// Reads STATE/identity.json. A corrupt, half-written or oversized file is reported, not fatal.
+CacheLoad load_identity_cache(const std::string& state_dir);
+
+/// Writes STATE/identity.json atomically (temp file, fsync, rename). Returns an error text, or
+/// empty on success.
+std::string store_identity_cache(const std::string& state_dir, const CachedIdentity& identity);
+
+Parsed<CachedIdentity> parse_identity_cache(std::string_view text);
+void to_json(nlohmann::json& j, const CachedIdentity& c);
+
+}  // namespace latchwatch::diagnosis

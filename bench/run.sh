@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# `make bench`: a Release build, then bench.py; results in bench/RESULTS.md and bench/RESULTS.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+packaging/install-deps.sh bench
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build-bench -j"$(nproc)" --target latchwatch latchwatch-fabric-sim
+python3 bench/bench.py --build build-bench "$@"

@@ -1,0 +1,39 @@
+#!/bin/sh
+# Installs the Debian 12 packages latchwatch needs, and only those that are missing.
+#   packaging/install-deps.sh build   compiler, CMake and libraries
+#   packaging/install-deps.sh test    the above plus what the test suite runs for real
+#   packaging/install-deps.sh fuzz    the build packages plus clang and libFuzzer
+set -eu
+
+# GoogleTest is here too: the fabric simulator (for `make demo`) builds with the test tree.
+build_packages="g++ make cmake pkg-config libboost-dev nlohmann-json3-dev libspdlog-dev libssl-dev libgtest-dev"
+test_packages="openssl prometheus-alertmanager prometheus systemd dpkg-dev file"
+
+fuzz_packages="clang libclang-rt-14-dev"
+bench_packages="python3 curl prometheus-alertmanager prometheus-blackbox-exporter binutils"
+
+case "${1:-build}" in
+  build) wanted="$build_packages" ;;
+  test) wanted="$build_packages $test_packages" ;;
+  fuzz) wanted="$build_packages $fuzz_packages" ;;
+  bench) wanted="$build_packages $bench_packages" ;;
+  *) echo "usage: $0 build|test|fuzz|bench" >&2; exit 2 ;;
+esac
+
+missing=""
+for package in $wanted; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $package"
+  fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "missing Debian packages:$missing (run as root, or install them with apt-get)" >&2
+  exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,142 @@
+#include "probes/local/key_folder.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "probes/payloads/json_limits.h"
+
+namespace latchwatch::probes {
+namespace {
+
+constexpr std::size_t kMaxEntries = 4096;  // a folder GPA keeps small; bound our work anyway
+
+ReadState state_of(int error) {
+  switch (error) {
+    case ENOENT: return ReadState::missing;
+    case EACCES:
+    case EPERM: return ReadState::permission_denied;
+    case ENOTDIR: return ReadState::not_a_directory;
+    default: return ReadState::error;
+  }
+}
+
+/// "{guid}.key" (Linux) or "{guid}.encrypted" (Windows): the guid, lower-cased; else empty.
+std::string guid_of(const std::string& name) {
+  for (const char* suffix : {".key", ".encrypted"}) {
+    std::size_t length = std::strlen(suffix);
+    if (name.size() == 36 + length && name.compare(36, length, suffix) == 0 &&
+        is_guid(std::string_view(name).substr(0, 36)))
+      return ascii_lower(name.substr(0, 36));
+  }
+  return {};
+}
+}  // namespace
+
+const char* to_string(ReadState s) {
+  switch (s) {
+    case ReadState::ok: return "ok";
+    case ReadState::missing: return "missing";
+    case ReadState::permission_denied: return "permission_denied";
+    case ReadState::not_a_directory: return "not_a_directory";
+    case ReadState::not_a_regular_file: return "not_a_regular_file";
+    case ReadState::too_large: return "too_large";
+    case ReadState::malformed: return "malformed";
+    case ReadState::stale: return "stale";
+    case ReadState::error: return "error";
+  }
+  return "error";
+}
+
+std::vector<std::string> KeyFolderListing::key_guids() const {
+  std::vector<std::string> guids;
+  for (const auto& entry : entries)
+    if (!entry.guid.empty() && !entry.is_symlink) guids.push_back(entry.guid);
+  return guids;
+}
+
+bool KeyFolderListing::has_key_for(const std::string& guid) const {
+  auto wanted = ascii_lower(guid);
+  auto guids = key_guids();
+  return std::find(guids.begin(), guids.end(), wanted) != guids.end();
+}
+
+KeyFolderListing list_key_folder(const std::string& path) {
+  KeyFolderListing listing;
+  listing.path = path;
+  // O_NOFOLLOW: a symlink planted in place of the folder is not followed elsewhere. The folder
+  // fd then feeds fdopendir (opendir without following) and fstatat on each entry.
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    const int error = errno;
+    struct stat st {};
+    // Linux reports a symlink opened with O_DIRECTORY | O_NOFOLLOW as ENOTDIR (or ELOOP).
+    const bool is_link = ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+    if (is_link && (error == ELOOP || error == ENOTDIR)) {
+      listing.state = ReadState::not_a_directory;
+      listing.error = path + ": is a symbolic link; not followed";
+    } else {
+      listing.state = state_of(error);
+      listing.error = path + ": " + std::strerror(error);
+    }
+    return listing;
+  }
+  DIR* dir = ::fdopendir(fd);
+  if (!dir) {
+    const int error = errno;
+    listing.state = state_of(error);
+    listing.error = path + ": " + std::strerror(error);
+    ::close(fd);
+    return listing;
+  }
+  while (dirent* entry = ::readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    if (listing.entries.size() >= kMaxEntries) break;
+    struct stat st {};
+    // lstat-like on the folder's fd: names, sizes and times only; never open an entry. An
+    // entry removed between readdir and fstatat is skipped (GPA rewrites its files atomically).
+    if (::fstatat(::dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    KeyFileEntry file;
+    file.name = sanitize_text(name, 256);
+    file.is_symlink = S_ISLNK(st.st_mode);
+    file.size = static_cast<std::uint64_t>(st.st_size);
+    file.mtime = time_from_unix_seconds(st.st_mtim.tv_sec);
+    // GPA decides by name alone; only a regular file counts, so a planted symlink (or a
+    // folder) named after the key never makes the key look present.
+    if (S_ISREG(st.st_mode)) file.guid = guid_of(name);
+    if (name == "provisioned.tag") listing.has_provisioned_tag = true;
+    if (name == "status.tag") listing.has_status_tag = true;
+    listing.entries.push_back(std::move(file));
+  }
+  ::closedir(dir);
+  std::sort(listing.entries.begin(), listing.entries.end(),
+            [](const KeyFileEntry& a, const KeyFileEntry& b) { return a.name < b.name; });
+  return listing;
+}
+
+void to_json(nlohmann::json& j, const KeyFolderListing& k) {
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& e : k.entries) {
+    nlohmann::json entry = {
+        {"name", e.name}, {"size", e.size}, {"mtime", format_utc(e.mtime, false)}};
+    if (e.is_symlink) entry["symlink"] = true;
+    entries.push_back(std::move(entry));
+  }
+  j = {{"path", k.path},
+       {"state", to_string(k.state)},
+       {"keyGuids", k.key_guids()},
+       {"entries", entries},
+       {"provisionedTag", k.has_provisioned_tag},
+       {"statusTag", k.has_status_tag}};
+  if (!k.error.empty()) j["error"] = k.error;
+}
+
+}  // namespace latchwatch::probes

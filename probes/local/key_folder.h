@@ -1,0 +1,43 @@
+#pragma once
+/// GPA's key folder, listed by name only (domain brief §3). No file in it is ever opened.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace latchwatch::probes {
+
+enum class ReadState { ok, missing, permission_denied, not_a_directory, not_a_regular_file,
+                       too_large, malformed, stale, error };
+const char* to_string(ReadState s);
+
+struct KeyFileEntry {
+  std::string name;  ///< file name, e.g. "e3882f98-....key"
+  std::string guid;  ///< lower-cased guid for "{guid}.key" / "{guid}.encrypted"; empty otherwise
+  std::uint64_t size = 0;
+  std::chrono::system_clock::time_point mtime{};
+  bool is_symlink = false;  ///< listed, never followed
+};
+
+struct KeyFolderListing {
+  ReadState state = ReadState::ok;
+  std::string error;  ///< why, when state != ok
+  std::string path;
+  std::vector<KeyFileEntry> entries;  ///< every entry (key files and others), sorted by name
+  bool has_provisioned_tag = false;
+  bool has_status_tag = false;
+
+  /// Guids with a key file (lower-case), in name order.
+  std::vector<std::string> key_guids() const;
+  bool has_key_for(const std::string& guid) const;  ///< case-insensitive
+};
+
+/// Lists `path` with opendir/readdir and lstat (never stat, never open on entries).
+KeyFolderListing list_key_folder(const std::string& path);
+
+void to_json(nlohmann::json& j, const KeyFolderListing& k);
+
+}  // namespace latchwatch::probes

@@ -1,0 +1,66 @@
+#pragma once
+/// GPA's aggregate status file (Linux /var/log/azure-proxy-agent/status.json), domain brief §4.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "probes/parsed.h"
+#include "probes/payloads/secure_channel_status.h"
+
+namespace latchwatch::probes {
+
+/// What keyLatchStatus.message says, by the prefixes in the domain brief §4.
+enum class KeyLatchMessage {
+  ready,               ///< "Found key details from local..." / "Successfully attest the key..."
+  disabled,            ///< "Customer has not enforce the secure channel state."
+  acquire_refused,     ///< "Failed to acquire key details: Key(KeyResponse(\"acquire\", 4xx))"
+  acquire_network,     ///< "Failed to acquire key details: Key(SendKeyRequest(...))"
+  status_failed,       ///< "Failed to get key status - ..."
+  store_unwritable,    ///< "Failed to save key details to file" / "Failed to check the key"
+  attest_failed,       ///< "Failed to attest the key"
+  other,               ///< anything else (kept verbatim, redacted)
+};
+const char* to_string(KeyLatchMessage m);
+KeyLatchMessage classify_key_latch_message(std::string_view message);
+
+struct GpaStatusFile {
+  std::string timestamp_text;  ///< as written, UTC without zone suffix
+  /// Parsed timestamp; empty if missing or not ISO 8601 (a trailing "Z" is accepted too).
+  std::optional<std::chrono::system_clock::time_point> timestamp;
+  std::string agent_version;   ///< proxyAgentStatus.version
+  std::string overall_status;  ///< proxyAgentStatus.status
+  std::string key_latch_status;
+  std::string key_latch_message;  ///< redacted: any run of 32+ hex digits becomes "<redacted>"
+  KeyLatchMessage key_latch_class = KeyLatchMessage::other;
+  std::string ebpf_status;  ///< ebpfProgramStatus.status ("" if absent)
+  std::string ebpf_message;
+  // keyLatchStatus.states: key fields present only while GPA holds a key in memory.
+  std::string states_secure_channel_state;  ///< raw text
+  /// True when the text names WireServer, IMDS and HostGA once each with a known mode, or is an
+  /// older build's single v1 state ("disabled", "wireserver", "wireserverandimds").
+  bool states_modes_known = false;
+  Mode states_wireserver = Mode::disabled;
+  Mode states_imds = Mode::disabled;
+  Mode states_hostga = Mode::disabled;
+  std::string states_key_guid;  ///< empty when absent
+  std::optional<std::int64_t> states_key_incarnation_id;  ///< number or numeric string
+  /// Sum of `count` over proxyConnectionSummary entries whose responseStatus starts with "401".
+  std::int64_t unauthorized_count = 0;
+};
+
+/// Fails on non-JSON, a non-object, missing proxyAgentStatus, or nesting deeper than 64 levels.
+/// Tolerates missing optional parts and unknown fields.
+Parsed<GpaStatusFile> parse_gpa_status_file(std::string_view body);
+
+/// Replaces every run of 32 or more hex digits with "<redacted>": GPA's own messages can contain
+/// key hex, and nothing latchwatch ingests may carry it outward.
+std::string redact_hex(std::string_view text);
+
+void to_json(nlohmann::json& j, const GpaStatusFile& s);
+
+}  // namespace latchwatch::probes

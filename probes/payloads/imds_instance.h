@@ -1,0 +1,32 @@
+#pragma once
+/// IMDS `GET /metadata/instance` ({"compute":{...},"network":{...}}), domain brief §1, §7, §8.
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "probes/parsed.h"
+
+namespace latchwatch::probes {
+
+struct ImdsCompute {
+  std::string resource_id;  ///< compute.resourceId (absent in old api-versions)
+  std::string subscription_id;
+  std::string resource_group_name;
+  std::string name;
+  std::string vm_scale_set_name;  ///< empty when not in a scale set
+  std::string vm_id;
+  std::string location;
+  std::string security_type;   ///< compute.securityProfile.securityType, e.g. "ConfidentialVM"
+  bool ephemeral_os_disk = false;  ///< storageProfile.osDisk.diffDiskSettings.option == "Local"
+};
+
+/// Accepts the wrapped document or a bare compute object; tolerant of missing fields, strings
+/// where booleans are expected (IMDS sends "true"), unknown fields. Fails on non-JSON, a
+/// non-object, no compute object, or nesting deeper than 64 levels.
+Parsed<ImdsCompute> parse_imds_instance(std::string_view body);
+
+void to_json(nlohmann::json& j, const ImdsCompute& c);
+
+}  // namespace latchwatch::probes

@@ -1,0 +1,23 @@
+#include "reporting/sink.h"
+
+namespace latchwatch::reporting {
+
+nlohmann::json cycle_document(const CycleReport& r) {
+  nlohmann::json doc = diagnosis::report_document(r.report);
+  doc["host"] = r.host;
+  doc["cycle"] = r.cycle;
+  doc["started_at"] = diagnosis::iso8601_utc(r.started);
+  doc["finished_at"] = diagnosis::iso8601_utc(r.finished);
+  doc["transition"] = r.transition;
+  doc["debounce"] = {
+      {"confirmed", r.has_confirmed ? nlohmann::json(diagnosis::to_string(r.confirmed))
+                                    : nlohmann::json(nullptr)},
+      {"previous", r.has_previous ? nlohmann::json(diagnosis::to_string(r.previous))
+                                  : nlohmann::json(nullptr)},
+      {"pending", r.pending},
+      {"key_alert_firing", r.key_alert_firing()}};
+  doc["sinks"] = r.sinks_health;
+  return doc;
+}
+
+}  // namespace latchwatch::reporting

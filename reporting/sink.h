@@ -1,0 +1,54 @@
+#pragma once
+/// Sinks: where each cycle's report goes. One job, `publish`; failure is a value, never an
+/// exception; a sink never blocks another (the dispatcher runs them apart from probing).
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/diagnosis/report.h"
+
+namespace latchwatch::reporting {
+
+/// One cycle as the sinks see it: the diagnosis plus what the daemon decided about it.
+struct CycleReport {
+  diagnosis::Report report;
+  std::uint64_t cycle = 0;
+  std::string transition = "unchanged";  ///< fired, resolved, changed, unchanged
+  bool has_confirmed = false;
+  diagnosis::VerdictCode confirmed = diagnosis::VerdictCode::healthy;  ///< debounced verdict
+  bool has_previous = false;
+  diagnosis::VerdictCode previous = diagnosis::VerdictCode::healthy;
+  bool pending = false;  ///< a key verdict not yet persistent enough to fire
+  std::string host;
+  std::chrono::system_clock::time_point started{};
+  std::chrono::system_clock::time_point finished{};
+  nlohmann::json sinks_health = nlohmann::json::object();  ///< from the previous cycle
+
+  /// True while a debounced key verdict is the confirmed one.
+  bool key_alert_firing() const { return has_confirmed && diagnosis::is_key_verdict(confirmed); }
+};
+
+/// The daemon's versioned report document: `check --json` plus host, version, cycle, times,
+/// transition, the debounced verdict and the sinks' health.
+nlohmann::json cycle_document(const CycleReport& report);
+
+struct PublishResult {
+  bool ok = true;
+  std::string error;  ///< for a person; never carries a secret
+  static PublishResult failure(std::string why) { return {false, std::move(why)}; }
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual std::string name() const = 0;
+  /// Delivers one report. May take up to the sink's own deadline; never throws.
+  virtual PublishResult publish(const CycleReport& report) = 0;
+  /// Extra health facts for metrics (e.g. a spool's size); empty by default.
+  virtual nlohmann::json health() const { return nlohmann::json::object(); }
+};
+
+}  // namespace latchwatch::reporting

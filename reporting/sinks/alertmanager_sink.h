@@ -1,0 +1,47 @@
+#pragma once
+/// Pushes alerts to a Prometheus Alertmanager (API v2): a debounced alerting verdict fires an
+/// alert, re-sent while it lasts (endsAt a few intervals ahead, as Prometheus does); a recovery
+/// or a change sends the old alert with endsAt = now, which resolves it.
+
+#include <optional>
+
+#include "reporting/sink.h"
+#include "reporting/url.h"
+
+namespace latchwatch::reporting {
+
+struct AlertmanagerOptions {
+  std::string url;  ///< base, e.g. http://127.0.0.1:9093
+  std::string bearer_token;
+  std::chrono::milliseconds timeout{5000};
+  std::chrono::seconds resend_interval{60};
+};
+
+/// The JSON alert for `report`'s confirmed verdict (pure; tests read it).
+nlohmann::json alert_for(const CycleReport& report, diagnosis::VerdictCode verdict,
+                         std::chrono::system_clock::time_point starts_at,
+                         std::chrono::system_clock::time_point ends_at);
+
+class AlertmanagerSink : public Sink {
+ public:
+  explicit AlertmanagerSink(AlertmanagerOptions options);
+  std::string name() const override { return "alertmanager"; }
+  PublishResult publish(const CycleReport& report) override;
+
+ private:
+  PublishResult post(const nlohmann::json& alerts);
+
+  AlertmanagerOptions options_;
+  Url url_;
+  std::string url_error_;
+  struct Firing {
+    diagnosis::VerdictCode verdict;
+    std::chrono::system_clock::time_point starts_at;
+    std::chrono::system_clock::time_point last_sent;
+    CycleReport report;  ///< what the alert said, to resolve it with the same labels
+  };
+  std::optional<Firing> firing_;
+  nlohmann::json unsent_resolutions_ = nlohmann::json::array();  ///< retried until delivered
+};
+
+}  // namespace latchwatch::reporting

@@ -1,0 +1,182 @@
+#include "reporting/sinks/webhook_sink.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <boost/asio/ssl/context.hpp>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "agent/diagnosis/atomic_file.h"
+#include "probes/local/bounded_file.h"
+#include "probes/payloads/json_limits.h"
+
+namespace latchwatch::reporting {
+namespace {
+
+constexpr std::size_t kSpoolFileLimit = 4 * 1024 * 1024;
+
+std::string new_uuid() {
+  unsigned char bytes[16];
+  RAND_bytes(bytes, sizeof bytes);
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0F) | 0x40);  // version 4
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  char out[37];
+  std::snprintf(out, sizeof out,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", bytes[0],
+                bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8],
+                bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]);
+  return out;
+}
+
+/// Spool names are zero-padded sequence numbers, so name order is delivery order.
+std::uint64_t sequence_of(const std::string& name) {
+  return std::strtoull(name.c_str(), nullptr, 10);
+}
+
+}  // namespace
+
+std::string hmac_sha256_hex(const std::string& secret, const std::string& body) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest, &length);
+  std::string hex;
+  char byte[3];
+  for (unsigned int i = 0; i < length; ++i) {
+    std::snprintf(byte, sizeof byte, "%02x", digest[i]);
+    hex += byte;
+  }
+  return hex;
+}
+
+std::chrono::seconds retry_delay(int attempt) {
+  if (attempt <= 1) return std::chrono::seconds(1);
+  long delay = 1L << std::min(attempt - 1, 16);
+  return std::chrono::seconds(std::min(delay, 300L));
+}
+
+WebhookSink::WebhookSink(WebhookOptions options) : options_(std::move(options)) {
+  if (!parse_url(options_.url, url_, url_error_)) url_error_ = "webhook url: " + url_error_;
+  if (url_.tls) {
+    namespace ssl = boost::asio::ssl;
+    tls_ = std::make_unique<ssl::context>(ssl::context::tls_client);
+    boost::system::error_code ec;
+    if (options_.verify_tls) {
+      tls_->set_verify_mode(ssl::verify_peer);
+      if (options_.ca_file.empty())
+        tls_->set_default_verify_paths(ec);
+      else
+        tls_->load_verify_file(options_.ca_file, ec);
+      if (ec) tls_error_ = "webhook CA " + options_.ca_file + ": " + ec.message();
+    } else {
+      tls_->set_verify_mode(ssl::verify_none);
+    }
+  }
+  diagnosis::ensure_directory(options_.spool_dir, 0700);
+}
+
+WebhookSink::~WebhookSink() = default;
+
+std::vector<std::string> WebhookSink::spooled() const {
+  std::vector<std::string> names;
+  DIR* dir = ::opendir(options_.spool_dir.c_str());
+  if (!dir) return names;
+  while (dirent* entry = ::readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name.size() == 25 && name.compare(20, 5, ".json") == 0 &&
+        std::all_of(name.begin(), name.begin() + 20, ::isdigit))
+      names.push_back(name);
+  }
+  ::closedir(dir);
+  std::sort(names.begin(), names.end());
+  for (auto& name : names) name = options_.spool_dir + "/" + name;
+  return names;
+}
+
+std::string WebhookSink::enqueue(const std::string& body) {
+  auto files = spooled();
+  std::uint64_t next = 1;
+  if (!files.empty()) next = sequence_of(files.back().substr(files.back().rfind('/') + 1)) + 1;
+  // Bounded: drop the oldest first, counted, so disk use never grows without bound.
+  while (files.size() >= options_.spool_max_entries) {
+    ::unlink(files.front().c_str());
+    files.erase(files.begin());
+    ++dropped_;
+  }
+  char name[32];
+  std::snprintf(name, sizeof name, "%020llu.json", static_cast<unsigned long long>(next));
+  nlohmann::json entry = {{"delivery", new_uuid()}, {"body", body}};
+  return diagnosis::write_file_atomically(options_.spool_dir + "/" + name, entry.dump(), 0600);
+}
+
+PublishResult WebhookSink::deliver(const std::string& delivery, const std::string& body) {
+  if (!url_error_.empty()) return PublishResult::failure(url_error_);
+  if (!tls_error_.empty()) return PublishResult::failure(tls_error_);
+  net::Request request;
+  request.method = net::Method::post;
+  request.target = url_.path;
+  request.headers = {{"Content-Type", "application/json"},
+                     {"X-Latchwatch-Delivery", delivery},
+                     {"X-Latchwatch-Signature", "sha256=" + hmac_sha256_hex(options_.secret, body)}};
+  request.body = body;
+  net::Options net_options;
+  net_options.budget = options_.timeout;
+  net_options.body_limit = 64 * 1024;
+  net_options.tls = tls_.get();
+  auto response = net::exchange(url_.endpoint, std::move(request), net_options);
+  if (response.failure != net::Failure::none) return PublishResult::failure(response.error);
+  if (response.status < 200 || response.status > 299)
+    return PublishResult::failure("webhook answered HTTP " + std::to_string(response.status));
+  return {};
+}
+
+PublishResult WebhookSink::flush(std::chrono::steady_clock::time_point now) {
+  auto files = spooled();
+  if (files.empty()) return {};
+  if (now < next_attempt_)
+    return PublishResult::failure(std::to_string(files.size()) +
+                                  " report(s) spooled; backing off before the next retry");
+  for (const auto& path : files) {
+    auto file = probes::read_bounded_file(path, kSpoolFileLimit);
+    std::string error;
+    auto entry = file.state == probes::ReadState::ok
+                     ? probes::parse_untrusted_json(file.content, error)
+                     : nlohmann::json(nlohmann::json::value_t::discarded);
+    if (entry.is_discarded() || !entry.is_object() || !entry.value("body", nlohmann::json()).is_string() ||
+        !entry.value("delivery", nlohmann::json()).is_string()) {
+      // A corrupt entry cannot be delivered: set it aside (kept for a person), never crash.
+      ::rename(path.c_str(), (path + ".corrupt").c_str());
+      ++corrupt_;
+      continue;
+    }
+    auto result = deliver(entry["delivery"].get<std::string>(), entry["body"].get<std::string>());
+    if (!result.ok) {
+      ++attempt_;
+      next_attempt_ = now + retry_delay(attempt_);
+      return result;
+    }
+    ::unlink(path.c_str());
+    attempt_ = 0;
+    next_attempt_ = {};
+  }
+  return {};
+}
+
+PublishResult WebhookSink::publish(const CycleReport& report) {
+  if (report.transition != "unchanged") {
+    auto body = cycle_document(report).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (auto error = enqueue(body); !error.empty())
+      return PublishResult::failure("cannot spool the report: " + error);
+  }
+  return flush(std::chrono::steady_clock::now());
+}
+
+nlohmann::json WebhookSink::health() const {
+  return {{"spool_entries", spooled().size()}, {"spool_dropped", dropped_}, {"spool_corrupt", corrupt_}};
+}
+
+}  // namespace latchwatch::reporting

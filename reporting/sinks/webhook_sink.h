@@ -1,0 +1,64 @@
+#pragma once
+/// POSTs each transition's report to the owner's webhook, signed, through a durable spool:
+/// every report is first written to STATE/spool/<sequence>.json (atomically), then delivered in
+/// sequence order; what cannot be delivered stays for later, across restarts. The spool is
+/// bounded: past the limit the oldest entries are dropped and counted.
+///
+/// Headers: X-Latchwatch-Signature: sha256=<hex HMAC-SHA256 of the raw body> and
+/// X-Latchwatch-Delivery: <uuid> (the same uuid on every retry, so receivers can drop duplicates).
+
+#include <memory>
+
+#include "reporting/sink.h"
+#include "reporting/url.h"
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace latchwatch::reporting {
+
+struct WebhookOptions {
+  std::string url;
+  std::string secret;
+  std::string ca_file;  ///< empty: the system trust store
+  bool verify_tls = true;
+  std::chrono::milliseconds timeout{5000};
+  std::size_t spool_max_entries = 1000;
+  std::string spool_dir;  ///< STATE/spool
+};
+
+/// hex(HMAC-SHA256(secret, body)).
+std::string hmac_sha256_hex(const std::string& secret, const std::string& body);
+
+/// The delay before retry number `attempt` (1-based): 1 s doubling up to 5 minutes.
+std::chrono::seconds retry_delay(int attempt);
+
+class WebhookSink : public Sink {
+ public:
+  explicit WebhookSink(WebhookOptions options);
+  ~WebhookSink() override;
+  std::string name() const override { return "webhook"; }
+  PublishResult publish(const CycleReport& report) override;
+  nlohmann::json health() const override;
+
+  /// Delivers what the spool holds, oldest first, stopping at the first failure.
+  PublishResult flush(std::chrono::steady_clock::time_point now);
+
+ private:
+  std::string enqueue(const std::string& body);
+  std::vector<std::string> spooled() const;  ///< file paths, oldest first
+  PublishResult deliver(const std::string& delivery, const std::string& body);
+
+  WebhookOptions options_;
+  Url url_;
+  std::string url_error_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;
+  std::string tls_error_;
+  std::uint64_t dropped_ = 0;
+  std::uint64_t corrupt_ = 0;
+  int attempt_ = 0;
+  std::chrono::steady_clock::time_point next_attempt_{};
+};
+
+}  // namespace latchwatch::reporting

@@ -1,0 +1,530 @@
+// The scenario table and the payloads each endpoint answers. Payload shapes follow the domain
+// brief and the fixtures in tests/fixtures (gpa/ and peers/); they are embedded here so the
+// simulator needs no files at run time.
+
+#include "tests/fabric_sim/scenarios.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <ctime>
+#include <functional>
+
+namespace latchwatch::sim {
+namespace {
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+constexpr const char* kKeyLostMessage =
+    "Failed to acquire key details: Key(KeyResponse(\"acquire\", 403))";
+constexpr const char* kKeyStoreMessage =
+    "Failed to save key details to file: Permission denied (os error 13)";
+constexpr const char* kRuleId =
+    "/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT."
+    "COMPUTE/GALLERIES/GALLERYXX/INVMACCESSCONTROLPROFILES/";
+
+// tests/fixtures/peers/WALinuxAgent_version_info.xml, verbatim.
+constexpr const char* kVersionsXml = R"(<?xml version="1.0" encoding="utf-8"?>
+<Versions>
+  <Preferred>
+    <Version>2012-11-30</Version>
+  </Preferred>
+  <Supported>
+    <Version>2010-12-15</Version>
+    <Version>2010-28-10</Version>
+  </Supported>
+</Versions>)";
+
+// tests/fixtures/gpa/status-v2-disabled.json, verbatim.
+constexpr const char* kStatusV2Disabled =
+    R"({"authorizationRules":null,"authorizationScheme":"Azure-HMAC-SHA256",)"
+    R"("keyDeliveryMethod":"http","keyGuid":null,"keyIncarnationId":null,)"
+    R"("requiredClaimsHeaderPairs":[],"secureChannelEnabled":false,"version":"2.0"})";
+
+// GPA reads this much and no more: the body stops mid-document (domain brief §2: GPA rejects it).
+constexpr const char* kStatusMalformed = R"({"secureChannelEnabled": true, "keyGuid": )";
+
+constexpr std::size_t kOversizedBytes = 2 * 1024 * 1024;
+
+/// Makes the unreachable-key scenarios: the host refuses to hand the latched key out again, so
+/// GPA holds none, /provision is unfinished and every signed call upstream gets 401.
+void lose_key(Scenario& s, const std::string& message) {
+  s.key_files.clear();
+  s.latch_message = message;
+  s.states_hold_key = false;
+  s.provision_finished = false;
+  s.provision_error = "keyLatchStatus - " + message + "\r\n";
+  s.versions = s.health = s.imds_instance = Upstream::unauthorized;
+}
+
+/// Upstream answers 401 to requests that bypass GPA (it is down, absent, or not redirecting).
+void bypass_gpa(Scenario& s) {
+  s.versions = s.health = s.imds_instance = Upstream::unauthorized;
+  s.via_gpa = false;
+}
+
+std::vector<Scenario> build_table() {
+  std::vector<Scenario> table;
+  auto add = [&table](const char* name, const char* summary,
+                      const std::function<void(Scenario&)>& change) {
+    Scenario s;
+    s.name = name;
+    s.summary = summary;
+    change(s);
+    table.push_back(std::move(s));
+  };
+
+  add("healthy", "v2 enforce, key latched, on disk and held by GPA; fabric answers 200",
+      [](Scenario&) {});
+  add("healthy_v1", "as healthy, status protocol 1.0 (WireserverAndImds)",
+      [](Scenario& s) { s.status_body = StatusBody::v1_wireserver_and_imds; });
+  add("vmss_healthy", "as healthy, IMDS names scale-set instance ss-latch/3",
+      [](Scenario& s) { s.scale_set = true; });
+  add("secure_channel_disabled", "v2 disabled; no key, only provisioned.tag; no GPA redirect",
+      [](Scenario& s) {
+        s.status_body = StatusBody::v2_disabled;
+        s.server_key_guid.reset();
+        s.server_incarnation.reset();
+        s.via_gpa = false;
+        s.key_files.clear();
+        s.status_tag = false;
+        s.latch_message = "Customer has not enforce the secure channel state.";
+        s.secure_channel_state = "WireServer Disabled - IMDS Disabled - HostGA Disabled";
+        s.states_hold_key = false;
+      });
+  add("latching_in_progress", "enforce, no key yet (keyGuid null); upstream 401 via GPA",
+      [](Scenario& s) {
+        lose_key(s, "Key latch is running");
+        s.server_key_guid.reset();
+        s.server_incarnation.reset();
+      });
+  add("key_lost", "key file gone, acquire refused 403; upstream 401 via GPA", [](Scenario& s) {
+    lose_key(s, kKeyLostMessage);
+    s.ok_connections = 0;
+    s.unauthorized_connections = 3;
+  });
+  add("key_mismatch", "as key_lost, but the keys folder holds another VM's key", [](Scenario& s) {
+    lose_key(s, kKeyLostMessage);
+    s.key_files = {kOtherVmKeyGuid};
+    s.ok_connections = 0;
+    s.unauthorized_connections = 3;
+  });
+  add("key_suspect_mismatch", "key on disk and held, yet upstream answers 401 via GPA",
+      [](Scenario& s) {
+        s.versions = s.health = s.imds_instance = Upstream::unauthorized;
+        s.unauthorized_connections = 5;
+      });
+  add("key_loss_latent", "key file gone but GPA still holds it in memory; fabric 200",
+      [](Scenario& s) { s.key_files.clear(); });
+  add("reset_pending", "host reports a new key and incarnation 11; GPA still on 10",
+      [](Scenario& s) {
+        s.server_key_guid = kResetKeyGuid;
+        s.server_incarnation = kResetKeyIncarnationId;
+      });
+  add("reset_applied",
+      "after the owner's reset: new key (incarnation 11) latched, on disk, held; fabric 200",
+      [](Scenario& s) {
+        s.server_key_guid = kResetKeyGuid;
+        s.server_incarnation = kResetKeyIncarnationId;
+        s.key_files = {kResetKeyGuid};
+        s.held_key_guid = kResetKeyGuid;
+        s.held_incarnation = kResetKeyIncarnationId;
+      });
+  add("gpa_down", "GPA port refused, status.json 10 minutes old; upstream 401, not via GPA",
+      [](Scenario& s) {
+        s.gpa_port = PortMode::refuse;
+        s.status_age = 10min;
+        bypass_gpa(s);
+      });
+  add("gpa_not_installed", "enforce, no key; no GPA files, GPA port refused; upstream 401",
+      [](Scenario& s) {
+        s.server_key_guid.reset();
+        s.server_incarnation.reset();
+        s.gpa_installed = false;
+        s.gpa_port = PortMode::refuse;
+        bypass_gpa(s);
+      });
+  add("redirect_failure", "eBPF redirector STOPPED in status.json; upstream 401, not via GPA",
+      [](Scenario& s) {
+        s.ebpf_status = "STOPPED";
+        s.ebpf_message = "Failed to start redirector: cgroup2 not mounted";
+        bypass_gpa(s);
+      });
+  add("wireserver_blackholed", "WireServer and HostGAPlugin accept and never answer",
+      [](Scenario& s) { s.wireserver_port = s.hostga_port = PortMode::silent; });
+  add("wireserver_refused", "WireServer and HostGAPlugin refuse connections",
+      [](Scenario& s) { s.wireserver_port = s.hostga_port = PortMode::refuse; });
+  add("imds_refused", "IMDS refuses connections",
+      [](Scenario& s) { s.imds_port = PortMode::refuse; });
+  add("imds_throttled", "IMDS answers 429",
+      [](Scenario& s) { s.imds_instance = Upstream::throttled; });
+  add("access_denied", "IMDS answers 403, empty body, Connection: close",
+      [](Scenario& s) { s.imds_instance = Upstream::denied; });
+  add("key_store_unwritable", "GPA cannot save the key; only provisioned.tag; upstream 401",
+      [](Scenario& s) {
+        lose_key(s, kKeyStoreMessage);
+        s.status_tag = false;
+      });
+  add("clock_skew", "as healthy, every Date header one hour ahead",
+      [](Scenario& s) { s.date_skew = 1h; });
+  add("malformed_json", "as healthy, the status body is truncated JSON",
+      [](Scenario& s) { s.status_body = StatusBody::malformed; });
+  add("oversized_body", "as healthy, the status body is 2 MiB of valid JSON",
+      [](Scenario& s) { s.status_body = StatusBody::oversized; });
+  add("slow_imds", "as healthy, IMDS answers after 200 ms (cycle time vs the slowest probe)",
+      [](Scenario& s) { s.imds_delay = 200ms; });
+  add("slow_drip", "as healthy, the status response trickles one byte per drip interval",
+      [](Scenario& s) { s.drip_status = true; });
+  return table;
+}
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+std::string header_value(const LoggedRequest& request, const std::string& lower_name) {
+  auto it = request.headers.find(lower_name);
+  return it == request.headers.end() ? std::string() : it->second;
+}
+
+json nullable(const std::optional<std::string>& value) {
+  return value ? json(*value) : json(nullptr);
+}
+
+json nullable(const std::optional<int>& value) { return value ? json(*value) : json(nullptr); }
+
+json v2_enforce_status(const Scenario& s) {
+  auto rule = [] { return json{{"defaultAccess", "allow"}, {"mode", "enforce"}, {"id", "sigid"}}; };
+  return json{
+      {"authorizationScheme", "Azure-HMAC-SHA256"},
+      {"keyDeliveryMethod", "http"},
+      {"keyGuid", nullable(s.server_key_guid)},
+      {"keyIncarnationId", nullable(s.server_incarnation)},
+      {"requiredClaimsHeaderPairs", nullptr},
+      {"secureChannelEnabled", true},
+      {"version", "2.0"},
+      {"authorizationRules", {{"imds", rule()}, {"wireserver", rule()}, {"hostga", rule()}}}};
+}
+
+json v1_status(const Scenario& s) {
+  return json{{"authorizationScheme", "Azure-HMAC-SHA256"}, {"keyDeliveryMethod", "http"},
+              {"keyGuid", nullable(s.server_key_guid)},     {"requiredClaimsHeaderPairs", nullptr},
+              {"secureChannelState", "WireserverAndImds"},  {"version", "1.0"}};
+}
+
+std::string status_body(const Scenario& s) {
+  switch (s.status_body) {
+    case StatusBody::v2_enforce:
+      return v2_enforce_status(s).dump();
+    case StatusBody::v1_wireserver_and_imds:
+      return v1_status(s).dump();
+    case StatusBody::v2_disabled:
+      return kStatusV2Disabled;
+    case StatusBody::malformed:
+      return kStatusMalformed;
+    case StatusBody::oversized: {
+      json body = v2_enforce_status(s);
+      body["padding"] = std::string(kOversizedBytes, 'x');
+      return body.dump();
+    }
+  }
+  return {};
+}
+
+json imds_instance(const Scenario& s) {
+  json compute{{"azEnvironment", "AzurePublicCloud"},
+               {"location", kLocation},
+               {"name", s.scale_set ? kScaleSetInstanceName : kVmName},
+               {"offer", "debian-12"},
+               {"osType", "Linux"},
+               {"publisher", "Debian"},
+               {"resourceGroupName", kResourceGroup},
+               {"resourceId", s.scale_set ? kScaleSetInstanceResourceId : kResourceId},
+               {"securityProfile",
+                {{"secureBootEnabled", "true"},
+                 {"virtualTpmEnabled", "true"},
+                 {"securityType", "TrustedLaunch"}}},
+               {"sku", "12-gen2"},
+               {"storageProfile",
+                {{"osDisk",
+                  {{"diffDiskSettings", {{"option", ""}}},  // managed disk, not ephemeral
+                   {"managedDisk", {{"storageAccountType", "Premium_LRS"}}},
+                   {"osType", "Linux"}}}}},
+               {"subscriptionId", kSubscriptionId},
+               {"tags", ""},
+               {"vmId", kVmId},
+               {"vmScaleSetName", s.scale_set ? kScaleSetName : ""},
+               {"vmSize", "Standard_D2s_v5"},
+               {"zone", ""}};
+  json network{
+      {"interface",
+       json::array({{{"ipv4",
+                      {{"ipAddress",
+                        json::array({{{"privateIpAddress", "10.0.1.4"}, {"publicIpAddress", ""}}})},
+                       {"subnet", json::array({{{"address", "10.0.1.0"}, {"prefix", "24"}}})}}},
+                     {"ipv6", {{"ipAddress", json::array()}}},
+                     {"macAddress", "000D3A3382E8"}}})}};
+  return json{{"compute", std::move(compute)}, {"network", std::move(network)}};
+}
+
+Reply text(int status, std::string content_type, std::string body) {
+  Reply reply;
+  reply.status = status;
+  if (!content_type.empty()) reply.headers.emplace_back("Content-Type", std::move(content_type));
+  reply.body = std::move(body);
+  return reply;
+}
+
+Reply json_reply(int status, const json& body) {
+  return text(status, "application/json; charset=utf-8", body.dump());
+}
+
+/// The reachability calls: the real payload, or what enforce/throttling/allow-list make of it.
+Reply upstream(Upstream mode, const std::function<Reply()>& ok) {
+  switch (mode) {
+    case Upstream::ok:
+      return ok();
+    case Upstream::unauthorized:
+      return text(401, "", "");
+    case Upstream::throttled:
+      return text(429, "text/plain", "Too many requests");
+    case Upstream::denied: {
+      Reply reply = text(403, "", "");
+      reply.close = true;
+      return reply;
+    }
+  }
+  return ok();
+}
+
+Reply not_found() { return text(404, "text/plain", "Not found"); }
+
+Reply wireserver(const Scenario& s, const std::string& path, const std::string& query) {
+  if (path == "/secure-channel/status") {
+    Reply reply = text(200, "application/json; charset=utf-8", status_body(s));
+    reply.drip = s.drip_status;
+    return reply;
+  }
+  if (path == "/" && query.find("comp=versions") != std::string::npos)
+    return upstream(s.versions, [] { return text(200, "text/xml; charset=utf-8", kVersionsXml); });
+  return not_found();
+}
+
+Reply hostga(const Scenario& s, const std::string& path) {
+  if (path == "/health") return upstream(s.health, [] { return text(200, "text/plain", "OK"); });
+  return not_found();
+}
+
+Reply imds(const Scenario& s, const LoggedRequest& request, const std::string& path,
+           const std::string& query) {
+  if (path != "/metadata/instance") return not_found();
+  // Real IMDS checks the header before anything else, whatever GPA thinks of the caller.
+  if (lower(header_value(request, "metadata")) != "true")
+    return json_reply(400, {{"error", "Bad request. Required metadata header not specified"}});
+  if (query.find("api-version=") == std::string::npos)
+    return json_reply(400,
+                      {{"error", "Bad request. api-version was not specified in the request"}});
+  return upstream(s.imds_instance, [&s] { return json_reply(200, imds_instance(s)); });
+}
+
+Reply gpa(const Scenario& s, const std::string& path) {
+  if (path != "/provision") return not_found();
+  return json_reply(200, {{"finished", s.provision_finished}, {"errorMessage", s.provision_error}});
+}
+
+json connection_entry(const char* ip, const char* command, const char* status, int count) {
+  return json{{"userName", "root"},
+              {"ip", ip},
+              {"port", 80},
+              {"processCmdLine", command},
+              {"responseStatus", status},
+              {"count", count},
+              {"userGroups", json::array({"root"})},
+              {"processFullPath", "/usr/bin/python3.11"}};
+}
+
+json latch_states(const Scenario& s) {
+  json states{{"secureChannelState", s.secure_channel_state}};
+  if (s.status_body != StatusBody::v2_disabled) {
+    states["wireServerRuleId"] = std::string(kRuleId) + "LINUXWIRESERVER/VERSIONS/1.0.0";
+    states["imdsRuleId"] = std::string(kRuleId) + "LINUXIMDS/VERSIONS/1.0.0";
+    states["hostGARuleId"] = std::string(kRuleId) + "LINUXWIRESERVER/VERSIONS/1.0.0";
+  }
+  if (s.states_hold_key) {
+    // GPA keeps the key it latched (kPlantedKeyGuid, incarnation 10) even when the host has
+    // moved on (reset_pending) or the file is gone (key_loss_latent).
+    states["keyGuid"] = s.held_key_guid;
+    states["keyIncarnationId"] = std::to_string(s.held_incarnation);
+  }
+  return states;
+}
+
+}  // namespace
+
+const char* to_string(Role r) {
+  switch (r) {
+    case Role::wireserver:
+      return "wireserver";
+    case Role::hostga:
+      return "hostga";
+    case Role::imds:
+      return "imds";
+    case Role::gpa:
+      return "gpa";
+    case Role::control:
+      return "control";
+  }
+  return "unknown";
+}
+
+void to_json(nlohmann::json& j, const LoggedRequest& request) {
+  j = json{{"role", to_string(request.role)},
+           {"method", request.method},
+           {"target", request.target},
+           {"headers", request.headers}};
+}
+
+PortMode Scenario::port_mode(Role role) const {
+  switch (role) {
+    case Role::wireserver:
+      return wireserver_port;
+    case Role::hostga:
+      return hostga_port;
+    case Role::imds:
+      return imds_port;
+    case Role::gpa:
+      return gpa_port;
+    case Role::control:
+      return PortMode::serve;
+  }
+  return PortMode::serve;
+}
+
+const std::vector<Scenario>& scenario_table() {
+  static const std::vector<Scenario> table = build_table();
+  return table;
+}
+
+const Scenario* find_scenario(const std::string& name) {
+  for (const auto& s : scenario_table())
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+std::vector<std::string> FabricSimulator::scenario_names() {
+  std::vector<std::string> names;
+  for (const auto& s : scenario_table()) names.push_back(s.name);
+  return names;
+}
+
+std::string http_date(SystemTime t) {
+  std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  // Not strftime: %a and %b follow the locale, RFC 1123 names are always English.
+  static const char* const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  char buffer[80];
+  std::snprintf(buffer, sizeof buffer, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[utc.tm_wday],
+                utc.tm_mday, months[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min,
+                utc.tm_sec);
+  return buffer;
+}
+
+std::string status_timestamp(SystemTime t) {
+  auto since_epoch = t.time_since_epoch();
+  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count() % 1000;
+  std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  char buffer[80];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03d", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                static_cast<int>(millis));
+  return buffer;
+}
+
+Reply answer(const Scenario& s, const LoggedRequest& request, SystemTime now) {
+  const auto query_at = request.target.find('?');
+  const std::string path = request.target.substr(0, query_at);
+  const std::string query = query_at == std::string::npos ? "" : request.target.substr(query_at);
+
+  Reply reply;
+  if (request.method != "GET") {
+    // Nothing latchwatch may send is anything but GET (domain brief §1).
+    reply = text(405, "text/plain", "Method not allowed");
+    reply.headers.emplace_back("Allow", "GET");
+  } else {
+    switch (request.role) {
+      case Role::wireserver:
+        reply = wireserver(s, path, query);
+        break;
+      case Role::hostga:
+        reply = hostga(s, path);
+        break;
+      case Role::imds:
+        reply = imds(s, request, path, query);
+        reply.delay = s.imds_delay;
+        break;
+      case Role::gpa:
+        reply = gpa(s, path);
+        break;
+      case Role::control:
+        reply = not_found();
+        break;
+    }
+  }
+  reply.headers.emplace_back("Date", http_date(now + s.date_skew));
+  reply.headers.emplace_back("Server", "latchwatch-fabric-sim");
+  if (s.via_gpa) reply.headers.emplace_back(kViaGpaHeader, "sim");
+  return reply;
+}
+
+nlohmann::json status_file_document(const Scenario& s, SystemTime now) {
+  json summary = json::array();
+  if (s.ok_connections > 0)
+    summary.push_back(connection_entry("168.63.129.16",
+                                       "/usr/bin/python3 -u /usr/sbin/waagent -run-exthandlers",
+                                       "200 OK", s.ok_connections));
+  if (s.unauthorized_connections > 0)
+    summary.push_back(connection_entry(
+        "169.254.169.254",
+        "curl -H Metadata:true http://169.254.169.254/metadata/instance?api-version=2021-02-01",
+        "401 Unauthorized", s.unauthorized_connections));
+
+  auto running = [](const char* message) {
+    return json{{"status", "RUNNING"}, {"message", message}};
+  };
+  json agent{
+      {"version", "1.0.48"},
+      {"status", "SUCCESS"},
+      {"monitorStatus",
+       running("Aggregate status written to status file: /var/log/azure-proxy-agent/status.json")},
+      {"keyLatchStatus",
+       {{"status", "RUNNING"}, {"message", s.latch_message}, {"states", latch_states(s)}}},
+      {"ebpfProgramStatus", {{"status", s.ebpf_status}, {"message", s.ebpf_message}}},
+      {"proxyListenerStatus", running("Started proxy listener, ready to accept request - 27")},
+      {"telemetryLoggerStatus", running("Telemetry event logger thread started.")},
+      {"proxyConnectionsCount", s.ok_connections + s.unauthorized_connections}};
+  return json{{"timestamp", status_timestamp(now - s.status_age)},
+              {"proxyAgentStatus", std::move(agent)},
+              {"proxyConnectionSummary", std::move(summary)},
+              {"failedAuthenticateSummary", json::array()}};
+}
+
+GpaPaths GpaPaths::under(const std::string& root) {
+  GpaPaths paths;
+  paths.root = root;
+  paths.key_dir = root + "/keys";
+  paths.status_file = root + "/status.json";
+  paths.unit_file = root + "/azure-proxy-agent.service";
+  paths.binary = root + "/azure-proxy-agent";
+  paths.smbios_file = root + "/product_uuid";
+  return paths;
+}
+
+}  // namespace latchwatch::sim

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds nothing: runs every fuzz target in BUILD_DIR for SECONDS each, seeded from the fixtures.
+# Fails on the first crash; the crashing input is left in BUILD_DIR/fuzz-artifacts/.
+set -euo pipefail
+build=${1:?BUILD_DIR}
+seconds=${2:-30}
+here=$(cd "$(dirname "$0")" && pwd)
+fixtures="$here/../fixtures"
+mkdir -p "$build/fuzz-artifacts"
+seed() {  # seed NAME FILES...: a fresh corpus folder for one target
+  local dir="$build/fuzz-corpus/$1"; shift
+  mkdir -p "$dir"
+  for f in "$@"; do [ -f "$f" ] && cp "$f" "$dir/"; done
+  [ -d "$here/corpus/$(basename "$dir")" ] && cp "$here/corpus/$(basename "$dir")"/* "$dir/" 2>/dev/null || true
+  echo "$dir"
+}
+declare -A corpus=(
+  [secure_channel_status]="$(seed secure_channel_status "$fixtures"/gpa/status-*.json)"
+  [imds_instance]="$(seed imds_instance "$fixtures"/peers/*.json)"
+  [gpa_status_file]="$(seed gpa_status_file "$fixtures"/gpa/aggregate-status-*.json)"
+  [provision_reply]="$(seed provision_reply)"
+  [identity_cache]="$(seed identity_cache)"
+  [config]="$(seed config "$here/../../packaging/config.json")"
+  [http_response]="$(seed http_response)"
+)
+for name in "${!corpus[@]}"; do
+  echo "fuzz_$name: ${seconds}s"
+  "$build/tests/fuzz/fuzz_$name" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
+    -artifact_prefix="$build/fuzz-artifacts/$name-" -print_final_stats=0 "${corpus[$name]}" \
+    >"$build/fuzz-artifacts/$name.log" 2>&1 || { tail -40 "$build/fuzz-artifacts/$name.log"; exit 1; }
+done
+echo "fuzzers: no crash"

@@ -1,0 +1,278 @@
+// WireServer GET /secure-channel/status, protocol 1.0 and 2.0 (domain brief §2).
+
+#include "probes/payloads/secure_channel_status.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/test_support.h"
+
+namespace latchwatch::probes {
+namespace {
+
+using json = nlohmann::json;
+
+std::string fixture(const std::string& name) {
+  return testing::read_file(std::string(LATCHWATCH_FIXTURES_DIR) + "/gpa/" + name);
+}
+
+SecureChannelStatus parse_ok(const std::string& body) {
+  auto s = parse_secure_channel_status(body);
+  EXPECT_TRUE(s) << body << " -> " << s.error;
+  return s ? *s.value : SecureChannelStatus{};
+}
+
+/// The error text for a body that must be refused.
+std::string parse_error(const std::string& body) {
+  auto s = parse_secure_channel_status(body);
+  EXPECT_FALSE(s) << body;
+  return s.error;
+}
+
+struct Modes {
+  Mode wireserver, imds, hostga;
+};
+
+void expect_modes(const SecureChannelStatus& s, Modes m) {
+  EXPECT_EQ(s.wireserver, m.wireserver) << to_string(s.wireserver);
+  EXPECT_EQ(s.imds, m.imds) << to_string(s.imds);
+  EXPECT_EQ(s.hostga, m.hostga) << to_string(s.hostga);
+}
+
+constexpr Modes kAllDisabled{Mode::disabled, Mode::disabled, Mode::disabled};
+constexpr Modes kAllEnforce{Mode::enforce, Mode::enforce, Mode::enforce};
+
+// ---- fixtures ----
+
+TEST(SecureChannelStatusTest, EveryFixtureGivesItsDerivedModes) {
+  auto v1_disabled = parse_ok(fixture("status-v1-disabled.json"));
+  EXPECT_EQ(v1_disabled.protocol_version, "1.0");
+  EXPECT_FALSE(v1_disabled.enabled);
+  EXPECT_EQ(v1_disabled.state, "Disabled");
+  EXPECT_TRUE(v1_disabled.key_guid.empty());
+  EXPECT_FALSE(v1_disabled.key_incarnation_id) << "absent in protocol 1.0";
+  expect_modes(v1_disabled, kAllDisabled);
+
+  auto v1_wireserver = parse_ok(fixture("status-v1-wireserver.json"));
+  EXPECT_TRUE(v1_wireserver.enabled);
+  expect_modes(v1_wireserver, {Mode::enforce, Mode::audit, Mode::enforce});
+
+  auto v1_mock = parse_ok(fixture("status-v1-mock-wireserver.json"));
+  EXPECT_TRUE(v1_mock.enabled) << "state is compared case-insensitively";
+  EXPECT_EQ(v1_mock.state, "wireserver") << "kept as sent";
+  EXPECT_TRUE(v1_mock.key_guid.empty()) << "keyGuid \"\" means no key latched";
+  expect_modes(v1_mock, {Mode::enforce, Mode::audit, Mode::enforce});
+
+  auto v2_disabled = parse_ok(fixture("status-v2-disabled.json"));
+  EXPECT_EQ(v2_disabled.protocol_version, "2.0");
+  EXPECT_FALSE(v2_disabled.enabled);
+  EXPECT_TRUE(v2_disabled.state.empty());
+  EXPECT_FALSE(v2_disabled.key_incarnation_id) << "null";
+  expect_modes(v2_disabled, kAllDisabled);
+
+  auto v2_enforce = parse_ok(fixture("status-v2-enforce.json"));
+  EXPECT_TRUE(v2_enforce.enabled);
+  expect_modes(v2_enforce, kAllEnforce);
+}
+
+TEST(SecureChannelStatusTest, EveryTruncationOfAFixtureIsRefusedWithoutThrowing) {
+  const std::string full = fixture("status-v2-enforce.json");
+  // Every cut that ends before the closing brace is incomplete JSON.
+  const std::size_t last_brace = full.rfind('}');
+  for (std::size_t cut = 0; cut < last_brace; cut += 7) {
+    Parsed<SecureChannelStatus> s;
+    EXPECT_NO_THROW(s = parse_secure_channel_status(full.substr(0, cut)));
+    EXPECT_FALSE(s) << cut;
+    EXPECT_EQ(s.error.rfind("not JSON", 0), 0u) << cut << ": " << s.error;
+  }
+}
+
+// ---- protocol 1.0 ----
+
+TEST(SecureChannelStatusTest, V1StatesInAnyCase) {
+  expect_modes(parse_ok(R"({"secureChannelState":"DISABLED"})"), kAllDisabled);
+  auto ws = parse_ok(R"({"secureChannelState":"WireServer"})");
+  EXPECT_TRUE(ws.enabled);
+  expect_modes(ws, {Mode::enforce, Mode::audit, Mode::enforce});
+  auto both = parse_ok(R"({"secureChannelState":"wireserverANDimds"})");
+  EXPECT_TRUE(both.enabled);
+  expect_modes(both, kAllEnforce);
+}
+
+TEST(SecureChannelStatusTest, V1UnknownStateIsRefusedNamingIt) {
+  auto error = parse_error(R"({"secureChannelState":"Sometimes"})");
+  EXPECT_NE(error.find("/secureChannelState"), std::string::npos) << error;
+  EXPECT_NE(error.find("Sometimes"), std::string::npos) << error;
+  EXPECT_NE(parse_error(R"({"secureChannelState":""})").find("/secureChannelState"),
+            std::string::npos);
+  EXPECT_EQ(parse_error(R"({"secureChannelState":3})"), "/secureChannelState must be a string");
+}
+
+// ---- protocol 2.0 ----
+
+TEST(SecureChannelStatusTest, V2PerRuleModesInAnyCase) {
+  auto s = parse_ok(R"({"version":"2.0","secureChannelEnabled":true,"authorizationRules":{
+      "wireserver":{"mode":"ENFORCE","defaultAccess":"deny"},
+      "imds":{"mode":"Audit"},
+      "hostga":{"mode":"disabled"}}})");
+  EXPECT_TRUE(s.enabled);
+  expect_modes(s, {Mode::enforce, Mode::audit, Mode::disabled});
+}
+
+TEST(SecureChannelStatusTest, V2MissingImdsIsDisabledAndMissingHostGaFollowsWireServer) {
+  auto s = parse_ok(R"({"version":"2.0","secureChannelEnabled":true,
+      "authorizationRules":{"wireserver":{"mode":"audit"}}})");
+  EXPECT_TRUE(s.enabled);
+  expect_modes(s, {Mode::audit, Mode::disabled, Mode::audit});
+  auto null_items = parse_ok(R"({"secureChannelEnabled":true,
+      "authorizationRules":{"wireserver":{"mode":"enforce"},"imds":null,"hostga":null}})");
+  expect_modes(null_items, {Mode::enforce, Mode::disabled, Mode::enforce});
+}
+
+TEST(SecureChannelStatusTest, V2NotEnabledOrNoRulesMeansAllDisabled) {
+  auto off = parse_ok(R"({"secureChannelEnabled":false,
+      "authorizationRules":{"wireserver":{"mode":"enforce"},"imds":{"mode":"enforce"}}})");
+  EXPECT_FALSE(off.enabled);
+  expect_modes(off, kAllDisabled);
+
+  for (const char* body : {R"({"secureChannelEnabled":true,"authorizationRules":null})",
+                           R"({"secureChannelEnabled":true})"}) {
+    auto no_rules = parse_ok(body);
+    EXPECT_FALSE(no_rules.enabled) << body << ": nothing is enforced without rules";
+    expect_modes(no_rules, kAllDisabled);
+  }
+}
+
+TEST(SecureChannelStatusTest, V2BadShapesAreRefusedNamingThePointer) {
+  EXPECT_EQ(parse_error(R"({"secureChannelEnabled":"true"})"),
+            "/secureChannelEnabled must be true or false");
+  EXPECT_EQ(parse_error(R"({"secureChannelEnabled":true,"authorizationRules":[]})"),
+            "/authorizationRules must be an object or null");
+  EXPECT_EQ(parse_error(R"({"secureChannelEnabled":true,"authorizationRules":{"imds":"enforce"}})"),
+            "/authorizationRules/imds must be an object");
+  EXPECT_NE(parse_error(R"({"secureChannelEnabled":true,"authorizationRules":{"wireserver":{}}})")
+                .find("/authorizationRules/wireserver/mode"),
+            std::string::npos);
+  auto unknown = parse_error(
+      R"({"secureChannelEnabled":true,"authorizationRules":{"hostga":{"mode":"maybe"}}})");
+  EXPECT_NE(unknown.find("/authorizationRules/hostga/mode"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find("'maybe'"), std::string::npos) << unknown;
+}
+
+// ---- both, neither ----
+
+TEST(SecureChannelStatusTest, BothFieldsPresentTheVersionDecides) {
+  const char* both = R"("secureChannelState":"WireserverAndImds","secureChannelEnabled":false)";
+  auto v2 = parse_ok(std::string(R"({"version":"2.0",)") + both + "}");
+  EXPECT_FALSE(v2.enabled) << "2.x reads secureChannelEnabled";
+  expect_modes(v2, kAllDisabled);
+  for (const char* version : {R"("version":"1.0",)", ""}) {
+    auto v1 = parse_ok(std::string("{") + version + both + "}");
+    EXPECT_TRUE(v1.enabled) << version << ": otherwise secureChannelState";
+    expect_modes(v1, kAllEnforce);
+  }
+  // A null field counts as absent.
+  auto null_state = parse_ok(
+      R"({"version":"1.0","secureChannelState":null,"secureChannelEnabled":true,
+          "authorizationRules":{"wireserver":{"mode":"enforce"}}})");
+  EXPECT_TRUE(null_state.enabled);
+}
+
+TEST(SecureChannelStatusTest, NeitherFieldIsRefusedAsGpaDoes) {
+  for (const char* body : {R"({"version":"1.0","keyGuid":null})", "{}",
+                           R"({"secureChannelState":null,"secureChannelEnabled":null})"}) {
+    EXPECT_NE(parse_error(body).find("neither secureChannelState nor secureChannelEnabled"),
+              std::string::npos)
+        << body;
+  }
+}
+
+// ---- keyGuid, keyIncarnationId ----
+
+TEST(SecureChannelStatusTest, KeyGuidIsLowerCasedAndNullOrEmptyMeansNone) {
+  auto s = parse_ok(
+      R"({"secureChannelState":"Wireserver","keyGuid":"E3882F98-DA8D-4410-8394-06C23462781C"})");
+  EXPECT_EQ(s.key_guid, "e3882f98-da8d-4410-8394-06c23462781c");
+  EXPECT_TRUE(parse_ok(R"({"secureChannelState":"Wireserver","keyGuid":null})").key_guid.empty());
+  EXPECT_TRUE(parse_ok(R"({"secureChannelState":"Wireserver","keyGuid":""})").key_guid.empty());
+  EXPECT_TRUE(parse_ok(R"({"secureChannelState":"Wireserver"})").key_guid.empty());
+  for (const char* bad : {"42", "true", "[]", "{}"})
+    EXPECT_EQ(
+        parse_error(std::string(R"({"secureChannelState":"Disabled","keyGuid":)") + bad + "}"),
+        "/keyGuid must be a string or null")
+        << bad;
+}
+
+TEST(SecureChannelStatusTest, KeyIncarnationIdIsANumberANumericStringOrNothing) {
+  auto with = [](const char* value) {
+    return std::string(R"({"secureChannelEnabled":false,"keyIncarnationId":)") + value + "}";
+  };
+  EXPECT_EQ(parse_ok(with("3")).key_incarnation_id, 3);
+  EXPECT_EQ(parse_ok(with(R"("12")")).key_incarnation_id, 12);
+  EXPECT_FALSE(parse_ok(with("null")).key_incarnation_id);
+  EXPECT_FALSE(parse_ok(R"({"secureChannelEnabled":false})").key_incarnation_id);
+  for (const char* bad :
+       {R"("x")", R"("")", "1.5", "true", "[1]", R"("-1")", "18446744073709551615"}) {
+    EXPECT_NE(parse_error(with(bad)).find("/keyIncarnationId"), std::string::npos) << bad;
+  }
+}
+
+// ---- hostile input ----
+
+TEST(SecureChannelStatusTest, NonObjectsDepthBombsAndInvalidUtf8AreRefused) {
+  EXPECT_EQ(parse_error("[1,2]"), "not a JSON object");
+  EXPECT_EQ(parse_error(R"("Disabled")"), "not a JSON object");
+  EXPECT_EQ(parse_error(std::string(100000, '[') + std::string(100000, ']')),
+            "nested deeper than 64 levels");
+  EXPECT_EQ(parse_error("{\"secureChannelState\":\"Dis\xff\xfe\"}").rfind("not JSON", 0), 0u);
+  EXPECT_EQ(parse_error("<html><body>502 Bad Gateway</body></html>").rfind("not JSON", 0), 0u);
+}
+
+TEST(SecureChannelStatusTest, ErrorsAndSummariesCarryOnlySanitisedText) {
+  auto error = parse_error(R"({"secureChannelState":"Dis\u0007\u001b[2Jabled"})");
+  EXPECT_EQ(error.find('\x1b'), std::string::npos) << "no terminal escapes into a report";
+  EXPECT_EQ(error.find('\x07'), std::string::npos);
+  EXPECT_NO_THROW((void)json(error).dump());
+
+  auto s = parse_ok(R"({"secureChannelState":"Disabled","version":"1.0\u0000\u0085",
+                        "keyGuid":"A\u0001B"})");
+  EXPECT_EQ(s.protocol_version, "1.0??");
+  EXPECT_EQ(s.key_guid, "a?b");
+  EXPECT_NO_THROW((void)json(s).dump());
+}
+
+TEST(SecureChannelStatusTest, UnknownFieldsAreIgnored) {
+  auto s = parse_ok(R"({"secureChannelState":"Wireserver","future":{"x":[1,2,3]},
+                        "requiredClaimsHeaderPairs":["isRoot"],"authorizationScheme":7})");
+  EXPECT_TRUE(s.enabled);
+}
+
+// ---- summary ----
+
+TEST(SecureChannelStatusTest, SummaryHasTheDocumentedShape) {
+  json latched = parse_ok(R"({"version":"2.0","secureChannelEnabled":true,
+      "keyGuid":"E3882F98-DA8D-4410-8394-06C23462781C","keyIncarnationId":"7",
+      "authorizationRules":{"wireserver":{"mode":"enforce"},"imds":{"mode":"audit"}}})");
+  EXPECT_EQ(latched["version"], "2.0");
+  EXPECT_EQ(latched["enabled"], true);
+  EXPECT_EQ(latched["keyGuid"], "e3882f98-da8d-4410-8394-06c23462781c");
+  EXPECT_EQ(latched["keyIncarnationId"], 7);
+  EXPECT_EQ(latched["modes"],
+            (json{{"wireserver", "enforce"}, {"imds", "audit"}, {"hostga", "enforce"}}));
+
+  json none = parse_ok(fixture("status-v1-disabled.json"));
+  EXPECT_TRUE(none["keyGuid"].is_null());
+  EXPECT_TRUE(none["keyIncarnationId"].is_null());
+  EXPECT_EQ(none["enabled"], false);
+  EXPECT_EQ(none["modes"]["imds"], "disabled");
+}
+
+TEST(SecureChannelStatusTest, ModeNames) {
+  EXPECT_STREQ(to_string(Mode::disabled), "disabled");
+  EXPECT_STREQ(to_string(Mode::audit), "audit");
+  EXPECT_STREQ(to_string(Mode::enforce), "enforce");
+}
+
+}  // namespace
+}  // namespace latchwatch::probes
