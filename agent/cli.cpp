@@ -88,6 +88,9 @@ std::string usage_text() {
       "  check               probe once, print the diagnosis, exit 0/1/2/3\n"
       "  run                 the daemon: probe every interval, push transitions to the sinks\n"
       "  explain CODE        what a verdict means and what the owner does\n"
+      "  plan resets REPORT...   the fleet's key-reset plan from collected reports\n"
+      "  plan cmk-rotation --vms F --disks F --des F [--after F]\n"
+      "                      the CMK rotation plan for confidential VMs on one DES\n"
       "  config validate FILE  check a config file\n"
       "  config show         print the effective config (secrets masked)\n"
       "  config keys         list every config key with its flag, default and meaning\n"
@@ -118,6 +121,8 @@ int run_cli(const std::vector<std::string>& args) {
     std::cout << "latchwatch " << LATCHWATCH_VERSION << "\n";
     return 0;
   }
+  // Plans read the owner's files, not the agent's config: their flags are their own.
+  if (args[0] == "plan") return plan_command({args.begin() + 1, args.end()});
   ParsedArgs parsed = parse_args(args);
   if (!parsed.error.empty()) return usage_error(parsed.error);
   setup_logging(parsed.config);

@@ -113,13 +113,14 @@ bool is_control(std::string_view s, std::size_t i, std::size_t n) {
 
 }  // namespace
 
-nlohmann::json parse_untrusted_json(std::string_view text, std::string& error) {
+nlohmann::json parse_untrusted_json(std::string_view text, std::string& error,
+                                    const nlohmann::json::parser_callback_t& keep) {
   if (max_depth(text) > kMaxJsonDepth) {
     error = "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
     return json(json::value_t::discarded);
   }
   try {
-    auto document = json::parse(text.begin(), text.end(), nullptr, false);
+    auto document = json::parse(text.begin(), text.end(), keep, false);
     if (document.is_discarded()) error = describe_parse_error(text);
     return document;
   } catch (const std::exception& e) {

@@ -22,7 +22,11 @@ constexpr int kMaxJsonDepth = 64;
 /// column and what was expected, never the offending input bytes (they may be key hex).
 /// Invalid UTF-8 inside a string is a parse error, so every string in a returned document is
 /// valid UTF-8 (still pass it through sanitize_text before keeping it).
-nlohmann::json parse_untrusted_json(std::string_view text, std::string& error);
+///
+/// `keep`, when given, is nlohmann's parser callback: returning false for a key drops its value
+/// while parsing, so a large document costs no memory for the parts the caller ignores.
+nlohmann::json parse_untrusted_json(std::string_view text, std::string& error,
+                                    const nlohmann::json::parser_callback_t& keep = nullptr);
 
 /// A JSON integer, or a string of 1 to 18 decimal digits (GPA and the fabric send both), that
 /// fits in int64; nullopt for anything else (floats, negative strings, out-of-range numbers).

@@ -1,0 +1,169 @@
+// Reading collected latchwatch reports: one report, an array of reports, or JSON lines.
+
+#include <algorithm>
+
+#include "agent/diagnosis/verdict.h"
+#include "agent/plan/json_cursor.h"
+#include "agent/plan/reset_plan.h"
+#include "agent/plan/resource_text.h"
+#include "probes/payloads/json_limits.h"
+
+namespace latchwatch::plan {
+namespace {
+
+/// The identity fields a report carries. Every string ends up in a shell command the owner
+/// pastes, and reports come from VMs that may be compromised: anything that is not plainly an
+/// Azure name, id or GUID is rejected, never quoted around.
+diagnosis::Identity read_identity(const JsonCursor& id, InputErrors& errors) {
+  diagnosis::Identity out;
+  if (!id.exists()) {
+    errors.add(id.path(), "missing");
+    return out;
+  }
+  if (!id.expect_object(errors)) return out;
+  auto take = [&](const char* key, std::string& into, bool (*valid)(std::string_view),
+                  const char* what) {
+    auto value = id[key].text(errors);
+    if (!value || value->empty()) return;
+    if (!valid(*value)) {
+      errors.add(id[key].path(), std::string("not ") + what + ": '" +
+                                     probes::sanitize_text(*value, 80) + "'");
+      return;
+    }
+    into = *value;
+  };
+  take("source", out.source, is_azure_name, "an identity source");
+  take("resource_id", out.resource_id, is_azure_resource_id, "an Azure resource id");
+  take("subscription_id", out.subscription_id, is_guid_text, "a subscription GUID");
+  take("resource_group", out.resource_group_name, is_azure_name, "a resource group name");
+  take("name", out.name, is_azure_name, "a VM name");
+  take("vm_scale_set_name", out.vm_scale_set_name, is_azure_name, "a scale set name");
+  take("vm_id", out.vm_id, is_guid_text, "a GUID");
+  take("smbios_uuid", out.smbios_uuid, is_guid_text, "a GUID");
+  take("security_type", out.security_type, is_azure_name, "a security type");
+  if (auto age = id["age_seconds"].number(errors)) out.age_seconds = *age;
+  if (auto eph = id["ephemeral_os_disk"].boolean(errors)) out.ephemeral_os_disk = *eph;
+  if (auto moved = id["moved_to_other_vm"].boolean(errors)) out.moved_to_other_vm = *moved;
+  if (out.source.empty()) out.source = "unknown";
+  return out;
+}
+
+std::optional<ReportRecord> read_record(const JsonCursor& doc, const std::string& origin,
+                                        InputErrors& errors) {
+  if (!doc.exists() || !doc.raw()->is_object()) {
+    errors.add(doc.path(), std::string("expected a latchwatch report object, found ") +
+                               (doc.exists() ? json_kind(*doc.raw()) : "null"));
+    return std::nullopt;
+  }
+  std::size_t before = errors.items().size();
+  ReportRecord r;
+  r.origin = origin;
+  auto code = doc.at_path("verdict.code").required_text(errors);
+  if (code && !diagnosis::verdict_from_string(*code))
+    errors.add(doc.at_path("verdict.code").path(),
+               "unknown verdict '" + probes::sanitize_text(*code, 40) + "'");
+  if (code) r.verdict_code = *code;
+  auto generated = doc["generated_at"].required_text(errors);
+  if (generated) {
+    auto ms = parse_iso8601_utc_ms(*generated);
+    if (!ms)
+      errors.add(doc["generated_at"].path(), "not an ISO 8601 UTC time: '" +
+                                                 probes::sanitize_text(*generated, 40) + "'");
+    else
+      r.generated_ms = *ms, r.generated_at = *generated;
+  }
+  if (auto host = doc["host"].text(errors); host && is_azure_name(*host)) r.host = *host;
+  r.identity = read_identity(doc["identity"], errors);
+  if (r.host.empty()) r.host = r.identity.name;
+
+  auto take_incarnation = [&](const JsonCursor& c) {
+    auto v = c.integer(errors);
+    if (v && *v >= 0 && (!r.largest_incarnation || *v > *r.largest_incarnation))
+      r.largest_incarnation = v;
+  };
+  take_incarnation(doc.at_path("remedy.current_incarnation"));
+  take_incarnation(doc.at_path("resolved.new_incarnation"));
+  take_incarnation(doc.at_path("resolved.old_incarnation"));
+  if (errors.items().size() != before) return std::nullopt;
+  return r;
+}
+
+/// Parses one report document keeping only what a plan reads: findings, probes and evidence
+/// make up most of a report's bytes and none of its identity. Depth 1 is a report's own keys,
+/// depth 2 those of a report inside an array (no kept member has a child by these names).
+nlohmann::json parse_report(std::string_view text, std::string& error) {
+  static const nlohmann::json::parser_callback_t keep =
+      [](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+        if (event != nlohmann::json::parse_event_t::key || depth > 2 || !parsed.is_string())
+          return true;
+        const auto& key = parsed.get_ref<const std::string&>();
+        return key != "findings" && key != "probes" && key != "evidence" && key != "advisories" &&
+               key != "sinks";
+      };
+  return probes::parse_untrusted_json(text, error, keep);
+}
+
+}  // namespace
+
+std::vector<ReportRecord> read_report_records(const std::string& file_name,
+                                              const std::string& text,
+                                              std::vector<std::string>& errors) {
+  std::vector<ReportRecord> out;
+  InputErrors file_errors(file_name);
+  // JSON lines when the first line is a whole document by itself (a pretty-printed report's
+  // first line is "{"): then the file is never parsed as one, which would only fail at line 2.
+  std::string parse_error;
+  nlohmann::json whole;
+  std::size_t first_newline = text.find('\n');
+  bool json_lines = false;
+  if (first_newline != std::string::npos && first_newline + 1 < text.size()) {
+    std::string first_error;
+    auto first = parse_report(std::string_view(text).substr(0, first_newline), first_error);
+    json_lines = first_error.empty() && first.is_object();
+  }
+  if (!json_lines) whole = parse_report(text, parse_error);
+  if (!json_lines && parse_error.empty()) {
+    if (whole.is_array()) {
+      JsonCursor root(&whole, "");
+      for (const auto& element : root.elements(file_errors))
+        if (auto r = read_record(element, file_name + element.path(), file_errors))
+          out.push_back(std::move(*r));
+    } else if (auto r = read_record(JsonCursor(&whole, ""), file_name, file_errors)) {
+      out.push_back(std::move(*r));
+    }
+  } else {
+    // JSON lines: the daemon's report history, one cycle document per line. A file in which no
+    // line parses is reported as one error about the whole file, not one per line.
+    InputErrors line_errors(file_name);
+    std::size_t start = 0;
+    int line_number = 0;
+    int parsed_lines = 0;
+    while (start < text.size()) {
+      std::size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      ++line_number;
+      std::string_view line(text.data() + start, end - start);
+      start = end + 1;
+      if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+      InputErrors this_line(file_name + ":" + std::to_string(line_number));
+      std::string line_error;
+      nlohmann::json doc = parse_report(line, line_error);
+      if (!line_error.empty()) {
+        this_line.add("", "not JSON: " + line_error);
+      } else {
+        ++parsed_lines;
+        if (auto r = read_record(JsonCursor(&doc, ""), this_line.file(), this_line))
+          out.push_back(std::move(*r));
+      }
+      line_errors.absorb(this_line);
+    }
+    if (parsed_lines == 0)
+      file_errors.add("", "not JSON and not JSON lines: " + parse_error);
+    else
+      file_errors.absorb(line_errors);
+  }
+  errors.insert(errors.end(), file_errors.items().begin(), file_errors.items().end());
+  return out;
+}
+
+}  // namespace latchwatch::plan

@@ -1,0 +1,273 @@
+// The fleet reset plan: group reports per instance, newest wins, copied disks are conflicts,
+// and each needed reset gets keyIncarnationId = largest seen for that instance + 1.
+
+#include "agent/plan/reset_plan.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "agent/diagnosis/remedy.h"
+#include "agent/diagnosis/verdict.h"
+#include "agent/plan/json_cursor.h"
+#include "agent/plan/resource_text.h"
+
+namespace latchwatch::plan {
+namespace {
+
+using Records = std::vector<const ReportRecord*>;
+
+bool needs_reset(const std::string& code) {
+  auto v = diagnosis::verdict_from_string(code);
+  return v && diagnosis::info(*v).needs_key_reset;
+}
+
+const ReportRecord* newest(const Records& records) {
+  const ReportRecord* best = nullptr;
+  for (const auto* r : records)  // ties: the later input wins
+    if (!best || r->generated_ms >= best->generated_ms) best = r;
+  return best;
+}
+
+std::optional<std::int64_t> largest_incarnation(const Records& records) {
+  std::optional<std::int64_t> largest;
+  for (const auto* r : records)
+    if (r->largest_incarnation && (!largest || *r->largest_incarnation > *largest))
+      largest = r->largest_incarnation;
+  return largest;
+}
+
+std::string resource_id_of(const diagnosis::Identity& id) {
+  if (id.moved_to_other_vm) return {};  // the disk's identity names another VM
+  if (!id.resource_id.empty()) return id.resource_id;
+  return diagnosis::derive_resource_id(id.subscription_id, id.resource_group_name, id.name,
+                                       id.vm_scale_set_name);
+}
+
+std::string days_text(double seconds) {
+  double days = seconds / 86400.0;
+  return days >= 2 ? std::to_string(static_cast<long long>(days)) + " days"
+                   : std::to_string(static_cast<long long>(seconds / 3600.0)) + " hours";
+}
+
+/// Why a newest report needs no reset, for the skipped list.
+std::string skip_reason(const ReportRecord& newest_report, const Records& all) {
+  auto code = diagnosis::verdict_from_string(newest_report.verdict_code);
+  std::string reason = code == diagnosis::VerdictCode::healthy
+                           ? "healthy in its newest report"
+                           : std::string("not a key verdict: ") + diagnosis::info(*code).owner_action;
+  for (const auto* r : all)
+    if (r != &newest_report && needs_reset(r->verdict_code)) {
+      reason += " (supersedes an older " + r->verdict_code + " report of " + r->generated_at + ")";
+      break;
+    }
+  return reason;
+}
+
+class PlanBuilder {
+ public:
+  PlanBuilder(const ResetPlanOptions& options, ResetPlan& plan) : options_(options), plan_(plan) {}
+
+  void add_resource(const std::string& key, Records records) {
+    Records kept = resolve_copies(key, records);
+    if (kept.empty()) return;
+    const ReportRecord& top = *newest(kept);
+    if (!needs_reset(top.verdict_code)) {
+      plan_.skipped.push_back({top.origin, resource_id_of(top.identity), top.verdict_code,
+                               skip_reason(top, kept)});
+      return;
+    }
+    PlannedReset reset;
+    diagnosis::Identity identity = top.identity;
+    identity.resource_id = resource_id_of(top.identity);
+    reset.resource_id = identity.resource_id;
+    auto split = split_scale_set_instance(reset.resource_id);
+    reset.scale_set_id = split.scale_set_id;
+    reset.instance_id = split.instance_id;
+    if (!split.scale_set_id.empty() && identity.vm_scale_set_name.empty())
+      identity.vm_scale_set_name = last_segment(split.scale_set_id);
+    reset.verdict_code = top.verdict_code;
+    reset.origin = top.origin;
+    reset.generated_at = top.generated_at;
+    reset.host = top.host;
+    reset.superseded = static_cast<int>(kept.size()) - 1;
+    if (identity.source == "cache" &&
+        identity.age_seconds > static_cast<double>(options_.stale_identity_seconds))
+      reset.flags.push_back("stale identity: the resource id comes from a cache " +
+                            days_text(identity.age_seconds) +
+                            " old; confirm it (az vm show --ids \"" + reset.resource_id +
+                            "\" --query vmId) matches vmId " + identity.vm_id + " before running");
+    if (copies_resolved_.count(key))
+      reset.flags.push_back("another VM claims this resource id from a copied disk (see conflicts); "
+                            "this reset is for the VM that IMDS names");
+    reset.remedy = diagnosis::build_remedy(identity, largest_incarnation(kept),
+                                           top.verdict_code == "key_loss_latent");
+    (reset.scale_set_id.empty() ? vms_ : scale_sets_[reset.scale_set_id])
+        .push_back(std::move(reset));
+  }
+
+  /// Reports without a usable resource id (or whose identity names another VM): grouped by the
+  /// hardware they ran on, newest wins.
+  void add_unidentified(const Records& records) {
+    std::map<std::string, Records> by_machine;
+    int anonymous = 0;
+    for (const auto* r : records) {
+      std::string machine = ascii_lower(!r->identity.smbios_uuid.empty() ? r->identity.smbios_uuid
+                                                                          : r->identity.vm_id);
+      if (machine.empty()) machine = "#" + std::to_string(anonymous++);
+      by_machine[machine].push_back(r);
+    }
+    for (auto& [machine, group] : by_machine) {
+      const ReportRecord& top = *newest(group);
+      if (!needs_reset(top.verdict_code)) {
+        plan_.skipped.push_back({top.origin, subject_of(top), top.verdict_code,
+                                 skip_reason(top, group)});
+        continue;
+      }
+      UnidentifiedVm vm;
+      vm.origin = top.origin;
+      vm.verdict_code = top.verdict_code;
+      vm.host = top.host;
+      // The hardware's own UUID: a copied disk's cached vmId is the original VM's.
+      vm.vm_id = !top.identity.smbios_uuid.empty() ? top.identity.smbios_uuid : top.identity.vm_id;
+      vm.smbios_uuid = top.identity.smbios_uuid;
+      auto claimed = claimed_.find(&top);
+      if (claimed != claimed_.end()) {
+        vm.claimed_resource_id = claimed->second;
+        vm.reason = "its identity claims " + claimed->second +
+                    ", which IMDS gives to another VM: this VM runs on a copied disk";
+      } else if (top.identity.moved_to_other_vm) {
+        vm.reason = "its disk moved from another VM, so its cached identity is not this VM's";
+      } else {
+        vm.reason = "IMDS was unreachable and no identity was cached";
+      }
+      diagnosis::Identity identity = top.identity;
+      identity.resource_id.clear();
+      identity.vm_scale_set_name.clear();
+      identity.vm_id = vm.vm_id;
+      vm.remedy = diagnosis::build_remedy(identity, std::nullopt,
+                                          top.verdict_code == "key_loss_latent");
+      plan_.unidentified.push_back(std::move(vm));
+    }
+  }
+
+  void finish() {
+    std::sort(vms_.begin(), vms_.end(), [](const PlannedReset& a, const PlannedReset& b) {
+      return ascii_lower(a.resource_id) < ascii_lower(b.resource_id);
+    });
+    plan_.vms = std::move(vms_);
+    for (auto& [id, instances] : scale_sets_) {
+      std::sort(instances.begin(), instances.end(), instance_order);
+      plan_.scale_sets.push_back({id, std::move(instances)});
+    }
+  }
+
+  const Records& copies() const { return copies_; }
+
+ private:
+  static bool instance_order(const PlannedReset& a, const PlannedReset& b) {
+    auto numeric = [](const std::string& s) {
+      return !s.empty() && s.size() < 19 &&
+             std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    if (numeric(a.instance_id) && numeric(b.instance_id))
+      return std::stoll(a.instance_id) < std::stoll(b.instance_id);
+    return a.instance_id < b.instance_id;
+  }
+
+  static std::string subject_of(const ReportRecord& r) {
+    if (!r.identity.vm_id.empty()) return "vmId " + r.identity.vm_id;
+    if (!r.identity.smbios_uuid.empty()) return "SMBIOS " + r.identity.smbios_uuid;
+    return "host " + (r.host.empty() ? std::string("?") : r.host);
+  }
+
+  /// Two SMBIOS UUIDs claiming one resource: a copied disk. The claim that IMDS confirmed is
+  /// the real VM; the others are copies and move to the unidentified list. Without an IMDS
+  /// claim nobody can tell from the reports, so no reset is planned for the resource.
+  Records resolve_copies(const std::string& key, const Records& records) {
+    std::set<std::string> machines;
+    for (const auto* r : records)
+      if (!r->identity.smbios_uuid.empty()) machines.insert(ascii_lower(r->identity.smbios_uuid));
+    if (machines.size() <= 1) return records;
+
+    Conflict conflict;
+    conflict.resource_id = resource_id_of(records.front()->identity);
+    for (const auto* r : records)
+      conflict.claims.push_back({r->origin, r->host, r->identity.smbios_uuid, r->identity.source,
+                                 r->verdict_code});
+    Records confirmed;
+    for (const auto* r : records)
+      if (r->identity.source == "imds") confirmed.push_back(r);
+    if (confirmed.empty()) {
+      conflict.message = std::to_string(machines.size()) +
+                         " machines claim this resource and none through IMDS: a copied disk, "
+                         "and the reports cannot tell which VM is the original. No reset is "
+                         "planned for it: find each machine by its SMBIOS UUID (az vm list "
+                         "--query \"[?vmId=='UUID'].id\") and run the per-VM check there.";
+      plan_.conflicts.push_back(std::move(conflict));
+      return {};
+    }
+    std::string real = ascii_lower(newest(confirmed)->identity.smbios_uuid);
+    Records kept;
+    for (const auto* r : records) {
+      std::string machine = ascii_lower(r->identity.smbios_uuid);
+      if (machine.empty() || machine == real) {
+        kept.push_back(r);
+      } else {
+        copies_.push_back(r);
+        claimed_[r] = conflict.resource_id;
+      }
+    }
+    conflict.resolved = true;
+    conflict.message = "IMDS names SMBIOS " + newest(confirmed)->identity.smbios_uuid +
+                       " as this resource; the other machines run on a copy of its disk and "
+                       "are listed as unidentified VMs, each with its own reset to find";
+    copies_resolved_.insert(key);
+    plan_.conflicts.push_back(std::move(conflict));
+    return kept;
+  }
+
+  const ResetPlanOptions& options_;
+  ResetPlan& plan_;
+  std::vector<PlannedReset> vms_;
+  std::map<std::string, std::vector<PlannedReset>> scale_sets_;
+  Records copies_;
+  std::map<const ReportRecord*, std::string> claimed_;
+  std::set<std::string> copies_resolved_;
+};
+
+}  // namespace
+
+std::size_t ResetPlan::reset_count() const {
+  std::size_t n = vms.size() + unidentified.size();
+  for (const auto& s : scale_sets) n += s.instances.size();
+  return n;
+}
+
+bool ResetPlan::needs_attention() const {
+  if (!input_errors.empty() || !unidentified.empty()) return true;
+  return std::any_of(conflicts.begin(), conflicts.end(),
+                     [](const Conflict& c) { return !c.resolved; });
+}
+
+ResetPlan build_reset_plan(std::vector<ReportRecord> records, const ResetPlanOptions& options) {
+  ResetPlan plan;
+  plan.reports_read = static_cast<int>(records.size());
+  std::map<std::string, Records> by_resource;  // ARM ids compare case-insensitively
+  Records unidentified;
+  for (const auto& r : records) {
+    std::string id = resource_id_of(r.identity);
+    if (id.empty())
+      unidentified.push_back(&r);
+    else
+      by_resource[ascii_lower(id)].push_back(&r);
+  }
+  PlanBuilder builder(options, plan);
+  for (auto& [key, group] : by_resource) builder.add_resource(key, std::move(group));
+  unidentified.insert(unidentified.end(), builder.copies().begin(), builder.copies().end());
+  builder.add_unidentified(unidentified);
+  builder.finish();
+  return plan;
+}
+
+}  // namespace latchwatch::plan

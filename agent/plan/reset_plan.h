@@ -1,0 +1,113 @@
+#pragma once
+/// The fleet's key-reset plan, computed offline from many latchwatch reports (`check --json`
+/// output, the daemon's report.json or report-history lines): which instances need the owner's
+/// key reset, with which keyIncarnationId, in which order; which reports were skipped and why;
+/// which reports contradict each other. latchwatch prints the plan; it performs nothing.
+///
+/// Pure logic: inputs are parsed documents, the output is a value. Never throws on bad input;
+/// every rejected record is an error naming its file and field.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/diagnosis/report.h"
+
+namespace latchwatch::plan {
+
+/// One report as read from a file.
+struct ReportRecord {
+  std::string origin;  ///< "reports/a.json", "history.jsonl:17", "fleet.json[3]"
+  std::int64_t generated_ms = 0;
+  std::string generated_at;
+  std::string host;
+  std::string verdict_code;
+  diagnosis::Identity identity;
+  std::optional<std::int64_t> largest_incarnation;  ///< the largest keyIncarnationId it saw
+};
+
+/// Splits one file's text into report records: a single report object, an array of them, or
+/// JSON lines (the daemon's history). Bad records are skipped with errors in `errors`.
+std::vector<ReportRecord> read_report_records(const std::string& file_name, const std::string& text,
+                                              std::vector<std::string>& errors);
+
+struct PlannedReset {
+  std::string resource_id;
+  std::string scale_set_id;  ///< empty for a standalone VM
+  std::string instance_id;   ///< for scale-set instances
+  std::string verdict_code;
+  std::string origin;  ///< the report that decided (the newest)
+  std::string generated_at;
+  std::string host;
+  int superseded = 0;  ///< older reports of the same instance
+  std::vector<std::string> flags;  ///< stale identity, resolved copy conflict...
+  diagnosis::Remedy remedy;
+};
+
+/// A VM that needs a reset but whose resource id is unknown or belongs to another VM.
+struct UnidentifiedVm {
+  std::string origin;
+  std::string verdict_code;
+  std::string host;
+  std::string vm_id;
+  std::string smbios_uuid;
+  std::string claimed_resource_id;  ///< what its (copied) identity says, if anything
+  std::string reason;
+  diagnosis::Remedy remedy;  ///< with the {resourceId} placeholder and find_vm command
+};
+
+/// Reports that claim one resource id from different hardware: a copied OS disk.
+struct Conflict {
+  std::string resource_id;
+  struct Claim {
+    std::string origin;
+    std::string host;
+    std::string smbios_uuid;
+    std::string identity_source;
+    std::string verdict_code;
+  };
+  std::vector<Claim> claims;
+  bool resolved = false;  ///< an IMDS-sourced claim says which VM really holds the resource
+  std::string message;
+};
+
+struct SkippedReport {
+  std::string origin;
+  std::string subject;  ///< resource id, or vmId/host when unknown
+  std::string verdict_code;
+  std::string reason;
+};
+
+struct ScaleSetPlan {
+  std::string scale_set_id;
+  std::vector<PlannedReset> instances;  ///< ordered by instance id
+};
+
+struct ResetPlanOptions {
+  /// A cached identity older than this is flagged stale (its VM may have been redeployed).
+  std::int64_t stale_identity_seconds = 7 * 24 * 3600;
+};
+
+struct ResetPlan {
+  int reports_read = 0;
+  std::vector<PlannedReset> vms;  ///< standalone VMs, ordered by resource id
+  std::vector<ScaleSetPlan> scale_sets;
+  std::vector<UnidentifiedVm> unidentified;
+  std::vector<Conflict> conflicts;
+  std::vector<SkippedReport> skipped;
+  std::vector<std::string> input_errors;
+
+  std::size_t reset_count() const;
+  /// Something a person must look at: input errors, unresolved conflicts, unidentified VMs.
+  bool needs_attention() const;
+};
+
+ResetPlan build_reset_plan(std::vector<ReportRecord> records, const ResetPlanOptions& options);
+
+nlohmann::json reset_plan_document(const ResetPlan& plan);
+std::string reset_plan_text(const ResetPlan& plan);
+
+}  // namespace latchwatch::plan
