@@ -9,7 +9,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <future>
 #include <iostream>
+#include <iterator>
+#include <thread>
 
 #include "agent/cli.h"
 #include "agent/commands.h"
@@ -90,6 +93,43 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& paths,
   return files;
 }
 
+struct ReadBatch {
+  std::vector<plan::ReportRecord> records;
+  std::vector<std::string> errors;
+};
+
+ReadBatch read_files(const std::vector<std::string>& files, std::size_t begin, std::size_t end) {
+  ReadBatch batch;
+  for (std::size_t i = begin; i < end; ++i) {
+    std::string text;
+    if (auto error = read_input(files[i], text); !error.empty()) {
+      batch.errors.push_back(error);
+      continue;
+    }
+    auto more = plan::read_report_records(files[i], text, batch.errors);
+    std::move(more.begin(), more.end(), std::back_inserter(batch.records));
+  }
+  return batch;
+}
+
+/// A fleet folder holds one report per VM: thousands of files, read on every core, in order.
+void read_reports(const std::vector<std::string>& files, std::vector<plan::ReportRecord>& records,
+                  std::vector<std::string>& errors) {
+  constexpr std::size_t kMinFilesPerWorker = 64;
+  std::size_t workers = std::max(1u, std::thread::hardware_concurrency());
+  workers = std::min(workers, 1 + files.size() / kMinFilesPerWorker);
+  std::vector<std::future<ReadBatch>> parts;
+  for (std::size_t i = 0; i < workers; ++i)
+    parts.push_back(std::async(workers == 1 ? std::launch::deferred : std::launch::async,
+                               read_files, std::cref(files), files.size() * i / workers,
+                               files.size() * (i + 1) / workers));
+  for (auto& part : parts) {
+    ReadBatch batch = part.get();
+    std::move(batch.records.begin(), batch.records.end(), std::back_inserter(records));
+    errors.insert(errors.end(), batch.errors.begin(), batch.errors.end());
+  }
+}
+
 int plan_resets(const std::vector<std::string>& args) {
   bool json = false;
   plan::ResetPlanOptions options;
@@ -112,15 +152,7 @@ int plan_resets(const std::vector<std::string>& args) {
   if (paths.empty()) return plan_usage("resets needs at least one REPORT file or folder");
   std::vector<std::string> errors;
   std::vector<plan::ReportRecord> records;
-  for (const auto& file : expand_inputs(paths, errors)) {
-    std::string text;
-    if (auto error = read_input(file, text); !error.empty()) {
-      errors.push_back(error);
-      continue;
-    }
-    auto more = plan::read_report_records(file, text, errors);
-    std::move(more.begin(), more.end(), std::back_inserter(records));
-  }
+  read_reports(expand_inputs(paths, errors), records, errors);
   if (records.empty()) {
     for (const auto& e : errors) std::cerr << "latchwatch plan: " << e << "\n";
     std::cerr << "latchwatch plan: no usable report in the inputs\n";

@@ -21,6 +21,8 @@ import threading
 import time
 import urllib.request
 
+import plan_fleet
+
 
 def free_port():
     with socket.socket() as s:
@@ -300,6 +302,7 @@ def main():
     keys = runs[0].keys()
     med = {k: statistics.median([r[k] for r in runs if r[k] is not None]) for k in keys}
     med["binary_stripped_bytes"] = os.path.getsize(stripped)
+    med.update(plan_fleet.bench_plans(binary, tempfile.mkdtemp(dir=work)))
     med["steady_rss_ratio_vs_blackbox"] = med["daemon_steady_rss_kib"] / med["blackbox_steady_rss_kib"]
     med["check_wall_ratio_vs_curl"] = med["check_wall_s"] / med["curl_wall_s"]
     med["cycle_wall_ratio_vs_slowest_probe"] = med["slow_cycle_wall_s"] / med["slowest_probe_s"]
@@ -310,6 +313,9 @@ def main():
         "cycle wall <= 1.1 x slowest probe": med["cycle_wall_ratio_vs_slowest_probe"] <= 1.1,
         "detect <= interval x (debounce + 1) + 1 s": med["detect_to_alertmanager_s"] <= 1 * 3 + 1,
         "check wall <= 0.5 x curl": med["check_wall_ratio_vs_curl"] <= 0.5,
+        "plan resets, 10,000 reports < 1 s": max(med["plan_resets_10k_reports_wall_s"],
+                                                 med["plan_resets_10k_files_wall_s"]) < 1,
+        "plan cmk-rotation, 10,000 VMs < 1 s": med["plan_cmk_10k_vms_wall_s"] < 1,
     }
     machine = {"host": platform.node(), "kernel": platform.release(), "cpus": os.cpu_count(),
                "latchwatch": subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.strip(),

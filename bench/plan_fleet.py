@@ -36,6 +36,7 @@ def write_fleet(work, count=10000):
         report = json.load(f)
     rid = report["identity"]["resource_id"]
     os.makedirs(os.path.join(work, "reports"), exist_ok=True)
+    os.makedirs(os.path.join(work, "folder"), exist_ok=True)
     with open(os.path.join(work, "reports", "fleet.jsonl"), "w") as out:
         for i in range(count):
             r = copy.deepcopy(report)
@@ -45,6 +46,8 @@ def write_fleet(work, count=10000):
             r["generated_at"] = f"2026-11-2{i % 3}T10:00:00Z"
             r["remedy"]["current_incarnation"] = i % 7
             out.write(json.dumps(r) + "\n")
+            with open(os.path.join(work, "folder", f"report-{i:05d}.json"), "w") as one:
+                json.dump(r, one, indent=2)
     for name, doc in (("vms.json", fleet_vms), ("disks.json", fleet_disks), ("des.json", des)):
         with open(os.path.join(work, name), "w") as f:
             json.dump(doc, f, indent=2)
@@ -67,6 +70,8 @@ def bench_plans(binary, work, repeats=3):
     return {
         "plan_resets_10k_reports_wall_s": _timed(
             [binary, "plan", "resets", "--json", os.path.join(work, "reports")], repeats),
+        "plan_resets_10k_files_wall_s": _timed(
+            [binary, "plan", "resets", "--json", os.path.join(work, "folder")], repeats),
         "plan_cmk_10k_vms_wall_s": _timed(
             [binary, "plan", "cmk-rotation", "--json", "--vms", os.path.join(work, "vms.json"),
              "--disks", os.path.join(work, "disks.json"), "--des", os.path.join(work, "des.json")],

@@ -1,6 +1,9 @@
 // Reading collected latchwatch reports: one report, an array of reports, or JSON lines.
 
 #include <algorithm>
+#include <future>
+#include <iterator>
+#include <thread>
 
 #include "agent/diagnosis/verdict.h"
 #include "agent/plan/json_cursor.h"
@@ -103,6 +106,68 @@ nlohmann::json parse_report(std::string_view text, std::string& error) {
   return probes::parse_untrusted_json(text, error, keep);
 }
 
+struct LineBatch {
+  std::vector<ReportRecord> records;
+  InputErrors errors;
+  int parsed_lines = 0;
+};
+
+/// The lines in text[begin, end), the first of them numbered `line_number`.
+LineBatch parse_lines(const std::string& file_name, std::string_view text, std::size_t begin,
+                      std::size_t end_of_range, int line_number) {
+  LineBatch batch{{}, InputErrors(file_name), 0};
+  std::size_t start = begin;
+  for (; start < end_of_range; ++line_number) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos || end > end_of_range) end = end_of_range;
+    std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    InputErrors this_line(file_name + ":" + std::to_string(line_number));
+    std::string line_error;
+    nlohmann::json doc = parse_report(line, line_error);
+    if (!line_error.empty()) {
+      this_line.add("", "not JSON: " + line_error);
+    } else {
+      ++batch.parsed_lines;
+      if (auto r = read_record(JsonCursor(&doc, ""), this_line.file(), this_line))
+        batch.records.push_back(std::move(*r));
+    }
+    batch.errors.absorb(this_line);
+  }
+  return batch;
+}
+
+/// A fleet's history can run to hundreds of MiB; parsing JSON is the whole cost, so large
+/// files are cut at line boundaries and parsed on every core. Order is kept.
+LineBatch parse_lines_in_parallel(const std::string& file_name, std::string_view text) {
+  constexpr std::size_t kMinChunkBytes = 4u << 20;
+  std::size_t workers = std::max(1u, std::thread::hardware_concurrency());
+  workers = std::min<std::size_t>(workers, 1 + text.size() / kMinChunkBytes);
+  std::vector<std::future<LineBatch>> parts;
+  std::size_t begin = 0;
+  int line_number = 1;
+  for (std::size_t i = 0; i < workers && begin < text.size(); ++i) {
+    std::size_t end = i + 1 == workers ? text.size() : text.size() * (i + 1) / workers;
+    end = std::max(end, begin);
+    end = text.find('\n', end);
+    end = end == std::string_view::npos ? text.size() : end + 1;
+    parts.push_back(std::async(workers == 1 ? std::launch::deferred : std::launch::async,
+                               parse_lines, std::cref(file_name), text, begin, end, line_number));
+    line_number += static_cast<int>(std::count(text.begin() + static_cast<std::ptrdiff_t>(begin),
+                                               text.begin() + static_cast<std::ptrdiff_t>(end), '\n'));
+    begin = end;
+  }
+  LineBatch all{{}, InputErrors(file_name), 0};
+  for (auto& part : parts) {
+    LineBatch batch = part.get();
+    std::move(batch.records.begin(), batch.records.end(), std::back_inserter(all.records));
+    all.errors.absorb(batch.errors);
+    all.parsed_lines += batch.parsed_lines;
+  }
+  return all;
+}
+
 }  // namespace
 
 std::vector<ReportRecord> read_report_records(const std::string& file_name,
@@ -134,33 +199,12 @@ std::vector<ReportRecord> read_report_records(const std::string& file_name,
   } else {
     // JSON lines: the daemon's report history, one cycle document per line. A file in which no
     // line parses is reported as one error about the whole file, not one per line.
-    InputErrors line_errors(file_name);
-    std::size_t start = 0;
-    int line_number = 0;
-    int parsed_lines = 0;
-    while (start < text.size()) {
-      std::size_t end = text.find('\n', start);
-      if (end == std::string::npos) end = text.size();
-      ++line_number;
-      std::string_view line(text.data() + start, end - start);
-      start = end + 1;
-      if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-      InputErrors this_line(file_name + ":" + std::to_string(line_number));
-      std::string line_error;
-      nlohmann::json doc = parse_report(line, line_error);
-      if (!line_error.empty()) {
-        this_line.add("", "not JSON: " + line_error);
-      } else {
-        ++parsed_lines;
-        if (auto r = read_record(JsonCursor(&doc, ""), this_line.file(), this_line))
-          out.push_back(std::move(*r));
-      }
-      line_errors.absorb(this_line);
-    }
-    if (parsed_lines == 0)
+    LineBatch all = parse_lines_in_parallel(file_name, text);
+    out = std::move(all.records);
+    if (all.parsed_lines == 0)
       file_errors.add("", "not JSON and not JSON lines: " + parse_error);
     else
-      file_errors.absorb(line_errors);
+      file_errors.absorb(all.errors);
   }
   errors.insert(errors.end(), file_errors.items().begin(), file_errors.items().end());
   return out;

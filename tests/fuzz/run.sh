@@ -22,6 +22,8 @@ declare -A corpus=(
   [identity_cache]="$(seed identity_cache)"
   [config]="$(seed config "$here/../../packaging/config.json")"
   [http_response]="$(seed http_response)"
+  [plan_reports]="$(seed plan_reports "$here/../../bench/report-template.json")"
+  [cmk_inputs]="$(seed cmk_inputs "$fixtures"/plan/vms.json)"
 )
 for name in "${!corpus[@]}"; do
   echo "fuzz_$name: ${seconds}s"
