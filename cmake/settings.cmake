@@ -33,3 +33,18 @@ if(LATCHWATCH_BUILD_FUZZERS)
     -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all)
   target_link_options(latchwatch_settings INTERFACE -fsanitize=address,undefined)
 endif()
+
+# spdlog as the rest of the code sees it: the shared library, or in the lean build its header-only
+# form over header-only fmt (both from the same Debian packages), so only what is used is linked.
+add_library(latchwatch_spdlog INTERFACE)
+add_library(latchwatch::spdlog ALIAS latchwatch_spdlog)
+if(LATCHWATCH_LEAN)
+  get_target_property(spdlog_includes spdlog::spdlog_header_only INTERFACE_INCLUDE_DIRECTORIES)
+  target_include_directories(latchwatch_spdlog SYSTEM INTERFACE ${spdlog_includes})
+  target_compile_definitions(latchwatch_spdlog INTERFACE SPDLOG_FMT_EXTERNAL)
+  target_link_libraries(latchwatch_spdlog INTERFACE fmt::fmt-header-only Threads::Threads)
+  # Functions and data in sections of their own, so that the linker can drop the unused ones.
+  target_compile_options(latchwatch_settings INTERFACE -ffunction-sections -fdata-sections)
+else()
+  target_link_libraries(latchwatch_spdlog INTERFACE spdlog::spdlog)
+endif()

@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/check_cycle.h"
+#include "agent/daemon/resident_pages.h"
 #include "agent/daemon/debounce.h"
 #include "agent/daemon/sink_list.h"
 #include "agent/diagnosis/atomic_file.h"
@@ -176,6 +177,7 @@ int run_daemon(const ConfigLoader& load) {
   spdlog::info("latchwatch {} running: every {} s (+ up to {} s jitter), state in {}",
                LATCHWATCH_VERSION, config.interval_s, config.jitter_s, config.sources.state_dir);
 
+  bool startup_pages_released = false;
   for (;;) {
     const auto cycle_start = SteadyClock::now();
     Config cycle_config = config;
@@ -207,6 +209,11 @@ int run_daemon(const ConfigLoader& load) {
     cycle.host = host;
     cycle.sinks_health = reporting::to_json(outputs->dispatcher->health());
     outputs->dispatcher->submit(std::move(cycle));
+    // Start-up is over once a cycle has run: from here on the resident set is the cycle's own.
+    if (!startup_pages_released) {
+      startup_pages_released = true;
+      release_startup_pages();
+    }
 
     auto jitter = std::chrono::milliseconds(
         config.jitter_s > 0 ? std::uniform_int_distribution<long>(0, config.jitter_s * 1000L)(random) : 0);

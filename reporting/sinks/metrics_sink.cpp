@@ -1,27 +1,33 @@
 #include "reporting/sinks/metrics_sink.h"
 
-#include <cstdio>
-#include <sstream>
+#include <charconv>
+#include <string>
+#include <utility>
 
 #include "agent/diagnosis/atomic_file.h"
 
 namespace latchwatch::reporting {
 namespace {
 
+/// The text exposition format, appended into one string (no streams: this runs every cycle).
 class Exposition {
  public:
   void family(const char* name, const char* type, const char* help) {
-    out_ << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+    out_.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ");
+    out_.append(name).append(" ").append(type).append("\n");
   }
   void sample(const std::string& name, double value, const std::string& labels = "") {
+    // Shortest text that reads back as the same double ("0.2", not "0.20000000000000001").
     char number[64];
-    std::snprintf(number, sizeof number, "%.17g", value);
-    out_ << name << (labels.empty() ? "" : "{" + labels + "}") << " " << number << "\n";
+    auto result = std::to_chars(number, number + sizeof number, value);
+    out_.append(name);
+    if (!labels.empty()) out_.append("{").append(labels).append("}");
+    out_.append(" ").append(number, result.ptr).append("\n");
   }
-  std::string str() const { return out_.str(); }
+  std::string str() && { return std::move(out_); }
 
  private:
-  std::ostringstream out_;
+  std::string out_;
 };
 
 std::string label(const char* key, const std::string& value) {
@@ -100,7 +106,7 @@ std::string render_metrics(const CycleReport& r, std::uint64_t cycles_total) {
              "Spooled reports dropped because the spool was full.");
     m.sample("latchwatch_webhook_spool_dropped_total", extra.value("spool_dropped", 0.0));
   }
-  return m.str();
+  return std::move(m).str();
 }
 
 void MetricsText::set(std::string text) {
