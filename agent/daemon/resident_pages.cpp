@@ -10,10 +10,24 @@
 namespace latchwatch::agent {
 namespace {
 
+/// An object with text relocations has code pages the loader wrote to: those are not clean copies
+/// of the file and must stay. (x86-64 Debian objects have none; this only guards the promise.)
+bool has_text_relocations(const dl_phdr_info* info) {
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    if (info->dlpi_phdr[i].p_type != PT_DYNAMIC) continue;
+    const auto* entry = reinterpret_cast<const ElfW(Dyn)*>(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+    for (; entry->d_tag != DT_NULL; ++entry)
+      if (entry->d_tag == DT_TEXTREL || (entry->d_tag == DT_FLAGS && (entry->d_un.d_val & DF_TEXTREL)))
+        return true;
+  }
+  return false;
+}
+
 int release_object(dl_phdr_info* info, std::size_t, void* data) {
   auto* released = static_cast<std::size_t*>(data);
   // The vDSO is the kernel's own mapping, not a file: leave it alone.
   if (info->dlpi_name && std::strncmp(info->dlpi_name, "linux-", 6) == 0) return 0;
+  if (has_text_relocations(info)) return 0;
   const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
   for (int i = 0; i < info->dlpi_phnum; ++i) {
     const ElfW(Phdr)& segment = info->dlpi_phdr[i];

@@ -47,23 +47,12 @@ std::optional<nlohmann::json> parse_file(const NamedFile& file, InputErrors& err
 }
 
 std::string resource_id(const JsonCursor& c, InputErrors& errors, bool required) {
-  auto text = required ? c.required_text(errors) : c.text(errors);
-  if (!text || text->empty()) return {};
-  if (!is_azure_resource_id(*text)) {
-    errors.add(c.path(), "not an Azure resource id: '" + probes::sanitize_text(*text, 80) + "'");
-    return {};
-  }
-  return *text;
+  return c.checked_text(errors, is_azure_resource_id, "an Azure resource id", required)
+      .value_or(std::string());
 }
 
 std::string key_url(const JsonCursor& c, InputErrors& errors, bool required) {
-  auto text = required ? c.required_text(errors) : c.text(errors);
-  if (!text || text->empty()) return {};
-  if (!is_key_url(*text)) {
-    errors.add(c.path(), "not a Key Vault key URL: '" + probes::sanitize_text(*text, 80) + "'");
-    return {};
-  }
-  return *text;
+  return c.checked_text(errors, is_key_url, "a Key Vault key URL", required).value_or(std::string());
 }
 
 /// The elements of an az list export. A file whose first element is another resource type is

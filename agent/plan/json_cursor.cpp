@@ -73,6 +73,18 @@ std::optional<std::string> JsonCursor::required_text(InputErrors& errors) const 
   return text(errors);
 }
 
+std::optional<std::string> JsonCursor::checked_text(InputErrors& errors,
+                                                    bool (*valid)(std::string_view),
+                                                    const char* what, bool required) const {
+  auto value = required ? required_text(errors) : text(errors);
+  if (!value || value->empty()) return std::nullopt;
+  if (!valid(*value)) {
+    errors.add(path_, std::string("not ") + what + ": '" + probes::sanitize_text(*value, 80) + "'");
+    return std::nullopt;
+  }
+  return value;
+}
+
 std::optional<std::int64_t> JsonCursor::integer(InputErrors& errors) const {
   if (!exists()) return std::nullopt;
   auto value = probes::json_int64(*value_);
@@ -116,12 +128,6 @@ bool JsonCursor::expect_object(InputErrors& errors) const {
   if (value_->is_object()) return true;
   errors.add(path_, std::string("expected an object, found ") + json_kind(*value_));
   return false;
-}
-
-std::string ascii_lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::optional<std::int64_t> parse_iso8601_utc_ms(std::string_view text) {

@@ -15,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "probes/payloads/json_limits.h"
+
 namespace latchwatch::plan {
 
 /// Errors found in one input file, each "FILE: PATH: problem".
@@ -51,6 +53,10 @@ class JsonCursor {
   std::optional<std::string> text(InputErrors& errors) const;
   /// As text(), but absent is an error too ("missing").
   std::optional<std::string> required_text(InputErrors& errors) const;
+  /// A non-empty string that passes `valid`; else nullopt, with an error "not WHAT: 'value'" when
+  /// it fails the check (and "missing" when `required` and absent or empty).
+  std::optional<std::string> checked_text(InputErrors& errors, bool (*valid)(std::string_view),
+                                          const char* what, bool required = false) const;
   /// An integer (or a decimal string of one) that fits int64.
   std::optional<std::int64_t> integer(InputErrors& errors) const;
   std::optional<bool> boolean(InputErrors& errors) const;
@@ -69,7 +75,7 @@ class JsonCursor {
 const char* json_kind(const nlohmann::json& value);
 
 /// Lower-cases ASCII: Azure resource ids compare case-insensitively.
-std::string ascii_lower(std::string_view text);
+using probes::ascii_lower;
 
 /// Milliseconds since the epoch for "2026-07-22T10:15:42Z" or "...42.123Z" (also "+00:00").
 std::optional<std::int64_t> parse_iso8601_utc_ms(std::string_view text);

@@ -26,14 +26,7 @@ diagnosis::Identity read_identity(const JsonCursor& id, InputErrors& errors) {
   if (!id.expect_object(errors)) return out;
   auto take = [&](const char* key, std::string& into, bool (*valid)(std::string_view),
                   const char* what) {
-    auto value = id[key].text(errors);
-    if (!value || value->empty()) return;
-    if (!valid(*value)) {
-      errors.add(id[key].path(), std::string("not ") + what + ": '" +
-                                     probes::sanitize_text(*value, 80) + "'");
-      return;
-    }
-    into = *value;
+    if (auto value = id[key].checked_text(errors, valid, what)) into = *value;
   };
   take("source", out.source, is_azure_name, "an identity source");
   take("resource_id", out.resource_id, is_azure_resource_id, "an Azure resource id");

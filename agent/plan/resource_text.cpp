@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "agent/plan/json_cursor.h"
+#include "probes/payloads/json_limits.h"
 
 namespace latchwatch::plan {
 namespace {
@@ -38,14 +39,7 @@ bool is_azure_resource_id(std::string_view text) {
   return true;
 }
 
-bool is_guid_text(std::string_view text) {
-  if (text.size() != 36) return false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? text[i] != '-' : !std::isxdigit(static_cast<unsigned char>(text[i]))) return false;
-  }
-  return true;
-}
+bool is_guid_text(std::string_view text) { return probes::is_guid(text); }
 
 bool is_key_url(std::string_view text) {
   constexpr std::string_view kScheme = "https://";
