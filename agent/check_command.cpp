@@ -1,17 +1,63 @@
+#include <cstdio>
 #include <iostream>
 
 #include "agent/check_cycle.h"
 #include "agent/commands.h"
+#include "agent/plugin_line.h"
 #include "reporting/human_report.h"
 
 namespace latchwatch::agent {
+namespace {
+
+std::string perf_ms(const std::string& label, double ms) {
+  if (ms < 0) return label + "=U";
+  char value[32];
+  std::snprintf(value, sizeof value, "%.1f", ms);
+  return label + "=" + value + "ms;;;0";
+}
+
+std::optional<std::int64_t> reported_incarnation(const diagnosis::Report& report) {
+  for (const auto& probe : report.probes) {
+    if (probe.target != probes::Target::wireserver_status || !probe.summary.is_object()) continue;
+    auto it = probe.summary.find("keyIncarnationId");
+    if (it != probe.summary.end() && it->is_number_integer()) return it->get<std::int64_t>();
+  }
+  if (report.remedy && report.remedy->current_incarnation) return report.remedy->current_incarnation;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string plugin_status_line(const diagnosis::Report& report) {
+  static const char* const status[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
+  int code = diagnosis::exit_code(report.verdict.severity);
+  std::string text = std::string(diagnosis::to_string(report.verdict.code)) + ": " +
+                     report.verdict.summary;
+  for (auto& c : text)
+    if (c == '|' || static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f)
+      c = c == '|' ? '/' : '?';
+  std::string line = std::string("LATCHWATCH ") + status[code >= 0 && code <= 3 ? code : 3] +
+                     " - " + text + " |";
+  for (const auto& probe : report.probes)
+    line += " " + perf_ms(probes::to_string(probe.target), probe.timings.total_ms);
+  line += " " + perf_ms("cycle", report.cycle_wall_ms);
+  auto incarnation = reported_incarnation(report);
+  line += incarnation ? " incarnation=" + std::to_string(*incarnation) + ";;;0" : " incarnation=U";
+  return line;
+}
 
 int check_command(const Config& config, const OutputOptions& output) {
   auto report = run_check_cycle(config, std::chrono::system_clock::now());
-  if (output.json)
+  if (output.json) {
     std::cout << diagnosis::report_document(report).dump(2) << std::endl;
-  else
-    std::cout << reporting::render_human(report, output.color) << std::flush;
+  } else {
+    // The table's own first line restates the verdict; the plugin line takes its place.
+    std::string table = reporting::render_human(report, output.color);
+    auto first_line_end = table.find('\n');
+    std::cout << plugin_status_line(report) << "\n"
+              << (first_line_end == std::string::npos ? std::string() : table.substr(first_line_end + 1))
+              << std::flush;
+  }
   return diagnosis::exit_code(report.verdict.severity);
 }
 

@@ -1,13 +1,18 @@
 #include "agent/cli.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <iostream>
 
+#include "agent/colour.h"
 #include "agent/commands.h"
 #include "agent/daemon/run_loop.h"
 #include "agent/config.h"
 #include "agent/logging.h"
+#include "agent/portable_runtime.h"
 
 namespace latchwatch::agent {
 namespace {
@@ -65,8 +70,21 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
       parsed.positional.push_back(arg);
     }
   }
-  parsed.output.color = !parsed.no_color && !parsed.output.json && ::isatty(STDOUT_FILENO);
+  parsed.output.color = !parsed.no_color && !parsed.output.json &&
+                        colour_allowed(::isatty(STDOUT_FILENO) == 1, std::getenv("NO_COLOR"),
+                                       std::getenv("TERM"));
   return parsed;
+}
+
+/// check, run and config show read the installed config when no --config is given, so a
+/// hand-run check sees what the daemon sees.
+bool reads_default_config(const ParsedArgs& parsed, const std::vector<std::string>& args) {
+  if (std::find(args.begin(), args.end(), "--config") != args.end()) return false;
+  bool wants = parsed.command == "check" || parsed.command == "run" ||
+               (parsed.command == "config" && parsed.positional.size() == 1 &&
+                parsed.positional[0] == "show");
+  struct stat info {};
+  return wants && ::lstat(kDefaultConfigPath, &info) == 0;
 }
 
 int usage_error(const std::string& message) {
@@ -112,6 +130,7 @@ std::string usage_text() {
 }
 
 int run_cli(const std::vector<std::string>& args) {
+  prepare_portable_runtime();
   if (args.empty()) return usage_error("no command given");
   if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << usage_text();
@@ -124,6 +143,11 @@ int run_cli(const std::vector<std::string>& args) {
   // Plans read the owner's files, not the agent's config: their flags are their own.
   if (args[0] == "plan") return plan_command({args.begin() + 1, args.end()});
   ParsedArgs parsed = parse_args(args);
+  std::vector<std::string> effective_args = args;
+  if (parsed.error.empty() && reads_default_config(parsed, args)) {
+    effective_args.insert(effective_args.end(), {"--config", kDefaultConfigPath});
+    parsed = parse_args(effective_args);
+  }
   if (!parsed.error.empty()) return usage_error(parsed.error);
   setup_logging(parsed.config);
 
@@ -133,8 +157,8 @@ int run_cli(const std::vector<std::string>& args) {
   }
   if (parsed.command == "run") {
     if (!parsed.positional.empty()) return usage_error("run takes no arguments");
-    return run_daemon([args](Config& config) {
-      ParsedArgs again = parse_args(args);
+    return run_daemon([effective_args](Config& config) {
+      ParsedArgs again = parse_args(effective_args);
       if (again.error.empty()) config = again.config;
       return again.error;
     });
@@ -150,6 +174,8 @@ int run_cli(const std::vector<std::string>& args) {
         std::cerr << "latchwatch: " << error << "\n";
         return kExitUsage;
       }
+      for (const auto& warning : sandbox_warnings(fresh))
+        std::cerr << "latchwatch: warning: " << warning << "\n";
       std::cout << parsed.positional[1] << ": valid\n";
       return 0;
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "agent/secret_file.h"
 #include "probes/local/bounded_file.h"
 #include "probes/payloads/json_limits.h"
 
@@ -182,6 +183,9 @@ std::vector<OptionSpec> build_table() {
   t.push_back(text_option("sinks.alertmanager.bearer_token", "", K::secret,
                           "bearer token for Alertmanager (masked in output)",
                           [](Config& c) -> auto& { return c.alertmanager.bearer_token; }));
+  t.push_back(text_option("sinks.alertmanager.bearer_token_file", "", K::path,
+                          "file holding the bearer token instead (root-only, read at load)",
+                          [](Config& c) -> auto& { return c.alertmanager.bearer_token_file; }));
   t.push_back(int_option("sinks.alertmanager.timeout_ms", "", "deadline of each push", 1, 60000,
                          [](Config& c) -> auto& { return c.alertmanager.timeout_ms; }));
   t.push_back(int_option("sinks.alertmanager.resend_interval_s", "",
@@ -194,6 +198,9 @@ std::vector<OptionSpec> build_table() {
   t.push_back(text_option("sinks.webhook.secret", "", K::secret,
                           "HMAC-SHA256 secret for X-Latchwatch-Signature (masked in output)",
                           [](Config& c) -> auto& { return c.webhook.secret; }));
+  t.push_back(text_option("sinks.webhook.secret_file", "", K::path,
+                          "file holding the webhook secret instead (root-only, read at load)",
+                          [](Config& c) -> auto& { return c.webhook.secret_file; }));
   t.push_back(text_option("sinks.webhook.ca_file", "", K::path,
                           "CA bundle to verify the webhook's certificate (empty: system)",
                           [](Config& c) -> auto& { return c.webhook.ca_file; }));
@@ -290,6 +297,8 @@ std::string load_config_file(const std::string& path, Config& config) {
   auto document = probes::parse_untrusted_json(file.content, error);
   if (document.is_discarded()) return "config " + path + ": " + error;
   error = apply_config_json(document, config);
+  if (error.empty()) error = read_secret_files(config);
+  if (error.empty()) error = config_error(config);
   return error.empty() ? error : path + ": " + error;
 }
 

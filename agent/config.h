@@ -24,6 +24,7 @@ struct WebhookConfig {
   bool enabled = false;
   std::string url;  ///< http:// or https://
   std::string secret;
+  std::string secret_file;  ///< read at load into `secret`; root-only file (see load_config_file)
   std::string ca_file;  ///< empty: system trust store
   bool verify_tls = true;
   int timeout_ms = 5000;
@@ -34,6 +35,7 @@ struct AlertmanagerConfig {
   bool enabled = false;
   std::string url;  ///< base URL, e.g. http://127.0.0.1:9093
   std::string bearer_token;
+  std::string bearer_token_file;  ///< read at load into `bearer_token`
   int timeout_ms = 5000;
   int resend_interval_s = 60;
 };
@@ -78,7 +80,14 @@ struct OptionSpec {
 
 const std::vector<OptionSpec>& option_table();
 
-/// Reads and applies a config file. Unknown keys and wrong types are errors naming the key.
+/// Where the package installs the config; `check`, `run` and `config show` read it when it exists
+/// and no --config is given.
+inline constexpr const char* kDefaultConfigPath = "/etc/latchwatch/config.json";
+
+/// Reads and applies a config file. Unknown keys and wrong types are errors naming the key; so are
+/// an enabled sink without its URL, and a secret file that cannot be read, is not a regular file,
+/// is readable or writable by others, or is given together with the secret itself. The secret
+/// files are read here, so a rotated secret is picked up on reload (SIGHUP).
 std::string load_config_file(const std::string& path, Config& config);
 std::string apply_config_json(const nlohmann::json& document, Config& config);
 
@@ -88,5 +97,13 @@ bool is_config_flag(const std::string& flag);
 
 /// The effective configuration as a JSON document in the file's shape; secrets masked.
 nlohmann::json effective_config(const Config& config);
+
+/// Errors a loaded config must not have (an enabled sink without its URL); empty when none.
+std::string config_error(const Config& config);
+
+/// What the packaged systemd unit's sandbox will block of what `config` enables: a textfile
+/// folder or state folder it cannot write, a metrics listener or sink address outside
+/// IPAddressAllow. One sentence per problem, each naming the drop-in line that allows it.
+std::vector<std::string> sandbox_warnings(const Config& config);
 
 }  // namespace latchwatch::agent

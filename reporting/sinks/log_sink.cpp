@@ -6,15 +6,24 @@ namespace latchwatch::reporting {
 
 std::string transition_line(const CycleReport& report, std::size_t max_len) {
   const auto& v = report.report.verdict;
-  std::string line = std::string(diagnosis::to_string(report.confirmed)) + " " +
+  auto ascii = [](const std::string& text) {
+    std::string out;
+    for (char c : text)
+      out += (static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f) ? c : '?';
+    return out;
+  };
+  std::string head = std::string(diagnosis::to_string(report.confirmed)) + " " +
                      diagnosis::to_string(diagnosis::info(report.confirmed).severity) + " " +
-                     report.transition + ": " + v.summary;
+                     report.transition + ": ";
+  // The reset is what the owner acts on: when the line is too long the summary gives way, never
+  // the reset value.
+  std::string reset;
   if (report.report.remedy && report.report.remedy->next_incarnation)
-    line += " reset: keyIncarnationId -> " + std::to_string(*report.report.remedy->next_incarnation);
-  std::string ascii;
-  for (char c : line) ascii += (static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f) ? c : '?';
-  if (ascii.size() > max_len) ascii = ascii.substr(0, max_len - 3) + "...";
-  return ascii;
+    reset = " reset: keyIncarnationId -> " + std::to_string(*report.report.remedy->next_incarnation);
+  std::string summary = ascii(v.summary);
+  std::size_t room = max_len > head.size() + reset.size() ? max_len - head.size() - reset.size() : 0;
+  if (summary.size() > room) summary = room > 3 ? summary.substr(0, room - 3) + "..." : "";
+  return ascii(head) + summary + reset;
 }
 
 PublishResult LogSink::publish(const CycleReport& report) {
@@ -23,7 +32,7 @@ PublishResult LogSink::publish(const CycleReport& report) {
                   report.pending ? " (key verdict pending confirmation)" : "");
     return {};
   }
-  auto line = transition_line(report);
+  auto line = transition_line(report, 1024);  // the journal keeps long lines whole
   if (report.has_confirmed && diagnosis::info(report.confirmed).severity >= diagnosis::Severity::critical)
     spdlog::error("{}", line);
   else if (report.transition == "fired")

@@ -1,0 +1,25 @@
+#pragma once
+/// Secrets kept outside the config: `sinks.alertmanager.bearer_token_file` and
+/// `sinks.webhook.secret_file` name files read at load (and at every reload).
+///
+/// A secret file must be a regular file (a final symlink is not followed), owned by root or by
+/// the user running latchwatch, neither readable nor writable by others and not group-writable,
+/// at most 4 KiB, and hold one line of printable characters (a trailing newline is dropped):
+/// the token goes into an HTTP header, so no control character may pass. Errors name the file,
+/// never its content. Works with systemd credentials too: point the key at
+/// /run/credentials/latchwatch.service/NAME after `LoadCredential=NAME:/path` in a drop-in.
+
+#include <string>
+
+#include "agent/config.h"
+
+namespace latchwatch::agent {
+
+/// Reads one secret file into `secret`; returns an error naming `key` and the path, or empty.
+std::string read_secret_file(const std::string& key, const std::string& path, std::string& secret);
+
+/// Reads every configured secret file into its secret. Setting both a secret and its file is an
+/// error, as is an unreadable file. Returns the first error, or empty.
+std::string read_secret_files(Config& config);
+
+}  // namespace latchwatch::agent

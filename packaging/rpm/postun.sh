@@ -1,0 +1,8 @@
+# %postun, as %systemd_postun_with_restart does: reload unit files, and on an upgrade ($1 >= 1)
+# restart the daemon if it runs. On erase the state folder goes too (as a Debian purge does).
+systemctl daemon-reload >/dev/null 2>&1 || :
+if [ "$1" -ge 1 ]; then
+  systemctl try-restart latchwatch.service >/dev/null 2>&1 || :
+else
+  rm -rf /var/lib/latchwatch
+fi

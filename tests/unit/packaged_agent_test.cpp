@@ -1,0 +1,204 @@
+// The agent as packages run it: secrets in files, config checks against the unit's sandbox,
+// journal-friendly logging, the monitoring-plugin line, colour rules, the CA bundle search.
+#include "agent/secret_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+
+#include "agent/colour.h"
+#include "agent/config.h"
+#include "agent/logging.h"
+#include "agent/plugin_line.h"
+#include "agent/portable_runtime.h"
+#include "tests/support/test_support.h"
+
+namespace latchwatch::agent {
+namespace {
+
+using testing::TempDir;
+using testing::write_file;
+
+std::string secret_at(const TempDir& dir, const std::string& content, mode_t mode) {
+  auto path = dir / "secret";
+  write_file(path, content);
+  EXPECT_EQ(::chmod(path.c_str(), mode), 0);
+  return path;
+}
+
+TEST(SecretFile, OneLineIsReadAndItsNewlineDropped) {
+  TempDir dir;
+  std::string secret;
+  EXPECT_EQ(read_secret_file("k", secret_at(dir, "s3cr3t-value\n", 0600), secret), "");
+  EXPECT_EQ(secret, "s3cr3t-value");
+}
+
+TEST(SecretFile, ReadableByOthersIsRefusedWithoutShowingTheSecret) {
+  TempDir dir;
+  std::string secret;
+  auto error = read_secret_file("sinks.webhook.secret_file", secret_at(dir, "topsecret", 0644), secret);
+  EXPECT_NE(error.find("mode 0644"), std::string::npos) << error;
+  EXPECT_NE(error.find("sinks.webhook.secret_file"), std::string::npos) << error;
+  EXPECT_EQ(error.find("topsecret"), std::string::npos) << error;
+  EXPECT_TRUE(secret.empty());
+}
+
+TEST(SecretFile, GroupReadableIsAllowedGroupWritableIsNot) {
+  TempDir dir;
+  std::string secret;
+  EXPECT_EQ(read_secret_file("k", secret_at(dir, "a", 0640), secret), "");
+  EXPECT_NE(read_secret_file("k", secret_at(dir, "a", 0660), secret), "");
+}
+
+TEST(SecretFile, SymlinkEmptyFileControlCharactersAndFoldersAreRefused) {
+  TempDir dir;
+  std::string secret;
+  auto real = secret_at(dir, "value", 0600);
+  ASSERT_EQ(::symlink(real.c_str(), (dir / "link").c_str()), 0);
+  EXPECT_NE(read_secret_file("k", dir / "link", secret), "");
+  EXPECT_NE(read_secret_file("k", secret_at(dir, "\n", 0600), secret), "");
+  EXPECT_NE(read_secret_file("k", secret_at(dir, "abc\r\nX-Injected: 1", 0600), secret), "");
+  EXPECT_NE(read_secret_file("k", dir.path(), secret), "");
+  EXPECT_NE(read_secret_file("k", dir / "missing", secret), "");
+  EXPECT_NE(read_secret_file("k", secret_at(dir, std::string(5000, 'a'), 0600), secret), "");
+  EXPECT_TRUE(secret.empty());
+}
+
+TEST(SecretFile, ConfigReadsBothFilesAndRefusesASecretGivenTwice) {
+  TempDir dir;
+  auto token = dir / "token";
+  auto hmac = dir / "hmac";
+  write_file(token, "tok\n");
+  write_file(hmac, "mac\n");
+  ::chmod(token.c_str(), 0600);
+  ::chmod(hmac.c_str(), 0600);
+  auto config_path = dir / "config.json";
+  write_file(config_path, R"({"sinks": {"alertmanager": {"enabled": true, "url": "http://127.0.0.1:9093",
+    "bearer_token_file": ")" + token + R"("}, "webhook": {"enabled": true, "url": "https://127.0.0.1:8443/h",
+    "secret_file": ")" + hmac + R"("}}})");
+  Config config;
+  ASSERT_EQ(load_config_file(config_path, config), "");
+  EXPECT_EQ(config.alertmanager.bearer_token, "tok");
+  EXPECT_EQ(config.webhook.secret, "mac");
+  auto shown = effective_config(config).dump();
+  EXPECT_EQ(shown.find("\"tok\""), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("\"mac\""), std::string::npos) << shown;
+
+  write_file(config_path, R"({"sinks": {"webhook": {"secret": "inline", "secret_file": ")" + hmac + R"("}}})");
+  Config twice;
+  EXPECT_NE(load_config_file(config_path, twice).find("not both"), std::string::npos);
+}
+
+TEST(ConfigChecks, AnEnabledSinkWithoutItsUrlIsAnError) {
+  TempDir dir;
+  for (const char* sink : {"alertmanager", "webhook"}) {
+    write_file(dir / "c.json", std::string(R"({"sinks": {")") + sink + R"(": {"enabled": true}}})");
+    Config config;
+    auto error = load_config_file(dir / "c.json", config);
+    EXPECT_NE(error.find(std::string("sinks.") + sink + ".url"), std::string::npos) << error;
+  }
+}
+
+TEST(ConfigChecks, DefaultsFitTheUnitsSandbox) {
+  EXPECT_TRUE(sandbox_warnings(Config{}).empty());
+}
+
+TEST(ConfigChecks, WhatTheSandboxBlocksIsNamedWithTheDropInThatAllowsIt) {
+  Config config;
+  config.textfile_dir = "/srv/textfiles";
+  config.metrics_listen = "0.0.0.0:9464";
+  config.webhook.enabled = true;
+  config.webhook.url = "https://hooks.example.net:8443/latch";
+  config.alertmanager.enabled = true;
+  config.alertmanager.url = "http://10.1.2.3:9093";
+  auto warnings = sandbox_warnings(config);
+  ASSERT_EQ(warnings.size(), 4u);
+  EXPECT_NE(warnings[0].find("ReadWritePaths=/srv/textfiles"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[1].find("0.0.0.0:9464"), std::string::npos) << warnings[1];
+  EXPECT_NE(warnings[2].find("IPAddressAllow=10.1.2.3"), std::string::npos) << warnings[2];
+  EXPECT_NE(warnings[3].find("hooks.example.net"), std::string::npos) << warnings[3];
+
+  Config allowed;
+  allowed.textfile_dir = "/var/lib/prometheus/node-exporter";
+  allowed.webhook.enabled = true;
+  allowed.webhook.url = "http://127.0.0.1:8080/x";
+  EXPECT_TRUE(sandbox_warnings(allowed).empty());
+}
+
+TEST(JournalLogging, TheStreamIsRecognisedOnlyByItsDeviceAndInode) {
+  TempDir dir;
+  write_file(dir / "log", "");
+  int fd = ::open((dir / "log").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  struct stat info {};
+  ASSERT_EQ(::fstat(fd, &info), 0);
+  auto same = std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino);
+  auto other = std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino + 1);
+  EXPECT_TRUE(is_journal_stream(same.c_str(), fd));
+  EXPECT_FALSE(is_journal_stream(other.c_str(), fd));
+  EXPECT_FALSE(is_journal_stream("", fd));
+  EXPECT_FALSE(is_journal_stream(nullptr, fd));
+  EXPECT_FALSE(is_journal_stream((same + "x").c_str(), fd));
+  ::close(fd);
+  EXPECT_EQ(log_pattern(true).find("%Y"), std::string::npos) << "the journal stamps lines itself";
+  EXPECT_EQ(log_pattern(true).find("latchwatch"), std::string::npos) << "and names them";
+}
+
+TEST(Colour, OnlyOnATerminalThatWantsIt) {
+  EXPECT_TRUE(colour_allowed(true, nullptr, "xterm-256color"));
+  EXPECT_TRUE(colour_allowed(true, "", "xterm"));  // NO_COLOR empty: not set, per no-color.org
+  EXPECT_FALSE(colour_allowed(true, "1", "xterm"));
+  EXPECT_FALSE(colour_allowed(true, nullptr, "dumb"));
+  EXPECT_FALSE(colour_allowed(true, nullptr, nullptr));
+  EXPECT_FALSE(colour_allowed(false, nullptr, "xterm"));
+}
+
+diagnosis::Report report_with(diagnosis::Severity severity, std::string summary) {
+  diagnosis::Report report;
+  report.verdict.code = diagnosis::VerdictCode::key_lost;
+  report.verdict.severity = severity;
+  report.verdict.summary = std::move(summary);
+  report.cycle_wall_ms = 42.04;
+  probes::ProbeResult status;
+  status.target = probes::Target::wireserver_status;
+  status.timings.total_ms = 3.14;
+  status.summary = {{"keyIncarnationId", 10}};
+  probes::ProbeResult imds;
+  imds.target = probes::Target::imds_instance;
+  imds.timings.total_ms = -1;
+  report.probes = {status, imds};
+  return report;
+}
+
+TEST(PluginLine, StatusWordTextAndPerfdataAsMonitoringPluginsExpect) {
+  auto line = plugin_status_line(report_with(diagnosis::Severity::critical, "the key is gone"));
+  EXPECT_EQ(line,
+            "LATCHWATCH CRITICAL - key_lost: the key is gone | wireserver_status=3.1ms;;;0 "
+            "imds_instance=U cycle=42.0ms;;;0 incarnation=10;;;0");
+}
+
+TEST(PluginLine, APipeOrNewlineInTheSummaryCannotStartFakePerfdata) {
+  auto line = plugin_status_line(report_with(diagnosis::Severity::warning, "a|b\nc"));
+  EXPECT_EQ(line.rfind("LATCHWATCH WARNING - key_lost: a/b?c |", 0), 0u) << line;
+  EXPECT_EQ(std::count(line.begin(), line.end(), '|'), 1);
+}
+
+TEST(CaBundle, EachDistributionsBundleIsFound) {
+  TempDir root;
+  EXPECT_EQ(find_ca_bundle(root.path()), "");
+  std::filesystem::create_directories(root.path() + "/etc/pki/tls/certs");
+  write_file(root.path() + "/etc/pki/tls/certs/ca-bundle.crt", "pem");
+  EXPECT_EQ(find_ca_bundle(root.path()), "/etc/pki/tls/certs/ca-bundle.crt");
+  std::filesystem::create_directories(root.path() + "/etc/ssl/certs");
+  write_file(root.path() + "/etc/ssl/certs/ca-certificates.crt", "pem");
+  EXPECT_EQ(find_ca_bundle(root.path()), "/etc/ssl/certs/ca-certificates.crt");
+}
+
+}  // namespace
+}  // namespace latchwatch::agent
