@@ -55,8 +55,10 @@ fuzz:
 bench:
 	bench/run.sh
 
+# The .deb and the RPM (with their -dbgsym / -debuginfo) into $(BUILD)/.
 package: build
-	cd $(BUILD) && cpack -G DEB
+	packaging/install-deps.sh package
+	cd $(BUILD) && cpack
 
 clean:
 	rm -rf $(BUILD)

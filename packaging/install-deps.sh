@@ -2,12 +2,17 @@
 # Installs the Debian 12 packages latchwatch needs, and only those that are missing.
 #   packaging/install-deps.sh build   compiler, CMake and libraries
 #   packaging/install-deps.sh test    the above plus what the test suite runs for real
+#   packaging/install-deps.sh package the build packages plus what CPack needs for the .deb and RPM
 #   packaging/install-deps.sh fuzz    the build packages plus clang and libFuzzer
 set -eu
 
 # GoogleTest is here too: the fabric simulator (for `make demo`) builds with the test tree.
 build_packages="g++ make cmake pkg-config libboost-dev nlohmann-json3-dev libspdlog-dev libssl-dev libgtest-dev"
-test_packages="openssl prometheus-alertmanager prometheus systemd dpkg-dev file"
+# CPack's RPM generator runs rpmbuild (Debian package rpm); the .deb is checked with lintian.
+package_packages="dpkg-dev file rpm"
+# The packaging tests: lintian, rpm --root, a Debian 11 root (debootstrap), strace to see that the
+# static binary loads nothing, init-system-helpers for the maintainer scripts.
+test_packages="openssl prometheus-alertmanager prometheus systemd $package_packages lintian debootstrap strace init-system-helpers"
 
 fuzz_packages="clang libclang-rt-14-dev"
 bench_packages="python3 curl prometheus-alertmanager prometheus-blackbox-exporter binutils"
@@ -15,9 +20,10 @@ bench_packages="python3 curl prometheus-alertmanager prometheus-blackbox-exporte
 case "${1:-build}" in
   build) wanted="$build_packages" ;;
   test) wanted="$build_packages $test_packages" ;;
+  package) wanted="$build_packages $package_packages" ;;
   fuzz) wanted="$build_packages $fuzz_packages" ;;
   bench) wanted="$build_packages $bench_packages" ;;
-  *) echo "usage: $0 build|test|fuzz|bench" >&2; exit 2 ;;
+  *) echo "usage: $0 build|test|package|fuzz|bench" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -19,7 +19,7 @@ nlohmann::json alert_for(const CycleReport& r, diagnosis::VerdictCode verdict,
   nlohmann::json annotations = {{"summary", entry.meaning}, {"owner_action", entry.owner_action}};
   if (r.report.remedy) annotations["az_command"] = r.report.remedy->az_command;
   return {{"labels",
-           {{"alertname", diagnosis::is_key_verdict(verdict) ? "LatchwatchKeyVerdict"
+           {{"alertname", diagnosis::is_key_verdict(verdict) ? "LatchwatchKeyResetNeeded"
                                                              : "LatchwatchVerdict"},
             {"severity", diagnosis::to_string(entry.severity)},
             {"verdict", entry.name},

@@ -248,7 +248,7 @@ TEST_F(Daemon, EveryTransitionReachesAlertmanagerAndTheSignedWebhookInOrderAcros
   auto fired = alertmanager.alerts(true);
   for (const auto& a : fired) {
     if (a["labels"]["verdict"] != "key_lost") continue;
-    EXPECT_EQ(a["labels"]["alertname"], "LatchwatchKeyVerdict");
+    EXPECT_EQ(a["labels"]["alertname"], "LatchwatchKeyResetNeeded");
     EXPECT_EQ(a["labels"]["severity"], "critical");
     EXPECT_EQ(a["labels"]["subscription"], "8a3f1c2e-1111-4222-8333-944455566677");
     EXPECT_NE(a["annotations"]["az_command"].get<std::string>().find("keyIncarnationId"), std::string::npos);

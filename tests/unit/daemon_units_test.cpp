@@ -203,7 +203,7 @@ TEST(Alertmanager, AlertCarriesTheLabelsAndTheResetCommand) {
   report.report.remedy->az_command = "az rest --method patch ...";
   auto now = std::chrono::system_clock::from_time_t(1790000000);
   auto alert = reporting::alert_for(report, VerdictCode::key_lost, now, now + std::chrono::minutes(3));
-  EXPECT_EQ(alert["labels"]["alertname"], "LatchwatchKeyVerdict");
+  EXPECT_EQ(alert["labels"]["alertname"], "LatchwatchKeyResetNeeded");
   EXPECT_EQ(alert["labels"]["severity"], "critical");
   EXPECT_EQ(alert["labels"]["verdict"], "key_lost");
   EXPECT_EQ(alert["labels"]["vm"], "vm1");
