@@ -270,7 +270,12 @@ TEST_F(CheckAgainstSimulator, HumanOutputShowsTheVerdictAndTheReset) {
   for (auto& flag : sim_->check_flags()) args.push_back(flag);
   auto result = testing::run_latchwatch(args);
   EXPECT_EQ(result.exit_code, 2);
-  EXPECT_NE(result.out.find("CRITICAL key_lost"), std::string::npos) << result.out;
+  // The first line is a monitoring plugin's: status word, text, perfdata with the incarnation.
+  auto first_line = result.out.substr(0, result.out.find('\n'));
+  EXPECT_EQ(first_line.rfind("LATCHWATCH CRITICAL - key_lost: ", 0), 0u) << first_line;
+  EXPECT_NE(first_line.find(" | wireserver_status="), std::string::npos) << first_line;
+  EXPECT_NE(first_line.find("ms;;;0"), std::string::npos) << first_line;
+  EXPECT_NE(first_line.find(" incarnation=10;;;0"), std::string::npos) << first_line;
   EXPECT_NE(result.out.find("az rest --method patch"), std::string::npos);
   EXPECT_EQ(result.out.find("\033["), std::string::npos) << "no colour when not a terminal";
 }
