@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the .deb, the .ddeb, the RPM and its -debuginfo once into BUILD/packages-test (again
+# Builds the .deb, the -dbgsym .deb, the RPM and its -debuginfo once into BUILD/packages-test (again
 # only when the binary or the packaging changed) and prints that folder. Shared by the packaging
 # tests, which hold the ctest resource lock latchwatch_packages.
 set -euo pipefail

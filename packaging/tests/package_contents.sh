@@ -11,7 +11,7 @@ done
 packages=$("$source/packaging/tests/build_packages.sh" "$source" "$build")
 version=$(sed -n 's/^project(latchwatch VERSION \([0-9.]*\).*/\1/p' "$source/CMakeLists.txt")
 deb=$packages/latchwatch_${version}_amd64.deb
-ddeb=$packages/latchwatch-dbgsym_${version}_amd64.ddeb
+ddeb=$packages/latchwatch-dbgsym_${version}_amd64.deb
 rpm_file=$packages/latchwatch-${version}-1.x86_64.rpm
 debuginfo=$packages/latchwatch-debuginfo-${version}-1.x86_64.rpm
 for f in "$deb" "$ddeb" "$rpm_file" "$debuginfo"; do [ -f "$f" ] || { echo "missing $f"; ls "$packages"; exit 1; }; done
