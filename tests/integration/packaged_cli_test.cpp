@@ -63,3 +63,32 @@ TEST(ConfigValidate, ASecretFileOpenToOthersIsRefusedAndAClosedOneMasked) {
 
 }  // namespace
 }  // namespace latchwatch
+
+namespace latchwatch {
+namespace {
+
+/// Runs `latchwatch ARGS` with stderr on a file; JOURNAL_STREAM names that file when `journal`.
+std::string stderr_of(const testing::TempDir& dir, const std::string& args, bool journal) {
+  const std::string log = dir / "stderr.log";
+  const std::string script = std::string("exec 2>") + log + "; " +
+                             (journal ? "JOURNAL_STREAM=$(stat -c %d:%i " + log + ") " : "") +
+                             "exec " + LATCHWATCH_BINARY + " " + args;
+  testing::run_process({"/bin/sh", "-c", script});
+  return testing::read_file(log);
+}
+
+TEST(JournalStream, LinesCarryTheirPriorityAndNoSecondNameOrStamp) {
+  testing::TempDir dir;
+  testing::write_file(dir / "not-a-folder", "");
+  // The state folder cannot be locked: the daemon logs one error and exits.
+  const std::string args = "run --state-dir " + (dir / "not-a-folder") + "/state";
+  auto journal = stderr_of(dir, args, true);
+  EXPECT_EQ(journal.rfind("<3>", 0), 0u) << journal;
+  EXPECT_EQ(journal.find("latchwatch 20"), std::string::npos) << journal;
+  auto plain = stderr_of(dir, args, false);
+  EXPECT_EQ(plain.rfind("latchwatch 20", 0), 0u) << plain;
+  EXPECT_NE(plain.find(" error: "), std::string::npos) << plain;
+}
+
+}  // namespace
+}  // namespace latchwatch
