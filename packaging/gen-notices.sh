@@ -26,9 +26,10 @@ cat <<SECTIONS
 * GNU C Library $(version libc6-dev) (glibc; Debian package libc6-dev)
   Copyright (C) 1991-2022 Free Software Foundation, Inc. and the glibc contributors
   Licensed under the GNU Lesser General Public License 2.1 or later (text below).
-  As LGPL-2.1 section 6 asks of a statically linked program: latchwatch's complete source and
-  build files are published with each release, so you can rebuild or relink latchwatch against a
-  modified GNU C Library; glibc's own source is in Debian's glibc source package.
+  latchwatch is linked with it statically. As LGPL-2.1 section 6 asks, whoever distributes this
+  binary offers latchwatch's complete source and build files with it (or for three years on
+  request), so that you can relink latchwatch against a modified GNU C Library; glibc's own
+  source is Debian's glibc source package.
 
 * GNU C++ Library and GCC runtime library $(version libstdc++-12-dev) (libstdc++, libgcc;
   Debian packages libstdc++-12-dev, libgcc-12-dev)
