@@ -17,6 +17,7 @@
 #include "agent/logging.h"
 #include "agent/plugin_line.h"
 #include "agent/portable_runtime.h"
+#include "reporting/sinks/log_sink.h"
 #include "tests/support/test_support.h"
 
 namespace latchwatch::agent {
@@ -187,6 +188,24 @@ TEST(PluginLine, APipeOrNewlineInTheSummaryCannotStartFakePerfdata) {
   auto line = plugin_status_line(report_with(diagnosis::Severity::warning, "a|b\nc"));
   EXPECT_EQ(line.rfind("LATCHWATCH WARNING - key_lost: a/b?c |", 0), 0u) << line;
   EXPECT_EQ(std::count(line.begin(), line.end(), '|'), 1);
+}
+
+TEST(TransitionLine, ALongSummaryGivesWayNeverTheResetValue) {
+  reporting::CycleReport cycle;
+  cycle.report = report_with(diagnosis::Severity::critical, std::string(300, 's'));
+  cycle.report.remedy = diagnosis::Remedy{};
+  cycle.report.remedy->next_incarnation = 11;
+  cycle.transition = "fired";
+  cycle.has_confirmed = true;
+  cycle.confirmed = diagnosis::VerdictCode::key_lost;
+  for (std::size_t max_len : {80u, 160u, 200u}) {
+    auto line = reporting::transition_line(cycle, max_len);
+    EXPECT_LE(line.size(), max_len);
+    const std::string reset = " reset: keyIncarnationId -> 11";
+    ASSERT_GE(line.size(), reset.size());
+    EXPECT_EQ(line.substr(line.size() - reset.size()), reset) << line;
+    EXPECT_NE(line.find("sss..."), std::string::npos) << line;
+  }
 }
 
 TEST(CaBundle, EachDistributionsBundleIsFound) {
