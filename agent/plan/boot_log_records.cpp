@@ -88,8 +88,10 @@ std::string strip_terminal_escapes(std::string_view text) {
       while (j < text.size() && text[j] != '\x07' && !(text[j] == '\x1b' && j + 1 < text.size() && text[j + 1] == '\\'))
         ++j;
       i = (j < text.size() && text[j] == '\x1b') ? j + 1 : j;
-    } else {
-      ++i;  // ESC x: charset selection, keypad modes...
+    } else {  // ESC [intermediates 0x20-0x2f] final: charset selection "ESC ( B", keypad modes...
+      std::size_t j = i + 1;
+      while (j < text.size() && text[j] >= 0x20 && text[j] <= 0x2f) ++j;
+      i = j;
     }
   }
   return out;

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "agent/plan/json_cursor.h"
 #include "agent/plan/resource_text.h"
 
 namespace latchwatch::plan {
@@ -110,16 +111,16 @@ std::string reset_plan_html(const ResetPlan& plan, const Inventory* inventory, c
   std::size_t instances = 0;
   for (const auto& s : plan.scale_sets) instances += s.instances.size();
   out += "<h1>Key resets: " + std::to_string(plan.reset_count()) + "</h1>\n<p class=\"summary\" id=\"summary\">";
-  auto stat = [&](const char* id, const std::string& label, std::size_t n) {
+  auto count_span = [&](const char* id, const std::string& label, std::size_t n) {
     out += "<span id=\"" + std::string(id) + "\">" + esc(label) + ": <b>" + std::to_string(n) + "</b></span>";
   };
-  stat("n-reports", "reports read", static_cast<std::size_t>(plan.reports_read));
-  stat("n-vms", "VMs", plan.vms.size());
-  stat("n-instances", "scale-set instances", instances);
-  stat("n-unidentified", "to identify", plan.unidentified.size());
-  stat("n-skipped", "skipped", plan.skipped.size());
-  stat("n-conflicts", "conflicts", plan.conflicts.size());
-  stat("n-errors", "input errors", plan.input_errors.size());
+  count_span("n-reports", "reports read", static_cast<std::size_t>(plan.reports_read));
+  count_span("n-vms", "VMs", plan.vms.size());
+  count_span("n-instances", "scale-set instances", instances);
+  count_span("n-unidentified", "to identify", plan.unidentified.size());
+  count_span("n-skipped", "skipped", plan.skipped.size());
+  count_span("n-conflicts", "conflicts", plan.conflicts.size());
+  count_span("n-errors", "input errors", plan.input_errors.size());
   out += "</p>\n<p>Run from outside the VMs, as the owner; latchwatch performs none of this. Raise "
          "only: ARM rejects a value that is not larger, and the largest value wins. A template "
          "(Terraform, Bicep) that pins keyIncarnationId must be raised too. Click a command to "

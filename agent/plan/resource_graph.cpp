@@ -108,9 +108,9 @@ void read_resource_graph(const std::string& file_name, const std::string& text,
     JsonCursor rows = doc.is_object() ? root["data"] : root;
     if (doc.is_object() && !root["data"].exists()) {
       file_errors.add("", "an object without \"data\": not an az graph query export");
-    } else if (!rows.raw()->is_array()) {
+    } else if (!rows.exists() || !rows.raw()->is_array()) {
       file_errors.add(rows.path(), std::string("expected an array of rows, found ") +
-                                       json_kind(*rows.raw()));
+                                       (rows.exists() ? json_kind(*rows.raw()) : "null"));
     } else {
       for (const auto& row : rows.elements(file_errors)) {
         ++inventory.rows_read;
