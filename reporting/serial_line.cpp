@@ -101,16 +101,20 @@ std::string compact_resource_id(const std::string& resource_id) {
   auto parts = split(resource_id, '/');
   // "", subscriptions, S, resourceGroups, RG, providers, Microsoft.Compute, kind, name[, vms, I]
   if (parts.size() != 9 && parts.size() != 11) return {};
-  if (!parts[0].empty() || parts[1] != "subscriptions" || parts[3] != "resourceGroups" ||
-      !is_guid(parts[2]) || !is_name(parts[4]) || !is_name(parts[8]))
+  // ARM ids compare case-insensitively; the compact form expands to the canonical spelling.
+  const bool scale_set = parts.size() == 11;
+  if (!parts[0].empty() || lower(parts[1]) != "subscriptions" || lower(parts[3]) != "resourcegroups" ||
+      lower(parts[5]) != "providers" || lower(parts[6]) != "microsoft.compute" ||
+      lower(parts[7]) != (scale_set ? "virtualmachinescalesets" : "virtualmachines") ||
+      (scale_set && lower(parts[9]) != "virtualmachines") || !is_guid(parts[2]) ||
+      !is_name(parts[4]) || !is_name(parts[8]))
     return {};
   std::string out = std::string(parts[2]) + "/" + std::string(parts[4]) + "/" + std::string(parts[8]);
   if (parts.size() == 11) {
     if (!is_name(parts[10])) return {};
     out += "/" + std::string(parts[10]);
   }
-  // Only when expanding gives back the very same text: the plan compares ids as written.
-  return expand_resource_id(out) == resource_id ? out : std::string();
+  return out;
 }
 
 std::string expand_resource_id(std::string_view compact) {
@@ -139,15 +143,15 @@ std::string format_serial_line(const SerialLine& line, std::size_t max_len) {
                      token(line.verdict, [](std::string_view t) { return t.size() <= 40 && all_of(t, code_char); }) +
                      " " +
                      token(line.generated_at, [](std::string_view t) { return t.size() <= 32 && all_of(t, time_char); }) +
-                     " inc=" + number(line.incarnation) + " next=" + number(line.next_incarnation);
+                     " inc=" + number(line.incarnation) + ">" + number(line.next_incarnation);
   std::string vm = is_guid(line.vm_id) ? lower(line.vm_id) : std::string("-");
   head += " vm=" + vm;
   std::string hw = "-";
   if (is_guid(line.smbios_uuid)) {
     std::string smbios = lower(line.smbios_uuid);
-    hw = smbios == vm ? "=" : smbios == byte_swapped(vm) ? "~" : smbios;
+    hw = smbios == vm ? "" : smbios == byte_swapped(vm) ? "~" : smbios;
   }
-  head += " hw=" + hw;
+  if (!hw.empty()) head += " hw=" + hw;  // absent: the SMBIOS UUID is the vmId (Gen2)
 
   std::string src;
   if (line.source == "cache")
@@ -212,10 +216,12 @@ Parsed<SerialLine> parse_serial_line(std::string_view text) {
     std::string_view key = field.substr(0, eq);
     std::string_view value = field.substr(eq + 1);
     auto bad = [&](const char* what) { return P::fail(std::string(key) + "=" + std::string(value) + ": " + what); };
-    if (key == "inc" || key == "next") {
-      std::optional<std::int64_t> n;
-      if (value != "?" && !(n = parse_count(value))) return bad("not a count or '?'");
-      (key == "inc" ? line.incarnation : line.next_incarnation) = n;
+    if (key == "inc") {
+      std::size_t arrow = value.find('>');
+      if (arrow == std::string_view::npos) return bad("not CURRENT>NEXT");
+      std::string_view current = value.substr(0, arrow), next = value.substr(arrow + 1);
+      if (current != "?" && !(line.incarnation = parse_count(current))) return bad("current is not a count or '?'");
+      if (next != "?" && !(line.next_incarnation = parse_count(next))) return bad("next is not a count or '?'");
     } else if (key == "vm") {
       if (value != "-" && !is_guid(value)) return bad("not a GUID or '-'");
       if (value != "-") line.vm_id = lower(value);
@@ -244,6 +250,7 @@ Parsed<SerialLine> parse_serial_line(std::string_view text) {
     }  // else: a key from a later v1 writer, ignored
   }
   if (line.source.empty()) line.source = line.resource_id.empty() ? "unknown" : "imds";
+  if (hw.empty()) hw = line.vm_id.empty() ? "-" : "=";
   if (hw == "=") line.smbios_uuid = line.vm_id;
   else if (hw == "~") line.smbios_uuid = byte_swapped(line.vm_id);
   else if (hw != "-") line.smbios_uuid = hw;

@@ -13,20 +13,22 @@
 ///   EVENT    fired | resolved | changed (a transition) or reminder (a key verdict still firing)
 ///   VERDICT  the cycle's verdict code (key_lost, healthy, ...)
 ///   TIME     the report's generated_at, ISO 8601 UTC ("2026-12-01T14:00:05.123Z")
-///   inc=N    the largest keyIncarnationId seen, "?" when unknown
-///   next=N   the keyIncarnationId the owner's reset sets, "?" when none is needed or unknown
+///   inc=C>N  C the largest keyIncarnationId seen, N the one the owner's reset sets; "?" when
+///            unknown (N also when no reset is needed)
 ///   vm=G     vmId from IMDS or the identity cache, "-" when unknown
-///   hw=X     SMBIOS system UUID: "=" same as vm, "~" vm byte-swapped (Gen1), a UUID, or "-"
+///   hw=X     SMBIOS system UUID: "~" vm byte-swapped (Gen1), a UUID, "-" unknown; absent when it
+///            is the vmId itself (Gen2; a reader also accepts "=" for that)
 ///   src=S    where the identity came from, when not IMDS: cache:SECONDS (its age), moved (the
 ///            cached identity names the VM this disk was copied from), unknown. Absent: IMDS
 ///            when an id is written, else unknown
-///   id=...   the resource id, compact: SUB/RG/VM or SUB/RG/SCALESET/INSTANCE (the canonical
-///            /subscriptions/SUB/resourceGroups/RG/providers/Microsoft.Compute/... form)
-///   rid=...  the resource id verbatim, when it is not in canonical form
+///   id=...   the resource id, compact: SUB/RG/VM or SUB/RG/SCALESET/INSTANCE; read back in the
+///            canonical /subscriptions/SUB/resourceGroups/RG/providers/Microsoft.Compute/...
+///            spelling (ARM ids compare case-insensitively)
+///   rid=...  the resource id verbatim, when it is not a VM or scale-set instance id
 ///   host=H   the host name, when it differs from the VM name
 ///   crc=X    CRC-32 (IEEE, as zlib.crc32) of every byte before " crc=", 8 lower-case hex digits
 ///
-/// inc, next, vm and hw are always written; when a line would be too long, host is left out
+/// inc and vm are always written; when a line would be too long, host is left out
 /// first, then id/rid with src (vm still names the machine; a Resource Graph export maps it).
 /// Readers ignore keys they do not know, so fields can be added within v1.
 ///
@@ -48,10 +50,10 @@ struct SerialLine {
   std::string event;
   std::string verdict;
   std::string generated_at;
-  std::optional<std::int64_t> incarnation;       ///< inc
-  std::optional<std::int64_t> next_incarnation;  ///< next
+  std::optional<std::int64_t> incarnation;       ///< inc=C>
+  std::optional<std::int64_t> next_incarnation;  ///< inc=>N
   std::string vm_id;        ///< empty: unknown
-  std::string smbios_uuid;  ///< resolved from "=" / "~"; empty: unknown
+  std::string smbios_uuid;  ///< resolved from absent / "=" / "~"; empty: unknown
   std::string source;       ///< imds, cache, moved, unknown; empty when not written
   double source_age_seconds = 0;
   std::string resource_id;  ///< full form, expanded from id=; empty when not written
@@ -70,8 +72,8 @@ Parsed<SerialLine> parse_serial_line(std::string_view text);
 /// CRC-32 (IEEE 802.3, reflected, as zlib.crc32 and `python3 -c 'import zlib'`).
 std::uint32_t crc32_ieee(std::string_view bytes);
 
-/// "/subscriptions/S/resourceGroups/RG/providers/Microsoft.Compute/virtualMachines/N" →
-/// "S/RG/N"; a Uniform instance → "S/RG/SS/I"; anything else → empty.
+/// "/subscriptions/S/resourceGroups/RG/providers/Microsoft.Compute/virtualMachines/N" (any
+/// case) → "S/RG/N"; a Uniform instance → "S/RG/SS/I"; anything else → empty.
 std::string compact_resource_id(const std::string& resource_id);
 /// The inverse; empty for text that is not 3 or 4 slash-separated parts.
 std::string expand_resource_id(std::string_view compact);

@@ -58,7 +58,7 @@ TEST(BootLogRecords, ALogWithoutLatchwatchLinesIsNotAnError) {
 }
 
 TEST(BootLogRecords, EscapesAndPrefixesAroundTheLineAreTolerated) {
-  std::string line = signed_line("latchwatch: v1 fired key_mismatch 2026-11-30T21:04:12.481Z inc=2 next=3 "
+  std::string line = signed_line("latchwatch: v1 fired key_mismatch 2026-11-30T21:04:12.481Z inc=2>3 "
                                  "vm=3f7e9a10-c4b2-4d58-a6e1-92b0d7c5f834 hw=- src=unknown");
   std::string log = "[   40.1] systemd[1]: Starting foo...\x1b[0m" + line + "\x1b[K\r\r\n";
   std::vector<std::string> errors;
@@ -73,10 +73,10 @@ TEST(BootLogRecords, EscapesAndPrefixesAroundTheLineAreTolerated) {
 TEST(BootLogRecords, ACorrectlySignedHostileLineIsStillOnlyData) {
   // Anything in the VM can write to its own console, CRC included.
   std::vector<std::string> errors;
-  std::string log = signed_line("latchwatch: v1 fired no_such_verdict 2026-11-30T21:04:12.481Z inc=1 next=2 vm=- hw=-") + "\n" +
-                    signed_line("latchwatch: v1 fired key_lost 2026-11-30T21:04:12.481Z inc=1 next=9 vm=- hw=-") + "\n" +
-                    signed_line("latchwatch: v1 fired key_lost 2026-11-30T21:04:12.481Z inc=1 next=2 vm=- hw=- id=x/y/z") + "\n" +
-                    signed_line("latchwatch: v1 fired key_lost 2026-11-30T21:04:12.481Z inc=1 next=2 vm=- hw=- rid=/subscriptions/a;b") + "\n";
+  std::string log = signed_line("latchwatch: v1 fired no_such_verdict 2026-11-30T21:04:12.481Z inc=1>2 vm=- hw=-") + "\n" +
+                    signed_line("latchwatch: v1 fired key_lost 2026-11-30T21:04:12.481Z inc=1>9 vm=- hw=-") + "\n" +
+                    signed_line("latchwatch: v1 fired key_lost 2026-11-30T21:04:12.481Z inc=1>2 vm=- hw=- id=x/y/z") + "\n" +
+                    signed_line("latchwatch: v1 fired key_lost 2026-11-30T21:04:12.481Z inc=1>2 vm=- hw=- rid=/subscriptions/a;b") + "\n";
   auto read = read_boot_log_records("evil.log", log, errors);
   EXPECT_TRUE(read.records.empty());
   ASSERT_EQ(errors.size(), 4u);
@@ -91,9 +91,9 @@ TEST(BootLogRecords, NewestPerMachineWhenSeveralMachinesShareALog) {
   // may not): each machine keeps its own newest line.
   std::string a = "8a3c1f52-6d0e-4b7a-9c21-5e4f3a2b1c0d", b = "3f7e9a10-c4b2-4d58-a6e1-92b0d7c5f834";
   std::string log =
-      signed_line("latchwatch: v1 fired key_lost 2026-11-30T10:00:00.000Z inc=1 next=2 vm=" + a + " hw==") + "\n" +
-      signed_line("latchwatch: v1 fired key_lost 2026-11-30T11:00:00.000Z inc=4 next=5 vm=" + b + " hw==") + "\n" +
-      signed_line("latchwatch: v1 resolved healthy 2026-11-30T12:00:00.000Z inc=2 next=? vm=" + a + " hw==") + "\n";
+      signed_line("latchwatch: v1 fired key_lost 2026-11-30T10:00:00.000Z inc=1>2 vm=" + a + " hw==") + "\n" +
+      signed_line("latchwatch: v1 fired key_lost 2026-11-30T11:00:00.000Z inc=4>5 vm=" + b + " hw==") + "\n" +
+      signed_line("latchwatch: v1 resolved healthy 2026-11-30T12:00:00.000Z inc=2>? vm=" + a + " hw==") + "\n";
   std::vector<std::string> errors;
   auto read = read_boot_log_records("two.log", log, errors);
   EXPECT_TRUE(errors.empty());

@@ -48,8 +48,8 @@ TEST(SerialLine, CrcIsZlibsCrc32) {
 TEST(SerialLine, FormatIsTheDocumentedOne) {
   auto text = format_serial_line(sample());
   EXPECT_EQ(text,
-            "latchwatch: v1 fired key_lost 2026-11-30T21:04:12.481Z inc=6 next=7 vm=" + kVmId +
-                " hw== id=" + kSub + "/rg-web/vm-web-01 crc=d903a84e")
+            "latchwatch: v1 fired key_lost 2026-11-30T21:04:12.481Z inc=6>7 vm=" + kVmId +
+                " id=" + kSub + "/rg-web/vm-web-01 crc=df4f1c53")
       << "the same line Python's zlib.crc32 gives (tests/fixtures/bootlog)";
   EXPECT_LE(text.size(), kSerialLineMax);
 }
@@ -95,12 +95,25 @@ TEST(SerialLine, UniformInstancesAndNonCanonicalIdsSurvive) {
   ASSERT_TRUE(parsed) << parsed.error;
   EXPECT_EQ(parsed.value->resource_id, line.resource_id);
 
-  line.resource_id = "/subscriptions/" + kSub + "/resourcegroups/rg-web/providers/Microsoft.Compute/virtualMachines/vm1";
+  // IMDS spelling aside, an ARM id is case-insensitive: read back in the canonical spelling.
+  line.resource_id = "/subscriptions/" + kSub + "/resourcegroups/rg-web/providers/microsoft.compute/virtualmachines/vm1";
   auto text = format_serial_line(line);
-  EXPECT_NE(text.find(" rid=/subscriptions/"), std::string::npos) << "not canonical: written as is";
+  EXPECT_NE(text.find(" id=" + kSub + "/rg-web/vm1 "), std::string::npos) << text;
   parsed = parse_serial_line(text);
   ASSERT_TRUE(parsed) << parsed.error;
-  EXPECT_EQ(parsed.value->resource_id, line.resource_id);
+  EXPECT_EQ(parsed.value->resource_id,
+            "/subscriptions/" + kSub + "/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/vm1");
+
+  // Anything else is written verbatim (rid=) when it fits, and read back as it was.
+  SerialLine other;
+  other.event = "fired";
+  other.verdict = "key_lost";
+  other.resource_id = "/subscriptions/" + kSub + "/resourceGroups/rg/providers/Other.RP/things/t1";
+  text = format_serial_line(other);
+  EXPECT_NE(text.find(" rid=" + other.resource_id + " "), std::string::npos) << text;
+  parsed = parse_serial_line(text);
+  ASSERT_TRUE(parsed) << parsed.error;
+  EXPECT_EQ(parsed.value->resource_id, other.resource_id);
 }
 
 TEST(SerialLine, HostileValuesNeverShapeTheLine) {
@@ -167,7 +180,7 @@ TEST(SerialLine, DamagedCutAndForeignLinesAreNamedErrors) {
 }
 
 TEST(SerialLine, UnknownKeysAreIgnoredForForwardCompatibility) {
-  std::string body = "latchwatch: v1 fired key_lost 2026-11-30T21:04:12.481Z inc=6 next=7 vm=" + kVmId +
+  std::string body = "latchwatch: v1 fired key_lost 2026-11-30T21:04:12.481Z inc=6>7 vm=" + kVmId +
                      " hw== future=thing";
   char crc[9];
   std::snprintf(crc, sizeof crc, "%08x", crc32_ieee(body));
