@@ -15,7 +15,8 @@ namespace {
 constexpr std::string_view kCrcField = " crc=";
 constexpr std::string_view kPrefixV1 = "latchwatch: v1 ";
 constexpr std::string_view kVmPrefix = "/providers/Microsoft.Compute/virtualMachines/";
-constexpr std::string_view kScaleSetPrefix = "/providers/Microsoft.Compute/virtualMachineScaleSets/";
+constexpr std::string_view kScaleSetPrefix =
+    "/providers/Microsoft.Compute/virtualMachineScaleSets/";
 
 bool all_of(std::string_view text, bool (*ok)(unsigned char)) {
   if (text.empty()) return false;
@@ -28,7 +29,9 @@ bool name_char(unsigned char c) {
   return std::isalnum(c) || c == '.' || c == '_' || c == '-' || c == '(' || c == ')';
 }
 bool path_char(unsigned char c) { return name_char(c) || c == '/'; }
-bool time_char(unsigned char c) { return std::isdigit(c) || c == 'T' || c == 'Z' || c == ':' || c == '.' || c == '-'; }
+bool time_char(unsigned char c) {
+  return std::isdigit(c) || c == 'T' || c == 'Z' || c == ':' || c == '.' || c == '-';
+}
 bool code_char(unsigned char c) { return (c >= 'a' && c <= 'z') || c == '_'; }
 
 bool is_name(std::string_view text) { return text.size() <= 90 && all_of(text, name_char); }
@@ -103,13 +106,15 @@ std::string compact_resource_id(const std::string& resource_id) {
   if (parts.size() != 9 && parts.size() != 11) return {};
   // ARM ids compare case-insensitively; the compact form expands to the canonical spelling.
   const bool scale_set = parts.size() == 11;
-  if (!parts[0].empty() || lower(parts[1]) != "subscriptions" || lower(parts[3]) != "resourcegroups" ||
-      lower(parts[5]) != "providers" || lower(parts[6]) != "microsoft.compute" ||
+  if (!parts[0].empty() || lower(parts[1]) != "subscriptions" ||
+      lower(parts[3]) != "resourcegroups" || lower(parts[5]) != "providers" ||
+      lower(parts[6]) != "microsoft.compute" ||
       lower(parts[7]) != (scale_set ? "virtualmachinescalesets" : "virtualmachines") ||
       (scale_set && lower(parts[9]) != "virtualmachines") || !is_guid(parts[2]) ||
       !is_name(parts[4]) || !is_name(parts[8]))
     return {};
-  std::string out = std::string(parts[2]) + "/" + std::string(parts[4]) + "/" + std::string(parts[8]);
+  std::string out =
+      std::string(parts[2]) + "/" + std::string(parts[4]) + "/" + std::string(parts[8]);
   if (parts.size() == 11) {
     if (!is_name(parts[10])) return {};
     out += "/" + std::string(parts[10]);
@@ -123,8 +128,8 @@ std::string expand_resource_id(std::string_view compact) {
   if (!is_guid(parts[0])) return {};
   for (std::size_t i = 1; i < parts.size(); ++i)
     if (!is_name(parts[i])) return {};
-  std::string base = "/subscriptions/" + std::string(parts[0]) + "/resourceGroups/" +
-                     std::string(parts[1]);
+  std::string base =
+      "/subscriptions/" + std::string(parts[0]) + "/resourceGroups/" + std::string(parts[1]);
   if (parts.size() == 3) return base + std::string(kVmPrefix) + std::string(parts[2]);
   return base + std::string(kScaleSetPrefix) + std::string(parts[2]) + "/virtualMachines/" +
          std::string(parts[3]);
@@ -137,13 +142,16 @@ std::string format_serial_line(const SerialLine& line, std::size_t max_len) {
   auto number = [](const std::optional<std::int64_t>& n) {
     return n && *n >= 0 ? std::to_string(*n) : std::string("?");
   };
-  std::string head = std::string(kPrefixV1) +
-                     token(line.event, [](std::string_view t) { return t.size() <= 16 && all_of(t, code_char); }) +
-                     " " +
-                     token(line.verdict, [](std::string_view t) { return t.size() <= 40 && all_of(t, code_char); }) +
-                     " " +
-                     token(line.generated_at, [](std::string_view t) { return t.size() <= 32 && all_of(t, time_char); }) +
-                     " inc=" + number(line.incarnation) + ">" + number(line.next_incarnation);
+  std::string head =
+      std::string(kPrefixV1) +
+      token(line.event, [](std::string_view t) { return t.size() <= 16 && all_of(t, code_char); }) +
+      " " +
+      token(line.verdict,
+            [](std::string_view t) { return t.size() <= 40 && all_of(t, code_char); }) +
+      " " +
+      token(line.generated_at,
+            [](std::string_view t) { return t.size() <= 32 && all_of(t, time_char); }) +
+      " inc=" + number(line.incarnation) + ">" + number(line.next_incarnation);
   std::string vm = is_guid(line.vm_id) ? lower(line.vm_id) : std::string("-");
   head += " vm=" + vm;
   std::string hw = "-";
@@ -184,12 +192,14 @@ Parsed<SerialLine> parse_serial_line(std::string_view text) {
   if (text.substr(0, kSerialMarker.size()) != kSerialMarker) return P::fail("no latchwatch marker");
   if (text.substr(0, kPrefixV1.size()) != kPrefixV1) {
     std::string_view version = text.substr(kSerialMarker.size(), 4);
-    return P::fail("unsupported line version 'v" + std::string(version.substr(0, version.find(' '))) + "'");
+    return P::fail("unsupported line version 'v" +
+                   std::string(version.substr(0, version.find(' '))) + "'");
   }
   std::size_t crc_at = text.rfind(kCrcField);
   if (crc_at == std::string_view::npos || text.size() != crc_at + kCrcField.size() + 8)
-    return P::fail("cut short (no crc= at its end): the log was read while the line was written, "
-                   "or other console output broke into it");
+    return P::fail(
+        "cut short (no crc= at its end): the log was read while the line was written, "
+        "or other console output broke into it");
   std::string_view body = text.substr(0, crc_at);
   if (hex8(crc32_ieee(body)) != lower(text.substr(crc_at + kCrcField.size())))
     return P::fail("damaged: its crc does not match (other console output mixed into it)");
@@ -205,28 +215,35 @@ Parsed<SerialLine> parse_serial_line(std::string_view text) {
   line.generated_at = fields[2];
   // "-" is what a writer puts for a value it could not vouch for.
   if (line.event != "-" && !all_of(line.event, code_char)) return P::fail("event is not a word");
-  if (line.verdict != "-" && !all_of(line.verdict, code_char)) return P::fail("verdict is not a code");
+  if (line.verdict != "-" && !all_of(line.verdict, code_char))
+    return P::fail("verdict is not a code");
   if (line.generated_at != "-" && !all_of(line.generated_at, time_char))
     return P::fail("time is not ISO 8601");
   std::string hw;
   for (std::size_t i = 3; i < fields.size(); ++i) {
     std::string_view field = fields[i];
     std::size_t eq = field.find('=');
-    if (eq == std::string_view::npos || eq == 0) return P::fail("field '" + std::string(field) + "' is not key=value");
+    if (eq == std::string_view::npos || eq == 0)
+      return P::fail("field '" + std::string(field) + "' is not key=value");
     std::string_view key = field.substr(0, eq);
     std::string_view value = field.substr(eq + 1);
-    auto bad = [&](const char* what) { return P::fail(std::string(key) + "=" + std::string(value) + ": " + what); };
+    auto bad = [&](const char* what) {
+      return P::fail(std::string(key) + "=" + std::string(value) + ": " + what);
+    };
     if (key == "inc") {
       std::size_t arrow = value.find('>');
       if (arrow == std::string_view::npos) return bad("not CURRENT>NEXT");
       std::string_view current = value.substr(0, arrow), next = value.substr(arrow + 1);
-      if (current != "?" && !(line.incarnation = parse_count(current))) return bad("current is not a count or '?'");
-      if (next != "?" && !(line.next_incarnation = parse_count(next))) return bad("next is not a count or '?'");
+      if (current != "?" && !(line.incarnation = parse_count(current)))
+        return bad("current is not a count or '?'");
+      if (next != "?" && !(line.next_incarnation = parse_count(next)))
+        return bad("next is not a count or '?'");
     } else if (key == "vm") {
       if (value != "-" && !is_guid(value)) return bad("not a GUID or '-'");
       if (value != "-") line.vm_id = lower(value);
     } else if (key == "hw") {
-      if (value != "-" && value != "=" && value != "~" && !is_guid(value)) return bad("not a GUID, '=', '~' or '-'");
+      if (value != "-" && value != "=" && value != "~" && !is_guid(value))
+        return bad("not a GUID, '=', '~' or '-'");
       hw = lower(value);
     } else if (key == "src") {
       if (value == "imds" || value == "moved" || value == "unknown") {
@@ -241,7 +258,8 @@ Parsed<SerialLine> parse_serial_line(std::string_view text) {
       line.resource_id = expand_resource_id(value);
       if (line.resource_id.empty()) return bad("not SUB/RG/VM or SUB/RG/SCALESET/INSTANCE");
     } else if (key == "rid") {
-      if (value.size() > 300 || !all_of(value, path_char) || value.substr(0, 15) != "/subscriptions/")
+      if (value.size() > 300 || !all_of(value, path_char) ||
+          value.substr(0, 15) != "/subscriptions/")
         return bad("not a resource id");
       line.resource_id = value;
     } else if (key == "host") {
@@ -251,10 +269,14 @@ Parsed<SerialLine> parse_serial_line(std::string_view text) {
   }
   if (line.source.empty()) line.source = line.resource_id.empty() ? "unknown" : "imds";
   if (hw.empty()) hw = line.vm_id.empty() ? "-" : "=";
-  if (hw == "=") line.smbios_uuid = line.vm_id;
-  else if (hw == "~") line.smbios_uuid = byte_swapped(line.vm_id);
-  else if (hw != "-") line.smbios_uuid = hw;
-  if ((hw == "=" || hw == "~") && line.vm_id.empty()) return P::fail("hw refers to vm, which is '-'");
+  if (hw == "=")
+    line.smbios_uuid = line.vm_id;
+  else if (hw == "~")
+    line.smbios_uuid = byte_swapped(line.vm_id);
+  else if (hw != "-")
+    line.smbios_uuid = hw;
+  if ((hw == "=" || hw == "~") && line.vm_id.empty())
+    return P::fail("hw refers to vm, which is '-'");
   return P::ok(std::move(line));
 }
 

@@ -52,7 +52,7 @@ struct SerialLine {
   std::string generated_at;
   std::optional<std::int64_t> incarnation;       ///< inc=C>
   std::optional<std::int64_t> next_incarnation;  ///< inc=>N
-  std::string vm_id;        ///< empty: unknown
+  std::string vm_id;                             ///< empty: unknown
   std::string smbios_uuid;  ///< resolved from absent / "=" / "~"; empty: unknown
   std::string source;       ///< imds, cache, moved, unknown; empty when not written
   double source_age_seconds = 0;

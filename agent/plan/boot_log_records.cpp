@@ -60,7 +60,8 @@ std::optional<ReportRecord> to_record(const reporting::SerialLine& line, const s
   id.smbios_uuid = line.smbios_uuid;
   r.host = line.host.empty() ? id.name : line.host;
   if (line.incarnation) r.largest_incarnation = line.incarnation;
-  if (line.next_incarnation && line.incarnation && *line.next_incarnation != *line.incarnation + 1) {
+  if (line.next_incarnation && line.incarnation &&
+      *line.next_incarnation != *line.incarnation + 1) {
     error = "next=" + std::to_string(*line.next_incarnation) + " is not inc+1";
     return std::nullopt;
   }
@@ -85,7 +86,8 @@ std::string strip_terminal_escapes(std::string_view text) {
       i = j;
     } else if (kind == ']') {  // OSC: up to BEL or ESC backslash
       std::size_t j = i + 2;
-      while (j < text.size() && text[j] != '\x07' && !(text[j] == '\x1b' && j + 1 < text.size() && text[j + 1] == '\\'))
+      while (j < text.size() && text[j] != '\x07' &&
+             !(text[j] == '\x1b' && j + 1 < text.size() && text[j + 1] == '\\'))
         ++j;
       i = (j < text.size() && text[j] == '\x1b') ? j + 1 : j;
     } else {  // ESC [intermediates 0x20-0x2f] final: charset selection "ESC ( B", keypad modes...
@@ -119,7 +121,8 @@ BootLogRead read_boot_log_records(const std::string& file_name, const std::strin
     std::size_t at = line.find(marker);
     while (at != std::string::npos) {
       std::size_t next = line.find(marker, at + marker.size());
-      std::string_view candidate(line.data() + at, (next == std::string::npos ? line.size() : next) - at);
+      std::string_view candidate(line.data() + at,
+                                 (next == std::string::npos ? line.size() : next) - at);
       at = next;
       auto parsed = reporting::parse_serial_line(candidate);
       std::string error;

@@ -16,7 +16,9 @@ namespace {
 constexpr const char* kVmType = "microsoft.compute/virtualmachines";
 constexpr const char* kInstanceType = "microsoft.compute/virtualmachinescalesets/virtualmachines";
 
-bool is_mode(std::string_view text) { return text == "Audit" || text == "Enforce" || text == "Disabled"; }
+bool is_mode(std::string_view text) {
+  return text == "Audit" || text == "Enforce" || text == "Disabled";
+}
 
 /// HostEndpointSettings (api 2024-03-01+): a mode, or an in-VM access control profile.
 std::string endpoint_mode(const JsonCursor& settings, InputErrors& errors) {
@@ -75,7 +77,8 @@ std::optional<InventoryVm> read_row(const JsonCursor& row, const std::string& or
         vm.key_incarnation_id = n;
     }
     vm.msp_enabled = proxy["enabled"].boolean(errors);
-    if (auto mode = proxy["mode"].checked_text(errors, is_mode, "Audit or Enforce")) vm.msp_mode = *mode;
+    if (auto mode = proxy["mode"].checked_text(errors, is_mode, "Audit or Enforce"))
+      vm.msp_mode = *mode;
     vm.wire_server_mode = endpoint_mode(proxy["wireServer"], errors);
     vm.imds_mode = endpoint_mode(proxy["imds"], errors);
   }
@@ -114,15 +117,15 @@ void read_resource_graph(const std::string& file_name, const std::string& text,
     } else {
       for (const auto& row : rows.elements(file_errors)) {
         ++inventory.rows_read;
-        if (auto vm = read_row(row, file_name + ": " + row.path(),
-                               file_errors, inventory))
+        if (auto vm = read_row(row, file_name + ": " + row.path(), file_errors, inventory))
           inventory.vms.push_back(std::move(*vm));
       }
       if (doc.is_object()) {
         auto skip = root["skip_token"].text(file_errors);
         if (skip && !skip->empty())
-          file_errors.add("skip_token", "set: this export is one page of a larger result; fetch "
-                                        "the rest with --skip-token and pass every page");
+          file_errors.add("skip_token",
+                          "set: this export is one page of a larger result; fetch "
+                          "the rest with --skip-token and pass every page");
       }
     }
   }
@@ -143,7 +146,8 @@ InventoryUse apply_inventory(std::vector<ReportRecord>& records, const Inventory
     std::string how;
     // The hardware's own UUID first: a copied disk's cached vmId is the original VM's.
     if (!id.smbios_uuid.empty()) {
-      for (const auto& candidate : {ascii_lower(id.smbios_uuid), probes::byte_swapped_uuid(ascii_lower(id.smbios_uuid))})
+      for (const auto& candidate :
+           {ascii_lower(id.smbios_uuid), probes::byte_swapped_uuid(ascii_lower(id.smbios_uuid))})
         if (auto found = by_vm_id.find(ascii_lower(candidate)); !row && found != by_vm_id.end())
           row = found->second, how = "SMBIOS UUID " + id.smbios_uuid;
     }
@@ -151,7 +155,8 @@ InventoryUse apply_inventory(std::vector<ReportRecord>& records, const Inventory
       if (auto found = by_vm_id.find(ascii_lower(id.vm_id)); found != by_vm_id.end())
         row = found->second, how = "vmId " + id.vm_id;
     if (!row && !id.resource_id.empty() && !id.moved_to_other_vm)
-      if (auto found = use.by_resource.find(ascii_lower(id.resource_id)); found != use.by_resource.end())
+      if (auto found = use.by_resource.find(ascii_lower(id.resource_id));
+          found != use.by_resource.end())
         row = found->second, how = "resource id";
     if (!row) continue;
     spoken_for.insert(row);
@@ -162,12 +167,14 @@ InventoryUse apply_inventory(std::vector<ReportRecord>& records, const Inventory
     if (claimed.empty() || ascii_lower(claimed) != ascii_lower(row->resource_id)) {
       if (claimed.empty() && !id.moved_to_other_vm) {
         ++use.identified;
-        use.changes.push_back({r.origin, row->resource_id, "identified by " + how + " (" + row->origin + ")"});
+        use.changes.push_back(
+            {r.origin, row->resource_id, "identified by " + how + " (" + row->origin + ")"});
       } else {
         ++use.corrected;
-        use.changes.push_back({r.origin, row->resource_id,
-                               "its identity claims " + (claimed.empty() ? std::string("another VM") : claimed) +
-                                   "; Resource Graph gives " + how + " to this resource (" + row->origin + ")"});
+        use.changes.push_back(
+            {r.origin, row->resource_id,
+             "its identity claims " + (claimed.empty() ? std::string("another VM") : claimed) +
+                 "; Resource Graph gives " + how + " to this resource (" + row->origin + ")"});
       }
       id.resource_id = row->resource_id;
       id.subscription_id = row->subscription_id;
@@ -185,8 +192,9 @@ InventoryUse apply_inventory(std::vector<ReportRecord>& records, const Inventory
         ++use.incarnation_raised;
         use.changes.push_back({r.origin, row->resource_id,
                                "keyIncarnationId " + std::to_string(*row->key_incarnation_id) +
-                                   " in the VM model, above the " + std::to_string(*r.largest_incarnation) +
-                                   " the VM saw (" + row->origin + ")"});
+                                   " in the VM model, above the " +
+                                   std::to_string(*r.largest_incarnation) + " the VM saw (" +
+                                   row->origin + ")"});
       }
       r.largest_incarnation = row->key_incarnation_id;
     }
@@ -202,8 +210,12 @@ nlohmann::json inventory_document(const Inventory& inventory, const InventoryUse
     changes.push_back({{"report", c.origin}, {"resource_id", c.resource_id}, {"how", c.how}});
   nlohmann::json silent = nlohmann::json::array();
   for (const auto* vm : use.silent)
-    silent.push_back({{"resource_id", vm->resource_id}, {"vm_id", vm->vm_id}, {"msp", vm->msp_text()},
-                      {"key_incarnation_id", vm->key_incarnation_id ? nlohmann::json(*vm->key_incarnation_id) : nlohmann::json()}});
+    silent.push_back(
+        {{"resource_id", vm->resource_id},
+         {"vm_id", vm->vm_id},
+         {"msp", vm->msp_text()},
+         {"key_incarnation_id",
+          vm->key_incarnation_id ? nlohmann::json(*vm->key_incarnation_id) : nlohmann::json()}});
   return {{"vms", inventory.vms.size()},
           {"rows_read", inventory.rows_read},
           {"rows_not_vms", inventory.rows_not_vms},
@@ -220,9 +232,11 @@ std::string inventory_text(const Inventory& inventory, const InventoryUse& use) 
                     std::to_string(use.corrected) + " identities corrected, " +
                     std::to_string(use.incarnation_raised) +
                     " keyIncarnationIds raised to the model's\n";
-  for (const auto& c : use.changes) out += "  " + c.origin + ": " + c.resource_id + ": " + c.how + "\n";
+  for (const auto& c : use.changes)
+    out += "  " + c.origin + ": " + c.resource_id + ": " + c.how + "\n";
   if (!use.silent.empty()) {
-    out += "MSP-enabled VMs with no report or serial line (" + std::to_string(use.silent.size()) + "):\n";
+    out += "MSP-enabled VMs with no report or serial line (" + std::to_string(use.silent.size()) +
+           "):\n";
     for (const auto* vm : use.silent) out += "  " + vm->resource_id + "  " + vm->msp_text() + "\n";
   }
   return out;

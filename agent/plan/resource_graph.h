@@ -12,11 +12,10 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "agent/plan/reset_plan.h"
 
@@ -60,7 +59,7 @@ struct InventoryUse {
   int identified = 0;          ///< records without a usable resource id, now named
   int corrected = 0;           ///< records whose identity named another resource
   int incarnation_raised = 0;  ///< records whose largest keyIncarnationId the model raised
-  std::vector<const InventoryVm*> silent;  ///< MSP-enabled VMs no record speaks for
+  std::vector<const InventoryVm*> silent;                 ///< MSP-enabled VMs no record speaks for
   std::map<std::string, const InventoryVm*> by_resource;  ///< lower-cased id → row
 };
 

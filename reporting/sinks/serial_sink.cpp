@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -81,8 +82,8 @@ PublishResult SerialSink::publish(const CycleReport& report) {
     return {};
   }
   PublishResult result;
-  bool written = write_line(format_serial_line(serial_line_for(report, event), options_.max_line),
-                            result);
+  bool written =
+      write_line(format_serial_line(serial_line_for(report, event), options_.max_line), result);
   if (!firing)
     last_key_line_.reset();
   else if (written)
@@ -105,13 +106,21 @@ bool serial_console_usable(const std::string& device, const std::string& asset_t
     why = device + ": a file or FIFO named in the configuration";
     return true;
   }
+  // Unix98 pseudo-terminal slaves (majors 136-143, Documentation/admin-guide/devices.txt): a
+  // terminal someone opened to read, never the machine's console.
+  if (major(st.st_rdev) >= 136 && major(st.st_rdev) <= 143) {
+    why = device + ": a pseudo-terminal named in the configuration";
+    return true;
+  }
   std::ifstream in(asset_tag_file);
   std::string tag;
   std::getline(in, tag);
-  tag.erase(std::find_if(tag.rbegin(), tag.rend(), [](unsigned char c) { return !std::isspace(c); }).base(),
+  tag.erase(std::find_if(tag.rbegin(), tag.rend(), [](unsigned char c) { return !std::isspace(c); })
+                .base(),
             tag.end());
   if (tag != kAzureChassisAssetTag) {
-    why = device + ": not an Azure VM (SMBIOS chassis asset tag is not Azure's), console left alone";
+    why =
+        device + ": not an Azure VM (SMBIOS chassis asset tag is not Azure's), console left alone";
     return false;
   }
   why = device + ": the Azure serial console (boot diagnostics)";

@@ -52,7 +52,8 @@ constexpr const char* kAzureChassisAssetTag = "7783-7084-3265-9085-8269-3286-77"
 
 /// Whether the default-on serial sink should run: the device exists and is writable, and a
 /// character device (a real console) is written only on an Azure VM (chassis asset tag read
-/// from `asset_tag_file`). A regular file or FIFO the owner names is always used. `why` says
+/// from `asset_tag_file`). A regular file, FIFO or pseudo-terminal the owner names is always
+/// used. `why` says
 /// what was decided, for the start-up log.
 bool serial_console_usable(const std::string& device, const std::string& asset_tag_file,
                            std::string& why);

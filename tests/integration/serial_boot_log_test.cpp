@@ -6,13 +6,11 @@
 // headless Chromium and shows the rows, hostile values as text.
 
 #include <gtest/gtest.h>
-
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "reporting/serial_line.h"
@@ -24,12 +22,14 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::BackgroundProcess;
-using testing::TempDir;
 using testing::run_latchwatch;
+using testing::TempDir;
 using testing::wait_for;
 using testing::write_file;
 
-std::string fixture(const std::string& name) { return std::string(LATCHWATCH_FIXTURES_DIR) + "/" + name; }
+std::string fixture(const std::string& name) {
+  return std::string(LATCHWATCH_FIXTURES_DIR) + "/" + name;
+}
 
 std::vector<nlohmann::json> history(const std::string& state_dir) {
   std::vector<nlohmann::json> lines;
@@ -47,7 +47,8 @@ nlohmann::json without_origins(nlohmann::json doc) {
   if (doc.is_object()) {
     doc.erase("report");
     if (doc.contains("identity_age_seconds") && doc["identity_age_seconds"].is_number())
-      doc["identity_age_seconds"] = static_cast<std::int64_t>(doc["identity_age_seconds"].get<double>());
+      doc["identity_age_seconds"] =
+          static_cast<std::int64_t>(doc["identity_age_seconds"].get<double>());
     for (auto& [key, value] : doc.items()) value = without_origins(value);
   } else if (doc.is_array()) {
     for (auto& value : doc) value = without_origins(value);
@@ -70,10 +71,13 @@ std::string boot_log_around(const std::string& serial) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     log += line + "\r\r\n";
     if (n++ % 2 == 0)
-      log += "\x1b[0;32m  OK  \x1b[0m] Finished \x1b[0;1;39mapt-daily.service\x1b[0m - Daily apt download activities.\r\n"
-             "2026-12-01T14:10:11.402211Z INFO ExtHandler ExtHandler Downloading agent manifest\r\n";
+      log +=
+          "\x1b[0;32m  OK  \x1b[0m] Finished \x1b[0;1;39mapt-daily.service\x1b[0m - Daily apt "
+          "download activities.\r\n"
+          "2026-12-01T14:10:11.402211Z INFO ExtHandler ExtHandler Downloading agent manifest\r\n";
   }
-  return log + "[ 9999.204411] cloud-init[3120]: Cloud-init v. 24.1.3 finished at Tue, 01 Dec 2026\r\n";
+  return log +
+         "[ 9999.204411] cloud-init[3120]: Cloud-init v. 24.1.3 finished at Tue, 01 Dec 2026\r\n";
 }
 
 class SerialLoop : public ::testing::Test {
@@ -127,7 +131,10 @@ TEST_F(SerialLoop, DaemonSerialLinesInABootLogPlanLikeTheJsonReport) {
   std::size_t first_end = serial.find("\r\n");
   ASSERT_NE(first_end, std::string::npos);
   EXPECT_LE(first_end, reporting::kSerialLineMax);
-  EXPECT_EQ(serial.rfind("latchwatch: v1 fired key_lost " + (*fired())["generated_at"].get<std::string>(), 0), 0u)
+  EXPECT_EQ(
+      serial.rfind("latchwatch: v1 fired key_lost " + (*fired())["generated_at"].get<std::string>(),
+                   0),
+      0u)
       << serial;
   EXPECT_EQ(serial.find(sim::kPlantedKeyHex), std::string::npos) << "no key material";
   EXPECT_EQ(serial.find(sim::kPlantedKeyGuid), std::string::npos);
@@ -136,7 +143,8 @@ TEST_F(SerialLoop, DaemonSerialLinesInABootLogPlanLikeTheJsonReport) {
   write_file(dir_ / "fired.json", fired()->dump());
   write_file(dir_ / "vm-latch-01.log", boot_log_around(serial));
   auto from_json = run_latchwatch({"plan", "resets", "--json", dir_ / "fired.json"});
-  auto from_log = run_latchwatch({"plan", "resets", "--json", "--boot-logs", dir_ / "vm-latch-01.log"});
+  auto from_log =
+      run_latchwatch({"plan", "resets", "--json", "--boot-logs", dir_ / "vm-latch-01.log"});
   ASSERT_EQ(from_json.exit_code, 0) << from_json.err << from_json.out;
   ASSERT_EQ(from_log.exit_code, 0) << from_log.err << from_log.out;
   auto json_plan = nlohmann::json::parse(from_json.out);
@@ -145,21 +153,27 @@ TEST_F(SerialLoop, DaemonSerialLinesInABootLogPlanLikeTheJsonReport) {
   EXPECT_EQ(json_plan["vms"][0]["resource_id"], sim::kResourceId);
   EXPECT_EQ(json_plan["vms"][0]["remedy"]["next_incarnation"], 11);
   EXPECT_EQ(without_origins(log_plan), without_origins(json_plan))
-      << "from the log:\n" << log_plan.dump(2) << "\nfrom the report:\n" << json_plan.dump(2);
-  EXPECT_NE(log_plan["vms"][0]["report"].get<std::string>().find("vm-latch-01.log:"), std::string::npos);
+      << "from the log:\n"
+      << log_plan.dump(2) << "\nfrom the report:\n"
+      << json_plan.dump(2);
+  EXPECT_NE(log_plan["vms"][0]["report"].get<std::string>().find("vm-latch-01.log:"),
+            std::string::npos);
 }
 
 TEST_F(SerialLoop, AResourceGraphExportNamesAMachineKnownOnlyByItsSmbiosUuid) {
   // vm-batch-07 (Gen1) lost its key with IMDS unreachable and no cache: its line names only the
   // hardware. The export maps it, and its keyIncarnationId 11 makes the next value exact.
-  std::string body = "latchwatch: v1 fired key_lost 2026-12-01T10:00:00.000Z inc=?>? vm=- "
-                     "hw=109a7e3f-b2c4-584d-a6e1-92b0d7c5f834";
+  std::string body =
+      "latchwatch: v1 fired key_lost 2026-12-01T10:00:00.000Z inc=?>? vm=- "
+      "hw=109a7e3f-b2c4-584d-a6e1-92b0d7c5f834";
   char crc[9];
   std::snprintf(crc, sizeof crc, "%08x", reporting::crc32_ieee(body));
   write_file(dir_ / "vm-batch-07.log",
-             testing::read_file(fixture("bootlog/ubuntu-2204-azure-boot.log")) + "\r\n" + body + " crc=" + crc + "\r\n");
+             testing::read_file(fixture("bootlog/ubuntu-2204-azure-boot.log")) + "\r\n" + body +
+                 " crc=" + crc + "\r\n");
 
-  auto without = run_latchwatch({"plan", "resets", "--json", "--boot-logs", dir_ / "vm-batch-07.log"});
+  auto without =
+      run_latchwatch({"plan", "resets", "--json", "--boot-logs", dir_ / "vm-batch-07.log"});
   EXPECT_EQ(without.exit_code, 1) << "unidentified: needs a person";
   EXPECT_EQ(nlohmann::json::parse(without.out)["unidentified"].size(), 1u);
 
@@ -182,7 +196,8 @@ TEST_F(SerialLoop, AResourceGraphExportNamesAMachineKnownOnlyByItsSmbiosUuid) {
   EXPECT_EQ(nlohmann::json::parse(old.out)["vms"], plan["vms"]);
 }
 
-std::string report_json(const std::string& code, const std::string& resource_id, std::int64_t incarnation,
+std::string report_json(const std::string& code, const std::string& resource_id,
+                        std::int64_t incarnation,
                         const std::string& generated_at = "2026-12-01T10:00:00Z") {
   nlohmann::json doc = {{"schema_version", 1},
                         {"generated_at", generated_at},
@@ -197,12 +212,23 @@ TEST_F(SerialLoop, TheHtmlPageRendersInHeadlessChromiumWithRowsAndHostileValuesA
     GTEST_FAIL() << "chromium missing: packaging/install-deps.sh test installs it";
   const std::string sub = "/subscriptions/6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f/resourceGroups/";
   ::mkdir((dir_ / "reports").c_str(), 0755);
-  write_file(dir_ / "reports/a.json", report_json("key_lost", sub + "rg-web/providers/Microsoft.Compute/virtualMachines/vm-web-01", 6));
-  write_file(dir_ / "reports/b.json", report_json("key_mismatch", sub + "rg-pool/providers/Microsoft.Compute/virtualMachineScaleSets/pool-a/virtualMachines/3", 2));
-  write_file(dir_ / "reports/c.json", report_json("healthy", sub + "rg-batch/providers/Microsoft.Compute/virtualMachines/vm-batch-08", 0));
+  write_file(dir_ / "reports/a.json",
+             report_json("key_lost",
+                         sub + "rg-web/providers/Microsoft.Compute/virtualMachines/vm-web-01", 6));
+  write_file(dir_ / "reports/b.json",
+             report_json("key_mismatch",
+                         sub + "rg-pool/providers/Microsoft.Compute/virtualMachineScaleSets/pool-a/"
+                               "virtualMachines/3",
+                         2));
+  write_file(
+      dir_ / "reports/c.json",
+      report_json("healthy",
+                  sub + "rg-batch/providers/Microsoft.Compute/virtualMachines/vm-batch-08", 0));
   // Hostile: a file name and a verdict that are markup; both end up in the page as text.
   write_file(dir_ / "reports/<img src=x onerror=alert(1)>.json", "{\"verdict\": 1}");
-  write_file(dir_ / "reports/d.json", report_json("<script>alert(2)</script>", sub + "rg/providers/Microsoft.Compute/virtualMachines/x", 1));
+  write_file(dir_ / "reports/d.json",
+             report_json("<script>alert(2)</script>",
+                         sub + "rg/providers/Microsoft.Compute/virtualMachines/x", 1));
 
   std::string page = dir_ / "plan.html";
   auto result = run_latchwatch({"plan", "resets", "--html", page, "--resource-graph",
@@ -214,22 +240,28 @@ TEST_F(SerialLoop, TheHtmlPageRendersInHeadlessChromiumWithRowsAndHostileValuesA
 
   std::string profile = dir_ / "chromium-profile";
   ::mkdir(profile.c_str(), 0700);
-  auto chromium = testing::run_process(
-      {"/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-       "--disable-background-networking", "--disable-component-update", "--disable-sync",
-       "--no-first-run", "--user-data-dir=" + profile, "--dump-dom", "file://" + page},
-      {"HOME=" + std::string(dir_.path())});
+  auto chromium =
+      testing::run_process({"/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                            "--disable-dev-shm-usage", "--disable-background-networking",
+                            "--disable-component-update", "--disable-sync", "--no-first-run",
+                            "--user-data-dir=" + profile, "--dump-dom", "file://" + page},
+                           {"HOME=" + std::string(dir_.path())});
   ASSERT_EQ(chromium.exit_code, 0) << chromium.err;
   const std::string& dom = chromium.out;
   ASSERT_NE(dom.find("<h1>Key resets: 2</h1>"), std::string::npos) << dom;
-  EXPECT_NE(dom.find("<h2>Subscription 6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f</h2>"), std::string::npos);
+  EXPECT_NE(dom.find("<h2>Subscription 6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f</h2>"),
+            std::string::npos);
   EXPECT_NE(dom.find("<td>vm-web-01 (rg-web)</td><td>key_lost</td><td>6</td><td><b>7</b></td>"
                      "<td>WireServer Enforce, IMDS Audit</td>"),
-            std::string::npos) << dom;
+            std::string::npos)
+      << dom;
   EXPECT_NE(dom.find("Scale set pool-a (rg-pool): 1 instances"), std::string::npos);
-  EXPECT_NE(dom.find("<td>3</td><td>key_mismatch</td><td>2</td><td><b>3</b></td>"), std::string::npos) << dom;
+  EXPECT_NE(dom.find("<td>3</td><td>key_mismatch</td><td>2</td><td><b>3</b></td>"),
+            std::string::npos)
+      << dom;
   EXPECT_NE(dom.find("<pre class=\"cmd\">az rest --method patch"), std::string::npos);
-  EXPECT_NE(dom.find("healthy in its newest report"), std::string::npos) << "skipped, with its reason";
+  EXPECT_NE(dom.find("healthy in its newest report"), std::string::npos)
+      << "skipped, with its reason";
   // Hostile values are text: escaped in the serialised DOM, never elements.
   EXPECT_EQ(dom.find("<img"), std::string::npos) << dom;
   EXPECT_EQ(dom.find("<script"), std::string::npos) << dom;

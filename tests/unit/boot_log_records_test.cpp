@@ -26,7 +26,8 @@ std::string signed_line(const std::string& body) {
 
 TEST(BootLogRecords, FindsTheNewestLineAmongConsoleNoise) {
   std::vector<std::string> errors;
-  auto read = read_boot_log_records("vm-web-01.serial.log", fixture("vm-web-01.serial.log"), errors);
+  auto read =
+      read_boot_log_records("vm-web-01.serial.log", fixture("vm-web-01.serial.log"), errors);
   ASSERT_EQ(read.records.size(), 1u);
   EXPECT_EQ(read.lines_found, 2);
   const auto& r = read.records[0];
@@ -36,30 +37,36 @@ TEST(BootLogRecords, FindsTheNewestLineAmongConsoleNoise) {
   EXPECT_EQ(r.largest_incarnation, 6);
   EXPECT_EQ(r.identity.source, "imds");
   EXPECT_EQ(r.identity.resource_id,
-            "/subscriptions/" + kSub + "/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/vm-web-01");
+            "/subscriptions/" + kSub +
+                "/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/vm-web-01");
   EXPECT_EQ(r.identity.name, "vm-web-01");
   EXPECT_EQ(r.host, "vm-web-01");
   EXPECT_EQ(r.identity.vm_id, "8a3c1f52-6d0e-4b7a-9c21-5e4f3a2b1c0d");
   EXPECT_EQ(r.identity.smbios_uuid, r.identity.vm_id);
   // The line another console message broke into, and the one cut by reading the blob mid-write.
   ASSERT_EQ(errors.size(), 2u);
-  EXPECT_NE(errors[0].find("vm-web-01.serial.log:31: latchwatch line damaged"), std::string::npos) << errors[0];
-  EXPECT_NE(errors[1].find("vm-web-01.serial.log:32: latchwatch line cut short"), std::string::npos) << errors[1];
+  EXPECT_NE(errors[0].find("vm-web-01.serial.log:31: latchwatch line damaged"), std::string::npos)
+      << errors[0];
+  EXPECT_NE(errors[1].find("vm-web-01.serial.log:32: latchwatch line cut short"), std::string::npos)
+      << errors[1];
 }
 
 TEST(BootLogRecords, ALogWithoutLatchwatchLinesIsNotAnError) {
   std::vector<std::string> errors;
-  auto read = read_boot_log_records(
-      "quiet.log", "[    0.000000] Linux version 6.5.0-1025-azure\r\n"
-                   "[  OK  ] Started latchwatch.service - latchwatch.\r\nvm login: ", errors);
+  auto read =
+      read_boot_log_records("quiet.log",
+                            "[    0.000000] Linux version 6.5.0-1025-azure\r\n"
+                            "[  OK  ] Started latchwatch.service - latchwatch.\r\nvm login: ",
+                            errors);
   EXPECT_TRUE(read.records.empty());
   EXPECT_TRUE(errors.empty());
   EXPECT_EQ(read.logs_without_lines, 1);
 }
 
 TEST(BootLogRecords, EscapesAndPrefixesAroundTheLineAreTolerated) {
-  std::string line = signed_line("latchwatch: v1 fired key_mismatch 2026-11-30T21:04:12.481Z inc=2>3 "
-                                 "vm=3f7e9a10-c4b2-4d58-a6e1-92b0d7c5f834 hw=- src=unknown");
+  std::string line = signed_line(
+      "latchwatch: v1 fired key_mismatch 2026-11-30T21:04:12.481Z inc=2>3 "
+      "vm=3f7e9a10-c4b2-4d58-a6e1-92b0d7c5f834 hw=- src=unknown");
   std::string log = "[   40.1] systemd[1]: Starting foo...\x1b[0m" + line + "\x1b[K\r\r\n";
   std::vector<std::string> errors;
   auto read = read_boot_log_records("x.log", log, errors);
@@ -67,20 +74,33 @@ TEST(BootLogRecords, EscapesAndPrefixesAroundTheLineAreTolerated) {
   EXPECT_EQ(read.records[0].identity.resource_id, "");
   EXPECT_EQ(read.records[0].identity.vm_id, "3f7e9a10-c4b2-4d58-a6e1-92b0d7c5f834");
   EXPECT_EQ(read.records[0].largest_incarnation, 2);
-  EXPECT_EQ(strip_terminal_escapes("a\x1b[0;1;39mb\x1b]0;title\x07" "c\x1b(Bd"), "abcd");
+  EXPECT_EQ(strip_terminal_escapes("a\x1b[0;1;39mb\x1b]0;title\x07"
+                                   "c\x1b(Bd"),
+            "abcd");
 }
 
 TEST(BootLogRecords, ACorrectlySignedHostileLineIsStillOnlyData) {
   // Anything in the VM can write to its own console, CRC included.
   std::vector<std::string> errors;
-  std::string log = signed_line("latchwatch: v1 fired no_such_verdict 2026-11-30T21:04:12.481Z inc=1>2 vm=- hw=-") + "\n" +
-                    signed_line("latchwatch: v1 fired key_lost 2026-11-30T21:04:12.481Z inc=1>9 vm=- hw=-") + "\n" +
-                    signed_line("latchwatch: v1 fired key_lost 2026-11-30T21:04:12.481Z inc=1>2 vm=- hw=- id=x/y/z") + "\n" +
-                    signed_line("latchwatch: v1 fired key_lost 2026-11-30T21:04:12.481Z inc=1>2 vm=- hw=- rid=/subscriptions/a;b") + "\n";
+  std::string log =
+      signed_line(
+          "latchwatch: v1 fired no_such_verdict 2026-11-30T21:04:12.481Z inc=1>2 vm=- hw=-") +
+      "\n" +
+      signed_line("latchwatch: v1 fired key_lost 2026-11-30T21:04:12.481Z inc=1>9 vm=- hw=-") +
+      "\n" +
+      signed_line(
+          "latchwatch: v1 fired key_lost 2026-11-30T21:04:12.481Z inc=1>2 vm=- hw=- id=x/y/z") +
+      "\n" +
+      signed_line(
+          "latchwatch: v1 fired key_lost 2026-11-30T21:04:12.481Z inc=1>2 vm=- hw=- "
+          "rid=/subscriptions/a;b") +
+      "\n";
   auto read = read_boot_log_records("evil.log", log, errors);
   EXPECT_TRUE(read.records.empty());
   ASSERT_EQ(errors.size(), 4u);
-  EXPECT_NE(errors[0].find("evil.log:1: latchwatch line unknown verdict 'no_such_verdict'"), std::string::npos) << errors[0];
+  EXPECT_NE(errors[0].find("evil.log:1: latchwatch line unknown verdict 'no_such_verdict'"),
+            std::string::npos)
+      << errors[0];
   EXPECT_NE(errors[1].find("next=9 is not inc+1"), std::string::npos) << errors[1];
   EXPECT_NE(errors[2].find("id=x/y/z: not SUB/RG/VM"), std::string::npos) << errors[2];
   EXPECT_NE(errors[3].find("evil.log:4: latchwatch line"), std::string::npos) << errors[3];
@@ -89,11 +109,18 @@ TEST(BootLogRecords, ACorrectlySignedHostileLineIsStillOnlyData) {
 TEST(BootLogRecords, NewestPerMachineWhenSeveralMachinesShareALog) {
   // A log concatenated from two VMs' blobs (the README loop writes one file per VM; a person
   // may not): each machine keeps its own newest line.
-  std::string a = "8a3c1f52-6d0e-4b7a-9c21-5e4f3a2b1c0d", b = "3f7e9a10-c4b2-4d58-a6e1-92b0d7c5f834";
+  std::string a = "8a3c1f52-6d0e-4b7a-9c21-5e4f3a2b1c0d",
+              b = "3f7e9a10-c4b2-4d58-a6e1-92b0d7c5f834";
   std::string log =
-      signed_line("latchwatch: v1 fired key_lost 2026-11-30T10:00:00.000Z inc=1>2 vm=" + a + " hw==") + "\n" +
-      signed_line("latchwatch: v1 fired key_lost 2026-11-30T11:00:00.000Z inc=4>5 vm=" + b + " hw==") + "\n" +
-      signed_line("latchwatch: v1 resolved healthy 2026-11-30T12:00:00.000Z inc=2>? vm=" + a + " hw==") + "\n";
+      signed_line("latchwatch: v1 fired key_lost 2026-11-30T10:00:00.000Z inc=1>2 vm=" + a +
+                  " hw==") +
+      "\n" +
+      signed_line("latchwatch: v1 fired key_lost 2026-11-30T11:00:00.000Z inc=4>5 vm=" + b +
+                  " hw==") +
+      "\n" +
+      signed_line("latchwatch: v1 resolved healthy 2026-11-30T12:00:00.000Z inc=2>? vm=" + a +
+                  " hw==") +
+      "\n";
   std::vector<std::string> errors;
   auto read = read_boot_log_records("two.log", log, errors);
   EXPECT_TRUE(errors.empty());

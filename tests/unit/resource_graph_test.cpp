@@ -66,7 +66,8 @@ TEST(ResourceGraph, AMachineKnownOnlyByItsSmbiosUuidIsIdentifiedWithTheModelsInc
 
   auto use = apply_inventory(records, inventory);
   EXPECT_EQ(records[0].identity.resource_id,
-            "/subscriptions/" + kSub + "/resourceGroups/rg-batch/providers/Microsoft.Compute/virtualMachines/vm-batch-07");
+            "/subscriptions/" + kSub +
+                "/resourceGroups/rg-batch/providers/Microsoft.Compute/virtualMachines/vm-batch-07");
   EXPECT_EQ(records[0].identity.name, "vm-batch-07");
   EXPECT_EQ(records[0].host, "vm-batch-07");
   EXPECT_EQ(records[0].largest_incarnation, 11);
@@ -88,15 +89,25 @@ TEST(ResourceGraph, AMachineKnownOnlyByItsSmbiosUuidIsIdentifiedWithTheModelsInc
 TEST(ResourceGraph, HostileRowsArePointedAtAndNotUsed) {
   Inventory inventory;
   std::vector<std::string> errors;
-  read_resource_graph("evil.json", R"({"count":3,"data":[
-    {"id":"/subscriptions/)" + kSub + R"(/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/a\"; rm -rf ~","name":"a","type":"microsoft.compute/virtualmachines","properties":{"vmId":"8a3c1f52-6d0e-4b7a-9c21-5e4f3a2b1c0d"}},
-    {"id":"/subscriptions/)" + kSub + R"(/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/b","name":"b","type":"microsoft.compute/virtualmachines","properties":{"vmId":"b","securityProfile":{"proxyAgentSettings":{"keyIncarnationId":4294967295}}}},
-    {"id":"/subscriptions/)" + kSub + R"(/resourceGroups/rg/providers/Microsoft.Compute/disks/d","name":"d","type":"microsoft.compute/disks"}
-  ],"skip_token":"ew0KICAiJGlkIjogIjEiLA0K","total_records":3000})", inventory, errors);
+  read_resource_graph(
+      "evil.json",
+      R"({"count":3,"data":[
+    {"id":"/subscriptions/)" +
+          kSub +
+          R"(/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/a\"; rm -rf ~","name":"a","type":"microsoft.compute/virtualmachines","properties":{"vmId":"8a3c1f52-6d0e-4b7a-9c21-5e4f3a2b1c0d"}},
+    {"id":"/subscriptions/)" +
+          kSub +
+          R"(/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/b","name":"b","type":"microsoft.compute/virtualmachines","properties":{"vmId":"b","securityProfile":{"proxyAgentSettings":{"keyIncarnationId":4294967295}}}},
+    {"id":"/subscriptions/)" +
+          kSub +
+          R"(/resourceGroups/rg/providers/Microsoft.Compute/disks/d","name":"d","type":"microsoft.compute/disks"}
+  ],"skip_token":"ew0KICAiJGlkIjogIjEiLA0K","total_records":3000})",
+      inventory, errors);
   EXPECT_TRUE(inventory.vms.empty());
   EXPECT_EQ(inventory.rows_not_vms, 1);
   ASSERT_EQ(errors.size(), 4u);
-  EXPECT_NE(errors[0].find("evil.json: data[0].id: not an Azure resource id"), std::string::npos) << errors[0];
+  EXPECT_NE(errors[0].find("evil.json: data[0].id: not an Azure resource id"), std::string::npos)
+      << errors[0];
   EXPECT_NE(errors[1].find("data[1].properties.vmId"), std::string::npos) << errors[1];
   EXPECT_NE(errors[2].find("outside int32"), std::string::npos) << errors[2];
   EXPECT_NE(errors[3].find("skip_token"), std::string::npos) << errors[3];
@@ -108,7 +119,8 @@ TEST(ResourceGraph, HostileRowsArePointedAtAndNotUsed) {
 }
 
 TEST(ResetPlanHtml, EscapesEverythingItShows) {
-  EXPECT_EQ(html_escape("<img src=x onerror='a'>&\""), "&lt;img src=x onerror=&#39;a&#39;&gt;&amp;&quot;");
+  EXPECT_EQ(html_escape("<img src=x onerror='a'>&\""),
+            "&lt;img src=x onerror=&#39;a&#39;&gt;&amp;&quot;");
   ResetPlan plan;
   plan.input_errors.push_back("<script>alert(1)</script>.json: bad");
   auto page = reset_plan_html(plan, nullptr, nullptr);

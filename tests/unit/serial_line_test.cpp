@@ -4,13 +4,13 @@
 
 #include "reporting/serial_line.h"
 
-#include <gtest/gtest.h>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "reporting/sinks/serial_sink.h"
 #include "tests/support/test_support.h"
@@ -24,7 +24,8 @@ using testing::TempDir;
 const std::string kSub = "6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f";
 const std::string kVmId = "8a3c1f52-6d0e-4b7a-9c21-5e4f3a2b1c0d";
 const std::string kRid =
-    "/subscriptions/" + kSub + "/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/vm-web-01";
+    "/subscriptions/" + kSub +
+    "/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/vm-web-01";
 
 SerialLine sample() {
   SerialLine line;
@@ -47,9 +48,8 @@ TEST(SerialLine, CrcIsZlibsCrc32) {
 
 TEST(SerialLine, FormatIsTheDocumentedOne) {
   auto text = format_serial_line(sample());
-  EXPECT_EQ(text,
-            "latchwatch: v1 fired key_lost 2026-11-30T21:04:12.481Z inc=6>7 vm=" + kVmId +
-                " id=" + kSub + "/rg-web/vm-web-01 crc=df4f1c53")
+  EXPECT_EQ(text, "latchwatch: v1 fired key_lost 2026-11-30T21:04:12.481Z inc=6>7 vm=" + kVmId +
+                      " id=" + kSub + "/rg-web/vm-web-01 crc=df4f1c53")
       << "the same line Python's zlib.crc32 gives (tests/fixtures/bootlog)";
   EXPECT_LE(text.size(), kSerialLineMax);
 }
@@ -90,19 +90,22 @@ TEST(SerialLine, RoundTripsEveryField) {
 TEST(SerialLine, UniformInstancesAndNonCanonicalIdsSurvive) {
   SerialLine line = sample();
   line.resource_id = "/subscriptions/" + kSub +
-                     "/resourceGroups/rg-pool/providers/Microsoft.Compute/virtualMachineScaleSets/pool-a/virtualMachines/3";
+                     "/resourceGroups/rg-pool/providers/Microsoft.Compute/virtualMachineScaleSets/"
+                     "pool-a/virtualMachines/3";
   auto parsed = parse_serial_line(format_serial_line(line));
   ASSERT_TRUE(parsed) << parsed.error;
   EXPECT_EQ(parsed.value->resource_id, line.resource_id);
 
   // IMDS spelling aside, an ARM id is case-insensitive: read back in the canonical spelling.
-  line.resource_id = "/subscriptions/" + kSub + "/resourcegroups/rg-web/providers/microsoft.compute/virtualmachines/vm1";
+  line.resource_id = "/subscriptions/" + kSub +
+                     "/resourcegroups/rg-web/providers/microsoft.compute/virtualmachines/vm1";
   auto text = format_serial_line(line);
   EXPECT_NE(text.find(" id=" + kSub + "/rg-web/vm1 "), std::string::npos) << text;
   parsed = parse_serial_line(text);
   ASSERT_TRUE(parsed) << parsed.error;
   EXPECT_EQ(parsed.value->resource_id,
-            "/subscriptions/" + kSub + "/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/vm1");
+            "/subscriptions/" + kSub +
+                "/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/vm1");
 
   // Anything else is written verbatim (rid=) when it fits, and read back as it was.
   SerialLine other;
@@ -250,7 +253,8 @@ TEST(SerialSinkPolicy, RemindsEverySixHoursWhileAKeyVerdictFiresByTheReportsCloc
   for (const auto& l : lines) {
     auto parsed = parse_serial_line(l);
     ASSERT_TRUE(parsed) << parsed.error << ": " << l;
-    events.push_back(parsed.value->event + " " + parsed.value->verdict + " " + parsed.value->generated_at);
+    events.push_back(parsed.value->event + " " + parsed.value->verdict + " " +
+                     parsed.value->generated_at);
     EXPECT_LE(l.size(), kSerialLineMax);
   }
   EXPECT_EQ(events[0], "fired key_lost " + diagnosis::iso8601_utc(t0));
@@ -312,6 +316,15 @@ TEST(SerialConsoleUsable, DefaultOnOnlyWhereBootDiagnosticsCanReadIt) {
   testing::write_file(dir / "tag", "Default string\n");
   EXPECT_FALSE(serial_console_usable("/dev/null", dir / "tag", why));
   EXPECT_NE(why.find("not an Azure VM"), std::string::npos) << why;
+  // A pseudo-terminal someone reads is not the machine's console: used anywhere.
+  int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+  ASSERT_GE(master, 0);
+  ASSERT_EQ(::grantpt(master), 0);
+  ASSERT_EQ(::unlockpt(master), 0);
+  std::string pty = ::ptsname(master);
+  EXPECT_TRUE(serial_console_usable(pty, dir / "tag", why)) << why;
+  EXPECT_NE(why.find("pseudo-terminal"), std::string::npos) << why;
+  ::close(master);
   testing::write_file(dir / "tag", std::string(kAzureChassisAssetTag) + "\n");
   EXPECT_TRUE(serial_console_usable("/dev/null", dir / "tag", why)) << why;
 }
