@@ -2,6 +2,7 @@
 
 #include "reporting/serial_line.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdio>
@@ -33,6 +34,15 @@ bool time_char(unsigned char c) {
   return std::isdigit(c) || c == 'T' || c == 'Z' || c == ':' || c == '.' || c == '-';
 }
 bool code_char(unsigned char c) { return (c >= 'a' && c <= 'z') || c == '_'; }
+
+// Field limits, the same for writer and reader, so that the fixed part of a line always fits in
+// kSerialLineMax: the longest verdict code has 23 characters, generated_at 24, a
+// keyIncarnationId (int32) 10 digits.
+constexpr std::size_t kMaxEvent = 10, kMaxVerdict = 24, kMaxTime = 30, kMaxDigits = 10;
+
+bool is_event(std::string_view t) { return t.size() <= kMaxEvent && all_of(t, code_char); }
+bool is_verdict(std::string_view t) { return t.size() <= kMaxVerdict && all_of(t, code_char); }
+bool is_time(std::string_view t) { return t.size() <= kMaxTime && all_of(t, time_char); }
 
 bool is_name(std::string_view text) { return text.size() <= 90 && all_of(text, name_char); }
 
@@ -68,7 +78,7 @@ std::vector<std::string_view> split(std::string_view text, char sep) {
 }
 
 std::optional<std::int64_t> parse_count(std::string_view text) {
-  if (text.empty() || text.size() > 12) return std::nullopt;
+  if (text.empty() || text.size() > kMaxDigits) return std::nullopt;
   std::int64_t value = 0;
   for (char c : text) {
     if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
@@ -140,18 +150,11 @@ std::string format_serial_line(const SerialLine& line, std::size_t max_len) {
     return ok(value) ? value : std::string("-");
   };
   auto number = [](const std::optional<std::int64_t>& n) {
-    return n && *n >= 0 ? std::to_string(*n) : std::string("?");
+    return n && *n >= 0 && *n <= 9999999999 ? std::to_string(*n) : std::string("?");
   };
-  std::string head =
-      std::string(kPrefixV1) +
-      token(line.event, [](std::string_view t) { return t.size() <= 16 && all_of(t, code_char); }) +
-      " " +
-      token(line.verdict,
-            [](std::string_view t) { return t.size() <= 40 && all_of(t, code_char); }) +
-      " " +
-      token(line.generated_at,
-            [](std::string_view t) { return t.size() <= 32 && all_of(t, time_char); }) +
-      " inc=" + number(line.incarnation) + ">" + number(line.next_incarnation);
+  std::string head = std::string(kPrefixV1) + token(line.event, is_event) + " " +
+                     token(line.verdict, is_verdict) + " " + token(line.generated_at, is_time) +
+                     " inc=" + number(line.incarnation) + ">" + number(line.next_incarnation);
   std::string vm = is_guid(line.vm_id) ? lower(line.vm_id) : std::string("-");
   head += " vm=" + vm;
   std::string hw = "-";
@@ -163,7 +166,8 @@ std::string format_serial_line(const SerialLine& line, std::size_t max_len) {
 
   std::string src;
   if (line.source == "cache")
-    src = " src=cache:" + std::to_string(static_cast<long long>(line.source_age_seconds));
+    src = " src=cache:" + std::to_string(static_cast<long long>(
+                              std::min(std::max(line.source_age_seconds, 0.0), 9999999999.0)));
   else if (line.source == "moved" || (line.source == "unknown" && !line.resource_id.empty()))
     src = " src=" + line.source;  // imds, the usual source, is implied by an id without src
   std::string id;
@@ -214,10 +218,9 @@ Parsed<SerialLine> parse_serial_line(std::string_view text) {
   line.verdict = fields[1];
   line.generated_at = fields[2];
   // "-" is what a writer puts for a value it could not vouch for.
-  if (line.event != "-" && !all_of(line.event, code_char)) return P::fail("event is not a word");
-  if (line.verdict != "-" && !all_of(line.verdict, code_char))
-    return P::fail("verdict is not a code");
-  if (line.generated_at != "-" && !all_of(line.generated_at, time_char))
+  if (line.event != "-" && !is_event(line.event)) return P::fail("event is not a word");
+  if (line.verdict != "-" && !is_verdict(line.verdict)) return P::fail("verdict is not a code");
+  if (line.generated_at != "-" && !is_time(line.generated_at))
     return P::fail("time is not ISO 8601");
   std::string hw;
   for (std::size_t i = 3; i < fields.size(); ++i) {

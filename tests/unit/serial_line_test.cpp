@@ -165,6 +165,18 @@ TEST(SerialLine, TooLongLinesLeaveOutHostThenTheIdWithItsSource) {
   ASSERT_TRUE(parsed) << parsed.error;
   EXPECT_EQ(parsed.value->source, "unknown");
   EXPECT_EQ(parsed.value->smbios_uuid, "0f0e0d0c-0b0a-4908-8706-050403020100");
+
+  // The longest fixed part there can be still fits: the limits are the writer's and reader's.
+  line.event = "reminder";
+  line.verdict = "secure_channel_disabled";
+  line.generated_at = "2026-11-30T21:04:12.481+00:00";
+  line.incarnation = 2147483647;
+  line.next_incarnation = 9999999999;
+  text = format_serial_line(line);
+  EXPECT_LE(text.size(), kSerialLineMax) << text;
+  parsed = parse_serial_line(text);
+  ASSERT_TRUE(parsed) << parsed.error << ": " << text;
+  EXPECT_EQ(parsed.value->next_incarnation, 9999999999);
 }
 
 TEST(SerialLine, DamagedCutAndForeignLinesAreNamedErrors) {
