@@ -215,7 +215,10 @@ std::vector<OptionSpec> build_table() {
                           [](Config& c) -> auto& { return c.kvp_enabled; }));
   t.push_back(text_option("sinks.kvp.pool_file", "", K::path, "guest-to-host KVP pool file",
                           [](Config& c) -> auto& { return c.kvp_pool_file; }));
-  t.push_back(bool_option("sinks.serial.enabled", "", "write one line per transition to a serial device",
+  t.push_back(bool_option("sinks.serial.enabled", "",
+                          "one line per transition, and a reminder every 6 h while a key verdict "
+                          "fires, to the serial console (boot diagnostics); a console device is "
+                          "written only on an Azure VM",
                           [](Config& c) -> auto& { return c.serial_enabled; }));
   t.push_back(text_option("sinks.serial.device", "", K::path, "serial console device",
                           [](Config& c) -> auto& { return c.serial_device; }));

@@ -59,7 +59,7 @@ struct Config {
   WebhookConfig webhook;
   bool kvp_enabled = false;
   std::string kvp_pool_file = "/var/lib/hyperv/.kvp_pool_1";
-  bool serial_enabled = false;
+  bool serial_enabled = true;  ///< written only when the device is usable (see sink_list)
   std::string serial_device = "/dev/ttyS0";
   bool syslog_enabled = false;
 };

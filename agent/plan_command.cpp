@@ -12,12 +12,16 @@
 #include <future>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <thread>
 
 #include "agent/cli.h"
 #include "agent/commands.h"
+#include "agent/plan/boot_log_records.h"
 #include "agent/plan/cmk_plan.h"
 #include "agent/plan/reset_plan.h"
+#include "agent/plan/reset_plan_html.h"
+#include "agent/plan/resource_graph.h"
 
 namespace latchwatch::agent {
 namespace {
@@ -28,7 +32,8 @@ constexpr std::size_t kMaxInputBytes = 512u * 1024 * 1024;
 
 int plan_usage(const std::string& message) {
   std::cerr << "latchwatch plan: " << message
-            << "\nusage: latchwatch plan resets [--json] [--stale-identity-days N] REPORT...\n"
+            << "\nusage: latchwatch plan resets [--json] [--stale-identity-days N] [--boot-logs PATH]...\n"
+               "         [--resource-graph EXPORT.json]... [--html FILE] [REPORT...]\n"
                "       latchwatch plan cmk-rotation --vms VMS.json --disks DISKS.json "
                "--des DES.json [--after DISKS.json] [--json]\n";
   return kExitUsage;
@@ -130,13 +135,60 @@ void read_reports(const std::vector<std::string>& files, std::vector<plan::Repor
   }
 }
 
+/// Boot diagnostics logs (`az vm boot-diagnostics get-boot-log` output): the newest
+/// latchwatch serial line per machine, as records.
+void read_boot_logs(const std::vector<std::string>& files, std::vector<plan::ReportRecord>& records,
+                    std::vector<std::string>& errors) {
+  for (const auto& file : files) {
+    std::string text;
+    if (auto error = read_input(file, text); !error.empty()) {
+      errors.push_back(error);
+      continue;
+    }
+    auto read = plan::read_boot_log_records(file, text, errors);
+    std::move(read.records.begin(), read.records.end(), std::back_inserter(records));
+  }
+}
+
+/// Writes the page next to its final name, then renames: a reader never sees half a page.
+std::string write_html(const std::string& path, const std::string& page) {
+  std::string temp = path + ".tmp";
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) return temp + ": " + std::strerror(errno);
+  std::size_t done = 0;
+  while (done < page.size()) {
+    ssize_t n = ::write(fd, page.data() + done, page.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      std::string error = temp + ": " + std::strerror(errno);
+      ::close(fd);
+      ::unlink(temp.c_str());
+      return error;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0 || ::rename(temp.c_str(), path.c_str()) != 0) {
+    std::string error = path + ": " + std::strerror(errno);
+    ::unlink(temp.c_str());
+    return error;
+  }
+  return {};
+}
+
 int plan_resets(const std::vector<std::string>& args) {
   bool json = false;
   plan::ResetPlanOptions options;
-  std::vector<std::string> paths;
+  std::vector<std::string> paths, boot_logs, graphs;
+  std::string html;
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--json") {
       json = true;
+    } else if (args[i] == "--boot-logs" || args[i] == "--resource-graph" || args[i] == "--html") {
+      if (i + 1 >= args.size()) return plan_usage(args[i] + " needs a " + (args[i] == "--boot-logs" ? "FILE or FOLDER" : "FILE"));
+      const std::string& value = args[++i];
+      if (args[i - 1] == "--boot-logs") boot_logs.push_back(value);
+      else if (args[i - 1] == "--resource-graph") graphs.push_back(value);
+      else html = value;
     } else if (args[i] == "--stale-identity-days") {
       if (i + 1 >= args.size()) return plan_usage("--stale-identity-days needs a number");
       const std::string& v = args[++i];
@@ -149,10 +201,22 @@ int plan_resets(const std::vector<std::string>& args) {
       paths.push_back(args[i]);
     }
   }
-  if (paths.empty()) return plan_usage("resets needs at least one REPORT file or folder");
+  if (paths.empty() && boot_logs.empty())
+    return plan_usage("resets needs at least one REPORT file or folder, or --boot-logs");
   std::vector<std::string> errors;
   std::vector<plan::ReportRecord> records;
   read_reports(expand_inputs(paths, errors), records, errors);
+  read_boot_logs(expand_inputs(boot_logs, errors), records, errors);
+  plan::Inventory inventory;
+  for (const auto& graph : graphs) {
+    std::string text;
+    if (auto error = read_input(graph, text); !error.empty())
+      errors.push_back(error);
+    else
+      plan::read_resource_graph(graph, text, inventory, errors);
+  }
+  std::optional<plan::InventoryUse> inventory_use;
+  if (!graphs.empty()) inventory_use = plan::apply_inventory(records, inventory);
   if (records.empty()) {
     for (const auto& e : errors) std::cerr << "latchwatch plan: " << e << "\n";
     std::cerr << "latchwatch plan: no usable report in the inputs\n";
@@ -160,10 +224,22 @@ int plan_resets(const std::vector<std::string>& args) {
   }
   plan::ResetPlan result = plan::build_reset_plan(std::move(records), options);
   result.input_errors = std::move(errors);
-  if (json)
-    std::cout << plan::reset_plan_document(result).dump(2) << "\n";
-  else
+  if (!html.empty()) {
+    auto page = plan::reset_plan_html(result, inventory_use ? &inventory : nullptr,
+                                      inventory_use ? &*inventory_use : nullptr);
+    if (auto error = write_html(html, page); !error.empty()) {
+      std::cerr << "latchwatch plan: " << error << "\n";
+      return kExitUsage;
+    }
+  }
+  if (json) {
+    auto doc = plan::reset_plan_document(result);
+    if (inventory_use) doc["resource_graph"] = plan::inventory_document(inventory, *inventory_use);
+    std::cout << doc.dump(2) << "\n";
+  } else {
     std::cout << plan::reset_plan_text(result);
+    if (inventory_use) std::cout << "\n" << plan::inventory_text(inventory, *inventory_use);
+  }
   // The text lists input errors itself; JSON keeps stdout machine-readable, so say them here.
   if (json)
     for (const auto& e : result.input_errors) std::cerr << "latchwatch plan: " << e << "\n";

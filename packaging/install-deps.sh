@@ -11,8 +11,9 @@ build_packages="g++ make cmake pkg-config libboost-dev nlohmann-json3-dev libspd
 # CPack's RPM generator runs rpmbuild (Debian package rpm); the .deb is checked with lintian.
 package_packages="dpkg-dev file rpm"
 # The packaging tests: lintian, rpm --root, a Debian 11 root (debootstrap), strace to see that the
-# static binary loads nothing, init-system-helpers for the maintainer scripts.
-test_packages="openssl prometheus-alertmanager prometheus systemd $package_packages lintian debootstrap strace init-system-helpers"
+# static binary loads nothing, init-system-helpers for the maintainer scripts; chromium renders
+# the fleet plan's HTML page.
+test_packages="openssl prometheus-alertmanager prometheus systemd $package_packages lintian debootstrap strace init-system-helpers chromium"
 
 fuzz_packages="clang libclang-rt-14-dev"
 bench_packages="python3 curl prometheus-alertmanager prometheus-blackbox-exporter binutils"

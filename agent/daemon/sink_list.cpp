@@ -7,6 +7,8 @@
 #include "reporting/sinks/serial_sink.h"
 #include "reporting/sinks/webhook_sink.h"
 
+#include <spdlog/spdlog.h>
+
 namespace latchwatch::agent {
 
 std::vector<std::unique_ptr<reporting::Sink>> build_sinks(
@@ -15,7 +17,16 @@ std::vector<std::unique_ptr<reporting::Sink>> build_sinks(
   std::vector<std::unique_ptr<Sink>> sinks;
   // KVP and serial first: they work even when the network does not.
   if (config.kvp_enabled) sinks.push_back(std::make_unique<KvpSink>(config.kvp_pool_file));
-  if (config.serial_enabled) sinks.push_back(std::make_unique<SerialSink>(config.serial_device));
+  if (config.serial_enabled) {
+    // On by default, but a console is written only where boot diagnostics can read it.
+    std::string why;
+    if (serial_console_usable(config.serial_device, "/sys/class/dmi/id/chassis_asset_tag", why)) {
+      spdlog::info("serial sink on: {}", why);
+      sinks.push_back(std::make_unique<SerialSink>(config.serial_device));
+    } else {
+      spdlog::info("serial sink off: {}", why);
+    }
+  }
   sinks.push_back(std::make_unique<LogSink>());
   if (config.report_file_enabled)
     sinks.push_back(std::make_unique<ReportFileSink>(

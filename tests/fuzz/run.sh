@@ -24,6 +24,8 @@ declare -A corpus=(
   [http_response]="$(seed http_response)"
   [plan_reports]="$(seed plan_reports "$here/../../bench/report-template.json")"
   [cmk_inputs]="$(seed cmk_inputs "$fixtures"/plan/vms.json)"
+  [boot_logs]="$(seed boot_logs "$fixtures"/bootlog/*.log)"
+  [resource_graph]="$(seed resource_graph "$fixtures"/resource_graph/*.json)"
 )
 for name in "${!corpus[@]}"; do
   echo "fuzz_$name: ${seconds}s"

@@ -45,7 +45,7 @@ TEST(SerialSink, WritesOneAsciiLinePerTransitionAndNeverBlocks) {
   ::close(reader);
   ASSERT_GT(n, 0);
   std::string line(buffer, static_cast<std::size_t>(n));
-  EXPECT_EQ(line.rfind("latchwatch: key_lost critical fired: ", 0), 0u) << line;
+  EXPECT_EQ(line.rfind("latchwatch: v1 fired key_lost ", 0), 0u) << line;
   EXPECT_EQ(line.substr(line.size() - 2), "\r\n");
   for (char c : line.substr(0, line.size() - 2))
     EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "non-ASCII byte in " << line;
