@@ -5,6 +5,7 @@
 #include <future>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "agent/plan/cmk_command.h"
 #include "agent/plan/cmk_plan.h"
@@ -65,16 +66,90 @@ bool keep_member(int depth, nlohmann::json::parse_event_t event, nlohmann::json&
   return kRead.count(key) != 0;
 }
 
+std::optional<nlohmann::json> parse_list_in_parts(std::string_view text,
+                                                  const nlohmann::json::parser_callback_t& keep);
+
 std::optional<nlohmann::json> parse_file(const NamedFile& file, InputErrors& errors,
                                          bool az_list = false) {
+  if (az_list)
+    if (auto doc = parse_list_in_parts(file.text, keep_member)) return doc;
   std::string parse_error;
   nlohmann::json doc = az_list ? probes::parse_untrusted_json(file.text, parse_error, keep_member)
                                : probes::parse_untrusted_json(file.text, parse_error);
   if (!parse_error.empty()) {
-    errors.add("", "not JSON: " + parse_error);
+    errors.add("", parse_error.rfind("not JSON", 0) == 0 ? parse_error : "not JSON: " + parse_error);
     return std::nullopt;
   }
   return doc;
+}
+
+/// Where a large JSON array may be cut: the offsets of commas between its top-level elements,
+/// about `parts` - 1 of them, evenly spread. Empty when `text` is not an array or is small.
+std::vector<std::size_t> cut_points(std::string_view text, std::size_t parts) {
+  std::size_t start = text.find_first_not_of(" \t\r\n");
+  if (parts < 2 || start == std::string_view::npos || text[start] != '[') return {};
+  std::vector<std::size_t> cuts;
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (std::size_t i = start; i < text.size() && cuts.size() + 1 < parts; ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    } else if (c == ',' && depth == 1 && i >= text.size() * (cuts.size() + 1) / parts) {
+      cuts.push_back(i);
+    }
+  }
+  return cuts;
+}
+
+/// An az list export of many MiB parsed in parts on several cores, then joined into one array
+/// (elements are moved, so paths and indexes are those of the whole file). Any part that does not
+/// parse sends the whole file through the ordinary parser, so errors name the file's own line and
+/// column.
+std::optional<nlohmann::json> parse_list_in_parts(std::string_view text,
+                                                  const nlohmann::json::parser_callback_t& keep) {
+  constexpr std::size_t kBytesPerPart = 8u << 20;
+  std::size_t parts = std::min<std::size_t>(std::max(1u, std::thread::hardware_concurrency()),
+                                            text.size() / kBytesPerPart);
+  auto cuts = cut_points(text, parts);
+  if (cuts.empty()) return std::nullopt;
+  auto part_text = [&](std::size_t k) {
+    std::size_t from = k == 0 ? 0 : cuts[k - 1] + 1;
+    std::size_t to = k < cuts.size() ? cuts[k] : text.size();
+    return std::string(k == 0 ? "" : "[") + std::string(text.substr(from, to - from)) +
+           (k < cuts.size() ? "]" : "");
+  };
+  auto parse_part = [&](std::size_t k) {
+    std::string error;
+    nlohmann::json doc = probes::parse_untrusted_json(part_text(k), error, keep);
+    return error.empty() && doc.is_array() ? std::optional<nlohmann::json>(std::move(doc))
+                                           : std::nullopt;
+  };
+  std::vector<std::future<std::optional<nlohmann::json>>> rest;
+  for (std::size_t k = 1; k <= cuts.size(); ++k)
+    rest.push_back(std::async(std::launch::async, parse_part, k));
+  auto whole = parse_part(0);
+  bool ok = whole.has_value();
+  for (auto& part : rest) {
+    auto doc = part.get();
+    if (!ok || !doc) {
+      ok = false;
+      continue;
+    }
+    for (auto& element : *doc) whole->push_back(std::move(element));
+  }
+  return ok ? whole : std::nullopt;
 }
 
 std::string resource_id(const JsonCursor& c, InputErrors& errors, bool required) {

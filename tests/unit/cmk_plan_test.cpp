@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "agent/plan/cmk_command.h"
+#include "probes/payloads/json_limits.h"
 #include "tests/support/test_support.h"
 
 namespace latchwatch::plan {
@@ -455,6 +456,44 @@ TEST(CmkPlanInput, FilesThatAreNotWhatTheyClaimAreNamed) {
   auto not_list = errors_of(f);
   ASSERT_EQ(not_list.size(), 1u);
   EXPECT_NE(not_list[0].find("list-associated-resources"), std::string::npos);
+}
+
+TEST(CmkPlanInput, ALargeExportParsedInPartsReadsAsOneFile) {
+  // Over 16 MiB, the VM export parses in parts on several cores; paths, indexes and errors must
+  // be those of the whole file.
+  auto vms = json_fixture("vms.json");
+  nlohmann::json fleet = nlohmann::json::array();
+  for (int i = 0; i < 5000; ++i) {
+    auto copy = vms[0];
+    std::string name = "cvm-" + std::to_string(i);
+    copy["id"] = vm(name);
+    copy["name"] = name;
+    fleet.push_back(copy);
+  }
+  std::string text = fleet.dump(2);
+  ASSERT_GT(text.size(), 16u << 20);
+  CmkFiles f = files_for();
+  f.vms = {"big.json", text};
+  auto plan = plan_of(f);
+  EXPECT_EQ(plan.confidential.size(), 5000u + 2u);  // and the two scale-set instances
+  EXPECT_EQ(plan.confidential[4999].id, vm("cvm-4999"));
+
+  fleet[4321]["powerState"] = 5;
+  f.vms = {"big.json", fleet.dump(2)};
+  auto errors = errors_of(f);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], "big.json: [4321].powerState: expected a string, found a number");
+
+  fleet[4321]["powerState"] = "VM running";
+  std::string broken = fleet.dump(2);
+  broken.insert(broken.find("\"name\": \"cvm-4500\""), "}");  // between members: not JSON
+  f.vms = {"big.json", broken};
+  std::string whole_error;
+  probes::parse_untrusted_json(broken, whole_error);
+  errors = errors_of(f);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], "big.json: " + whole_error);
+  EXPECT_EQ(errors[0].rfind("big.json: not JSON: ", 0), 0u) << errors[0];
 }
 
 TEST(CmkPlanInput, PowerStatesAsAzPrintsThem) {
