@@ -90,7 +90,7 @@ std::string usage_text() {
       "  explain CODE        what a verdict means and what the owner does\n"
       "  plan resets REPORT...   the fleet's key-reset plan from collected reports\n"
       "  plan cmk-rotation --vms F --disks F --des F [--vmss F]... [--associated F]\n"
-      "                    [--new-key-url URL]\n"
+      "                    [--new-key-url URL | --before F]\n"
       "                      the CMK rotation plan for confidential VMs on one DES\n"
       "  config validate FILE  check a config file\n"
       "  config show         print the effective config (secrets masked)\n"

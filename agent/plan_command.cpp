@@ -31,7 +31,7 @@ int plan_usage(const std::string& message) {
             << "\nusage: latchwatch plan resets [--json] [--stale-identity-days N] REPORT...\n"
                "       latchwatch plan cmk-rotation --vms VMS.json --disks DISKS.json "
                "--des DES.json [--vmss INSTANCES.json]... [--associated IDS.json] "
-               "[--new-key-url URL] [--json]\n";
+               "[--new-key-url URL | --before DES.json] [--json]\n";
   return kExitUsage;
 }
 
@@ -173,7 +173,7 @@ int plan_resets(const std::vector<std::string>& args) {
 
 int plan_cmk(const std::vector<std::string>& args) {
   bool json = false;
-  std::string vms, disks, des, associated, new_key_url;
+  std::string vms, disks, des, associated, new_key_url, before;
   std::vector<std::string> vmss;
   for (std::size_t i = 0; i < args.size(); ++i) {
     // --after FILE (before issue 13) named a disk export after the rotation; disk exports carry
@@ -183,6 +183,7 @@ int plan_cmk(const std::vector<std::string>& args) {
                           : args[i] == "--des"                          ? &des
                           : args[i] == "--associated"                   ? &associated
                           : args[i] == "--new-key-url"                  ? &new_key_url
+                          : args[i] == "--before"                       ? &before
                                                                         : nullptr;
     if (args[i] == "--json") {
       json = true;
@@ -205,9 +206,11 @@ int plan_cmk(const std::vector<std::string>& args) {
   for (const auto& f : vmss) files.vmss.push_back({f, {}});
   if (!associated.empty()) files.associated = plan::NamedFile{associated, {}};
   files.new_key_url = new_key_url;
+  if (!before.empty()) files.before = plan::NamedFile{before, {}};
   std::vector<plan::NamedFile*> all = {&files.vms, &files.disks, &files.des};
   for (auto& f : files.vmss) all.push_back(&f);
   if (files.associated) all.push_back(&*files.associated);
+  if (files.before) all.push_back(&*files.before);
   for (auto* f : all) {
     if (auto error = read_input(f->name, f->text); !error.empty()) {
       std::cerr << "latchwatch plan: " << error << "\n";

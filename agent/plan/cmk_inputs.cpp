@@ -449,6 +449,20 @@ CmkInputs read_cmk_inputs(const CmkFiles& files) {
   if (auto doc = parse_file(files.des, des_errors)) inputs.des = read_des(*doc, des_errors);
   collect(des_errors, inputs.errors);
   if (!des_errors.empty()) return inputs;
+  if (files.before) {
+    InputErrors errors(files.before->name);
+    DesInfo before;
+    if (auto doc = parse_file(*files.before, errors)) before = read_des(*doc, errors);
+    if (errors.empty() && !same_id(before.id, inputs.des.id))
+      errors.add("id", "another Disk Encryption Set than --des (" + inputs.des.id + ")");
+    collect(errors, inputs.errors);
+    if (!errors.empty()) return inputs;
+    inputs.before_given = true;
+    inputs.before_key_url = before.active_key_url;
+    // The version the DES was saved with since: the new key, unless --new-key-url names it.
+    if (inputs.new_key_url.empty() && !same_key_url(before.active_key_url, inputs.des.active_key_url))
+      inputs.new_key_url = inputs.des.active_key_url;
+  }
 
   std::set<std::string> associated;
   if (files.associated) {

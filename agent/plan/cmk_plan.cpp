@@ -240,6 +240,8 @@ class Builder {
     plan_.new_key_url = in_.new_key_url;
     if (!in_.new_key_url.empty() && !same_key_url(des.active_key_url, in_.new_key_url))
       plan_.rotation = RotationState::new_key_not_active;
+    else if (in_.new_key_url.empty() && in_.before_given)
+      plan_.rotation = RotationState::new_key_not_active;  // still the --before key
     else if (!des.previous_key_urls.empty())
       plan_.rotation = RotationState::old_key_referenced;
     else if (!in_.new_key_url.empty())
@@ -311,8 +313,7 @@ class Builder {
                       .literal("-o json >")
                       .str() +
                   " " + shell_quote(associated_file()));
-    out.push_back(AzCommand("az disk-encryption-set show").resource_id("--ids", in_.des.id).literal("-o json >").str() +
-                  " " + shell_quote(des_file));
+    out.push_back(show_des_into(des_file));
     return out;
   }
 
@@ -362,54 +363,64 @@ class Builder {
                              power_commands(to_start, true), {}});
   }
 
-  void add_steps() {
+  /// The rotation from the start: stop, verify, new key version, save, verify.
+  void add_rotation_steps() {
     const DesInfo& des = in_.des;
-    switch (plan_.rotation) {
-      case RotationState::done: return;
-      case RotationState::not_checked: {
-        add_stop_steps();
-        KeyUrlParts key = split_key_url(des.active_key_url);
-        plan_.steps.push_back(
-            {"Create the new key version and save the DES with it",
-             {AzCommand("az keyvault key rotate").name("--vault-name", key.vault).name("--name", key.key).str(),
-              "NEW_KEY_URL=$(" +
-                  AzCommand("az keyvault key show")
-                      .name("--vault-name", key.vault)
-                      .name("--name", key.key)
-                      .literal("--query key.kid -o tsv")
-                      .str() +
-                  ")",
-              des_update("\"$NEW_KEY_URL\"")},
-             "Use a new version of the key (or another key); the DES update is the save."});
-        plan_.steps.push_back(
-            {"Verify the rotation: activeKey is the new version and previousKeys is empty",
-             {AzCommand("az disk-encryption-set show").resource_id("--ids", des.id).literal("-o json > 'des-after.json'").str(),
-              rerun("des-after.json", "\"$NEW_KEY_URL\"")},
-             "While previousKeys lists the old key, the plan gives the retry: save the DES again "
-             "with the same new key, every confidential VM stopped."});
-        break;
-      }
-      case RotationState::old_key_referenced:
-      case RotationState::new_key_not_active: {
-        const std::string& key =
-            plan_.new_key_url.empty() ? des.active_key_url : plan_.new_key_url;
-        add_stop_steps();
-        bool retry = plan_.rotation == RotationState::old_key_referenced;
-        plan_.steps.push_back(
-            {retry ? "Retry: save the DES again with the same new key"
-                   : "Save the DES with the new key",
-             {des_update(shell_quote_checked_key(key))},
-             retry ? "The DES still references the old key (previousKeys). Saving it again with "
-                     "the same new key, every confidential VM stopped, moves what is left."
-                   : "The DES's active key is not the new version yet."});
-        plan_.steps.push_back(
-            {"Verify the rotation: activeKey is the new version and previousKeys is empty",
-             {AzCommand("az disk-encryption-set show").resource_id("--ids", des.id).literal("-o json > 'des-after.json'").str(),
-              rerun("des-after.json", shell_quote_checked_key(key))},
-             "Keep the confidential VMs stopped until the plan says DONE."});
-        break;
-      }
-    }
+    add_stop_steps();
+    KeyUrlParts key = split_key_url(des.active_key_url);
+    plan_.steps.push_back(
+        {"Create the new key version and save the DES with it",
+         {AzCommand("az keyvault key rotate")
+              .name("--vault-name", key.vault)
+              .name("--name", key.key)
+              .str(),
+          "NEW_KEY_URL=$(" +
+              AzCommand("az keyvault key show")
+                  .name("--vault-name", key.vault)
+                  .name("--name", key.key)
+                  .literal("--query key.kid -o tsv")
+                  .str() +
+              ")",
+          des_update("\"$NEW_KEY_URL\"")},
+         "Use a new version of the key (or another key); the DES update is the save."});
+    plan_.steps.push_back(
+        {"Verify the rotation: activeKey is the new version and previousKeys is empty",
+         {show_des_into("des-after.json"), rerun("des-after.json", "\"$NEW_KEY_URL\"")},
+         "While previousKeys lists the old key, the plan gives the retry: save the DES again "
+         "with the same new key, every confidential VM stopped."});
+  }
+
+  /// Saving the DES with a known new key: the retry, or the save that did not happen yet.
+  void add_save_steps(const std::string& key) {
+    add_stop_steps();
+    bool retry = plan_.rotation == RotationState::old_key_referenced;
+    plan_.steps.push_back(
+        {retry ? "Retry: save the DES again with the same new key" : "Save the DES with the new key",
+         {des_update(shell_quote_checked_key(key))},
+         retry ? "The DES still references the old key (previousKeys). Saving it again with the "
+                 "same new key, every confidential VM stopped, moves what is left."
+               : "The DES's active key is not the new version yet."});
+    plan_.steps.push_back(
+        {"Verify the rotation: activeKey is the new version and previousKeys is empty",
+         {show_des_into("des-after.json"), rerun("des-after.json", shell_quote_checked_key(key))},
+         "Keep the confidential VMs stopped until the plan says DONE."});
+  }
+
+  std::string show_des_into(const std::string& file) const {
+    return AzCommand("az disk-encryption-set show")
+               .resource_id("--ids", in_.des.id)
+               .literal("-o json >")
+               .str() +
+           " " + shell_quote(file);
+  }
+
+  void add_steps() {
+    if (plan_.rotation == RotationState::done) return;
+    if (plan_.rotation == RotationState::not_checked ||
+        (plan_.rotation == RotationState::new_key_not_active && plan_.new_key_url.empty()))
+      add_rotation_steps();  // no new version saved yet (--before shows the same active key)
+    else
+      add_save_steps(plan_.new_key_url.empty() ? in_.des.active_key_url : plan_.new_key_url);
     add_start_step();
   }
 

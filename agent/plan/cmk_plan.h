@@ -73,6 +73,8 @@ struct CmkFiles {
   std::vector<NamedFile> vmss;
   std::optional<NamedFile> associated;
   std::string new_key_url;  ///< --new-key-url, empty when not given
+  /// --before: the DES as exported before the rotation; a different activeKey now is the new key.
+  std::optional<NamedFile> before;
 };
 
 /// The exports, parsed. Errors name the file and field.
@@ -83,7 +85,9 @@ struct CmkInputs {
   std::vector<CmkDisk> disks;    ///< only disks on the DES
   std::vector<std::string> associated;  ///< list-associated-resources ids
   bool associated_given = false;
-  std::string new_key_url;
+  std::string new_key_url;  ///< --new-key-url, or the active key when it differs from --before
+  bool before_given = false;
+  std::string before_key_url;  ///< activeKey.keyUrl of the --before export
   std::vector<std::string> errors;
   std::string vms_file = "vms.json", disks_file = "disks.json", des_file = "des.json";
   std::vector<std::string> vmss_files;

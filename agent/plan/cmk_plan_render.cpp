@@ -43,7 +43,9 @@ std::string status_line(const CmkPlan& plan) {
              (plan.des.previous_key_urls.size() == 1 ? " key" : " keys") +
              "). Retry: save the DES again with the same new key, every confidential VM stopped.";
     case RotationState::new_key_not_active:
-      return "NOT DONE: the DES's active key is not the new version.";
+      return plan.new_key_url.empty()
+                 ? "NOT DONE: the DES's active key is still the one in the --before export."
+                 : "NOT DONE: the DES's active key is not the new version.";
     case RotationState::not_checked: break;
   }
   return plan.ready ? "READY: every confidential VM on the DES is stopped, every owner is "

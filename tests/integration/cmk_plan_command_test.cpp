@@ -108,6 +108,11 @@ TEST(CmkPlanCommand, OldKeyStillReferencedIsNotDoneAndDoneIsZero) {
   EXPECT_EQ(doc["rotation"]["state"], "done");
   EXPECT_EQ(doc["des"]["last_key_rotation_timestamp"], "2026-11-30T09:14:03.5512345+00:00");
 
+  // Naming the new key by the DES as exported before the rotation.
+  auto by_before = run_latchwatch(cmk("des-cvm-a-after.json", {"--before", fixture("des-cvm-a.json")}));
+  EXPECT_EQ(by_before.exit_code, 0) << by_before.out << by_before.err;
+  EXPECT_NE(by_before.out.find("Status: DONE"), std::string::npos);
+
   // The DES before the rotation, with the new key named: not done.
   auto before = run_latchwatch(cmk("des-cvm-a.json", {"--new-key-url", kNewKey}));
   EXPECT_EQ(before.exit_code, 1);

@@ -288,6 +288,36 @@ TEST(CmkPlan, TheOldActiveKeyIsNotDone) {
             std::string::npos);
 }
 
+TEST(CmkPlan, TheBeforeExportNamesTheNewKeyByComparison) {
+  CmkFiles f = all_stopped(files_for("des-cvm-a-rotating.json"));
+  f.before = fixture("des-cvm-a.json");
+  auto rotating = plan_of(f);
+  EXPECT_EQ(rotating.new_key_url, kNewKey);
+  EXPECT_EQ(rotating.rotation, RotationState::old_key_referenced);
+  EXPECT_FALSE(rotating.complete());
+  EXPECT_TRUE(has_command(rotating, "az disk-encryption-set update --ids '" + kDes +
+                                        "' --key-url '" + kNewKey + "' --source-vault '" + kVault +
+                                        "'"));
+
+  f.des = fixture("des-cvm-a-after.json");
+  auto done = plan_of(f);
+  EXPECT_EQ(done.rotation, RotationState::done);
+  EXPECT_TRUE(done.complete());
+
+  f.des = fixture("des-cvm-a.json");  // never saved with a new key
+  auto unchanged = plan_of(f);
+  EXPECT_EQ(unchanged.rotation, RotationState::new_key_not_active);
+  EXPECT_FALSE(unchanged.complete());
+  EXPECT_NE(step(unchanged, "Create the new key version"), nullptr);
+  EXPECT_NE(cmk_plan_text(unchanged).find("still the one in the --before export"), std::string::npos);
+
+  f.before = fixture("des-shared-b.json");
+  auto errors = errors_of(f);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].rfind("des-shared-b.json: id: another Disk Encryption Set than --des", 0), 0u)
+      << errors[0];
+}
+
 TEST(CmkPlan, AnEphemeralOsDiskBlocksTheSharedDes) {
   CmkFiles f;
   f.vms = fixture("vms.json");
