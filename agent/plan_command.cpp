@@ -178,13 +178,13 @@ int plan_cmk(const std::vector<std::string>& args) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     // --after FILE (before issue 13) named a disk export after the rotation; disk exports carry
     // no key version, so it now only stands in for --disks.
-    std::string* target = args[i] == "--vms"                            ? &vms
+    std::string* target = args[i] == "--vms"                             ? &vms
                           : args[i] == "--disks" || args[i] == "--after" ? &disks
-                          : args[i] == "--des"                          ? &des
-                          : args[i] == "--associated"                   ? &associated
-                          : args[i] == "--new-key-url"                  ? &new_key_url
-                          : args[i] == "--before"                       ? &before
-                                                                        : nullptr;
+                          : args[i] == "--des"                           ? &des
+                          : args[i] == "--associated"                    ? &associated
+                          : args[i] == "--new-key-url"                   ? &new_key_url
+                          : args[i] == "--before"                        ? &before
+                                                                         : nullptr;
     if (args[i] == "--json") {
       json = true;
     } else if (target || args[i] == "--vmss") {

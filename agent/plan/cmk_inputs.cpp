@@ -60,9 +60,17 @@ bool keep_member(int depth, nlohmann::json::parse_event_t event, nlohmann::json&
   const auto& key = parsed.get_ref<const std::string&>();
   if (depth == 3)
     return key != "disks" && key != "vmAgent" && key != "extensions" && key != "imageReference";
-  static const std::set<std::string, std::less<>> kRead = {
-      "id",        "name",      "type",         "powerState", "securityProfile", "storageProfile",
-      "instanceView", "managedBy", "managedByExtended", "encryption", "instanceId"};
+  static const std::set<std::string, std::less<>> kRead = {"id",
+                                                           "name",
+                                                           "type",
+                                                           "powerState",
+                                                           "securityProfile",
+                                                           "storageProfile",
+                                                           "instanceView",
+                                                           "managedBy",
+                                                           "managedByExtended",
+                                                           "encryption",
+                                                           "instanceId"};
   return kRead.count(key) != 0;
 }
 
@@ -77,7 +85,8 @@ std::optional<nlohmann::json> parse_file(const NamedFile& file, InputErrors& err
   nlohmann::json doc = az_list ? probes::parse_untrusted_json(file.text, parse_error, keep_member)
                                : probes::parse_untrusted_json(file.text, parse_error);
   if (!parse_error.empty()) {
-    errors.add("", parse_error.rfind("not JSON", 0) == 0 ? parse_error : "not JSON: " + parse_error);
+    errors.add("",
+               parse_error.rfind("not JSON", 0) == 0 ? parse_error : "not JSON: " + parse_error);
     return std::nullopt;
   }
   return doc;
@@ -198,8 +207,10 @@ DesInfo read_des(const nlohmann::json& doc, InputErrors& errors) {
     std::string found = doc.is_array() && !doc.empty() && !type_of(doc[0]).empty()
                             ? "a list of " + looks_like(type_of(doc[0]))
                             : std::string(json_kind(doc));
-    errors.add("", "expected one Disk Encryption Set object (az disk-encryption-set show), "
-                   "found " + probes::sanitize_text(found, 120));
+    errors.add("",
+               "expected one Disk Encryption Set object (az disk-encryption-set show), "
+               "found " +
+                   probes::sanitize_text(found, 120));
     return des;
   }
   if (!type_matches(root, {kDesType}, errors)) return des;
@@ -306,8 +317,8 @@ CmkVm read_machine(const JsonCursor& item, const DesInfo& des, const DisksByOwne
   if (auto option = os.at_path("diffDiskSettings.option").text(errors))
     vm.ephemeral_os_disk = ascii_lower(*option) == "local";
   auto on_des = [&](const JsonCursor& managed_disk) {
-    return same_id(resource_id(managed_disk.at_path("securityProfile.diskEncryptionSet.id"),
-                               errors, false),
+    return same_id(resource_id(managed_disk.at_path("securityProfile.diskEncryptionSet.id"), errors,
+                               false),
                    des.id) ||
            same_id(resource_id(managed_disk.at_path("diskEncryptionSet.id"), errors, false),
                    des.id);
@@ -353,8 +364,9 @@ std::vector<CmkVm> read_vms(const nlohmann::json& doc, const DesInfo& des,
       out.push_back(std::move(vm));
   }
   if (!items.empty() && !any_power_state)
-    errors.add("", "no VM has a powerState: export with `az vm list -d` (-d adds the power "
-                   "state), not `az vm list`");
+    errors.add("",
+               "no VM has a powerState: export with `az vm list -d` (-d adds the power "
+               "state), not `az vm list`");
   return out;
 }
 
@@ -364,9 +376,8 @@ std::vector<CmkVm> read_instances(const nlohmann::json& doc, const DesInfo& des,
                                   const DisksByOwner& owned_disks, InputErrors& errors) {
   std::vector<CmkVm> out;
   bool any_instance_view = false;
-  auto items =
-      array_of(doc, {kInstanceType, kVmType}, "az vmss list-instances --expand instanceView",
-               errors);
+  auto items = array_of(doc, {kInstanceType, kVmType},
+                        "az vmss list-instances --expand instanceView", errors);
   for (const auto& item : items) {
     if (!item.expect_object(errors) || !type_matches(item, {kInstanceType, kVmType}, errors))
       continue;
@@ -375,8 +386,9 @@ std::vector<CmkVm> read_instances(const nlohmann::json& doc, const DesInfo& des,
     out.push_back(std::move(vm));
   }
   if (!items.empty() && !any_instance_view)
-    errors.add("", "no instance has instanceView.statuses: export with `az vmss list-instances "
-                   "--expand instanceView` (the expand adds the power state)");
+    errors.add("",
+               "no instance has instanceView.statuses: export with `az vmss list-instances "
+               "--expand instanceView` (the expand adds the power state)");
   return out;
 }
 
@@ -388,9 +400,10 @@ std::vector<std::string> read_associated(const nlohmann::json& doc, InputErrors&
   JsonCursor list = doc.is_object() && doc.contains("value") ? root["value"] : root;
   if (!list.raw() || !list.raw()->is_array()) {
     std::string found = type_of(doc).empty() ? json_kind(doc) : looks_like(type_of(doc));
-    errors.add(list.path(), "expected the JSON array of resource ids that `az "
-                            "disk-encryption-set list-associated-resources` prints, found " +
-                                probes::sanitize_text(found, 120));
+    errors.add(list.path(),
+               "expected the JSON array of resource ids that `az "
+               "disk-encryption-set list-associated-resources` prints, found " +
+                   probes::sanitize_text(found, 120));
     return out;
   }
   for (const auto& item : list.elements(errors))
@@ -410,11 +423,16 @@ bool CmkDisk::confidential() const {
 
 const char* to_string(PowerState p) {
   switch (p) {
-    case PowerState::running: return "running";
-    case PowerState::stopped: return "stopped";
-    case PowerState::deallocated: return "deallocated";
-    case PowerState::transitioning: return "transitioning";
-    case PowerState::unknown: break;
+    case PowerState::running:
+      return "running";
+    case PowerState::stopped:
+      return "stopped";
+    case PowerState::deallocated:
+      return "deallocated";
+    case PowerState::transitioning:
+      return "transitioning";
+    case PowerState::unknown:
+      break;
   }
   return "unknown";
 }
@@ -442,9 +460,10 @@ CmkInputs read_cmk_inputs(const CmkFiles& files) {
     if (is_versioned_key_url(files.new_key_url))
       inputs.new_key_url = files.new_key_url;
     else
-      inputs.errors.push_back("--new-key-url: not a versioned Key Vault key URL (https://VAULT."
-                              "vault.azure.net/keys/NAME/VERSION): '" +
-                              probes::sanitize_text(files.new_key_url, 120) + "'");
+      inputs.errors.push_back(
+          "--new-key-url: not a versioned Key Vault key URL (https://VAULT."
+          "vault.azure.net/keys/NAME/VERSION): '" +
+          probes::sanitize_text(files.new_key_url, 120) + "'");
   }
   if (auto doc = parse_file(files.des, des_errors)) inputs.des = read_des(*doc, des_errors);
   collect(des_errors, inputs.errors);
@@ -460,7 +479,8 @@ CmkInputs read_cmk_inputs(const CmkFiles& files) {
     inputs.before_given = true;
     inputs.before_key_url = before.active_key_url;
     // The version the DES was saved with since: the new key, unless --new-key-url names it.
-    if (inputs.new_key_url.empty() && !same_key_url(before.active_key_url, inputs.des.active_key_url))
+    if (inputs.new_key_url.empty() &&
+        !same_key_url(before.active_key_url, inputs.des.active_key_url))
       inputs.new_key_url = inputs.des.active_key_url;
   }
 
@@ -488,7 +508,8 @@ CmkInputs read_cmk_inputs(const CmkFiles& files) {
     }
     collect(errors, inputs.errors);
   }
-  if (auto doc = vm_doc.get()) inputs.vms = read_vms(*doc, inputs.des, owned, associated, vm_errors);
+  if (auto doc = vm_doc.get())
+    inputs.vms = read_vms(*doc, inputs.des, owned, associated, vm_errors);
   collect(vm_errors, inputs.errors);
   collect(disk_errors, inputs.errors);
   return inputs;

@@ -75,11 +75,11 @@ std::vector<std::string> power_commands(const std::vector<CmkVm>& machines, bool
   }
   std::vector<std::string> out;
   if (!vm_ids.empty())
-    out.push_back(AzCommand(start ? "az vm start" : "az vm deallocate")
-                      .resource_ids("--ids", vm_ids)
-                      .str());
+    out.push_back(
+        AzCommand(start ? "az vm start" : "az vm deallocate").resource_ids("--ids", vm_ids).str());
   for (const auto& [set, ids] : instances)
-    out.push_back(vmss_command(start ? "start" : "deallocate", set).names("--instance-ids", ids).str());
+    out.push_back(
+        vmss_command(start ? "start" : "deallocate", set).names("--instance-ids", ids).str());
   return out;
 }
 
@@ -91,7 +91,8 @@ class Builder {
     collect_machines();
     account_disks();
     account_associated();
-    for (const CmkVm* m : on_des_) (m->confidential ? plan_.confidential : plan_.others).push_back(*m);
+    for (const CmkVm* m : on_des_)
+      (m->confidential ? plan_.confidential : plan_.others).push_back(*m);
     for (const auto& vm : plan_.confidential)
       if (!is_stopped(vm.power)) plan_.not_stopped.push_back(vm);
     add_blockers();
@@ -111,7 +112,8 @@ class Builder {
     for (const auto& inst : in_.instances) known_.emplace(ascii_lower(inst.id), &inst);
     for (const auto& id : in_.associated) {
       associated_.insert(ascii_lower(id));
-      if (resource_type_segment(id) == "virtualmachinescalesets") whole_sets_.insert(ascii_lower(id));
+      if (resource_type_segment(id) == "virtualmachinescalesets")
+        whole_sets_.insert(ascii_lower(id));
     }
     for (const auto& vm : in_.vms) take(&vm);
     for (const auto& inst : in_.instances) {
@@ -135,25 +137,27 @@ class Builder {
       ScaleSet set = scale_set_of(split.scale_set_id);
       u = &unverified(owner, "scale-set instance");
       if (u->commands.empty()) {
-        u->why = "a Uniform scale-set instance: az vm list -d does not list these, and no --vmss "
-                 "export shows it";
-        u->commands = {vmss_command("get-instance-view", set)
-                           .name("--instance-id", split.instance_id)
-                           .literal(std::string("--query \"statuses") + kPowerQuery + "\" -o tsv")
-                           .str(),
-                       vmss_export(set),
-                       vmss_command("deallocate", set).name("--instance-ids", split.instance_id).str()};
+        u->why =
+            "a Uniform scale-set instance: az vm list -d does not list these, and no --vmss "
+            "export shows it";
+        u->commands = {
+            vmss_command("get-instance-view", set)
+                .name("--instance-id", split.instance_id)
+                .literal(std::string("--query \"statuses") + kPowerQuery + "\" -o tsv")
+                .str(),
+            vmss_export(set),
+            vmss_command("deallocate", set).name("--instance-ids", split.instance_id).str()};
       }
     } else if (resource_type_segment(owner) == "virtualmachines") {
       u = &unverified(owner, "VM");
       if (u->commands.empty()) {
         u->why = "not in the VM export (another subscription or resource group?)";
-        u->commands = {AzCommand("az vm get-instance-view")
-                           .resource_id("--ids", owner)
-                           .literal(std::string("--query \"instanceView.statuses") + kPowerQuery +
-                                    "\" -o tsv")
-                           .str(),
-                       AzCommand("az vm deallocate").resource_id("--ids", owner).str()};
+        u->commands = {
+            AzCommand("az vm get-instance-view")
+                .resource_id("--ids", owner)
+                .literal(std::string("--query \"instanceView.statuses") + kPowerQuery + "\" -o tsv")
+                .str(),
+            AzCommand("az vm deallocate").resource_id("--ids", owner).str()};
       }
     } else {
       u = &unverified(owner, "resource");
@@ -187,8 +191,9 @@ class Builder {
       if (type == "disks") {
         if (disk_ids_.count(lower)) continue;
         UnverifiedOwner& u = unverified(id, "disk");
-        u.why = "on the DES (list-associated-resources) but not in the disk export: its owner "
-                "is unknown";
+        u.why =
+            "on the DES (list-associated-resources) but not in the disk export: its owner "
+            "is unknown";
         u.commands = {AzCommand("az disk show")
                           .resource_id("--ids", id)
                           .literal("--query \"[managedBy, managedByExtended]\" -o json")
@@ -201,8 +206,9 @@ class Builder {
         });
         if (any) continue;
         UnverifiedOwner& u = unverified(id, "scale set");
-        u.why = "a scale set on the DES (list-associated-resources) with no instance in a --vmss "
-                "export";
+        u.why =
+            "a scale set on the DES (list-associated-resources) with no instance in a --vmss "
+            "export";
         u.commands = {vmss_export(scale_set_of(id))};
       } else if (type == "virtualmachines") {
         auto known = known_.find(lower);
@@ -221,23 +227,26 @@ class Builder {
       for (const auto& vm : *group)
         if (vm.ephemeral_os_disk)
           plan_.blockers.push_back(
-              {vm.id, "ephemeral OS disk: CMK rotation is not supported for ephemeral OS disks, "
-                      "and a DES shared with one cannot rotate. Move this VM to another DES or "
-                      "delete it before rotating."});
+              {vm.id,
+               "ephemeral OS disk: CMK rotation is not supported for ephemeral OS disks, "
+               "and a DES shared with one cannot rotate. Move this VM to another DES or "
+               "delete it before rotating."});
     if (in_.des.auto_rotation && !plan_.confidential.empty())
       plan_.blockers.push_back(
-          {in_.des.id, "automatic key rotation is on, and confidential VMs do not support it: "
-                       "turn it off (" +
-                           AzCommand("az disk-encryption-set update")
-                               .resource_id("--ids", in_.des.id)
-                               .literal("--enable-auto-key-rotation false")
-                               .str() +
-                           ") and rotate by hand."});
+          {in_.des.id,
+           "automatic key rotation is on, and confidential VMs do not support it: "
+           "turn it off (" +
+               AzCommand("az disk-encryption-set update")
+                   .resource_id("--ids", in_.des.id)
+                   .literal("--enable-auto-key-rotation false")
+                   .str() +
+               ") and rotate by hand."});
   }
 
   void decide_rotation() {
     const DesInfo& des = in_.des;
     plan_.new_key_url = in_.new_key_url;
+    plan_.before_key_url = in_.before_key_url;
     if (!in_.new_key_url.empty() && !same_key_url(des.active_key_url, in_.new_key_url))
       plan_.rotation = RotationState::new_key_not_active;
     else if (in_.new_key_url.empty() && in_.before_given)
@@ -252,19 +261,23 @@ class Builder {
 
   void add_notes() {
     if (plan_.confidential.empty() && plan_.not_verified.empty())
-      plan_.notes.push_back("No confidential VM uses this DES: the confidential-VM rotation rules "
-                            "do not apply.");
+      plan_.notes.push_back(
+          "No confidential VM uses this DES: the confidential-VM rotation rules "
+          "do not apply.");
     for (const auto& vm : plan_.confidential)
       if (vm.power == PowerState::stopped)
-        plan_.notes.push_back(vm.id + " is stopped but still allocated (billed); it counts as "
+        plan_.notes.push_back(vm.id +
+                              " is stopped but still allocated (billed); it counts as "
                               "stopped for the rotation, and deallocating also releases it.");
     if (!in_.associated_given)
-      plan_.notes.push_back("Without --associated (az disk-encryption-set list-associated-"
-                            "resources), only disks in the disk export are accounted for.");
+      plan_.notes.push_back(
+          "Without --associated (az disk-encryption-set list-associated-"
+          "resources), only disks in the disk export are accounted for.");
     if (plan_.rotation == RotationState::old_key_referenced &&
         ascii_lower(in_.des.provisioning_state) == "updating")
-      plan_.notes.push_back("The DES is still updating (provisioningState Updating): export it "
-                            "again once it says Succeeded before retrying.");
+      plan_.notes.push_back(
+          "The DES is still updating (provisioningState Updating): export it "
+          "again once it says Succeeded before retrying.");
     if (!in_.des.auto_key_rotation_error.empty())
       plan_.notes.push_back("The DES reports an automatic key rotation error: " +
                             in_.des.auto_key_rotation_error);
@@ -326,7 +339,8 @@ class Builder {
 
   void add_stop_steps() {
     if (!plan_.blockers.empty())
-      plan_.steps.push_back({"Clear the blockers first (see above)", {},
+      plan_.steps.push_back({"Clear the blockers first (see above)",
+                             {},
                              "Nothing below reaches any VM while a blocker remains."});
     CmkStep stop{"Stop every confidential VM on the DES", {}, {}};
     if (plan_.not_stopped.empty()) {
@@ -340,12 +354,14 @@ class Builder {
     if (!plan_.not_verified.empty()) {
       CmkStep check{"Check the owners not verified stopped (see above)", {}, {}};
       for (const auto& u : plan_.not_verified) check.commands.push_back(u.commands.front());
-      check.note = "Each must show VM deallocated or VM stopped (deallocate it if not); then "
-                   "export again so the plan can see it.";
+      check.note =
+          "Each must show VM deallocated or VM stopped (deallocate it if not); then "
+          "export again so the plan can see it.";
       plan_.steps.push_back(check);
     }
     plan_.steps.push_back({"Verify that all are stopped: export again and re-run the plan",
-                           exports(in_.des_file), {}});
+                           exports(in_.des_file),
+                           {}});
     // In a retry the plan is re-run against the same new key, so it keeps judging the rotation.
     bool verifying = !in_.new_key_url.empty();
     plan_.steps.back().commands.push_back(
@@ -360,7 +376,8 @@ class Builder {
         to_start.push_back(vm);
     if (!to_start.empty())
       plan_.steps.push_back({"Once the plan says DONE, start the VMs that were running",
-                             power_commands(to_start, true), {}});
+                             power_commands(to_start, true),
+                             {}});
   }
 
   /// The rotation from the start: stop, verify, new key version, save, verify.
@@ -395,7 +412,8 @@ class Builder {
     add_stop_steps();
     bool retry = plan_.rotation == RotationState::old_key_referenced;
     plan_.steps.push_back(
-        {retry ? "Retry: save the DES again with the same new key" : "Save the DES with the new key",
+        {retry ? "Retry: save the DES again with the same new key"
+               : "Save the DES with the new key",
          {des_update(shell_quote_checked_key(key))},
          retry ? "The DES still references the old key (previousKeys). Saving it again with the "
                  "same new key, every confidential VM stopped, moves what is left."
@@ -440,10 +458,14 @@ class Builder {
 
 const char* to_string(RotationState s) {
   switch (s) {
-    case RotationState::done: return "done";
-    case RotationState::old_key_referenced: return "old_key_still_referenced";
-    case RotationState::new_key_not_active: return "new_key_not_active";
-    case RotationState::not_checked: break;
+    case RotationState::done:
+      return "done";
+    case RotationState::old_key_referenced:
+      return "old_key_still_referenced";
+    case RotationState::new_key_not_active:
+      return "new_key_not_active";
+    case RotationState::not_checked:
+      break;
   }
   return "not_checked";
 }

@@ -15,11 +15,10 @@
 /// Pure logic; never throws on bad input: a file that is not what it claims is an error naming
 /// the file and the field.
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace latchwatch::plan {
 
@@ -57,8 +56,8 @@ struct DesInfo {
   std::vector<std::string> previous_key_urls;
   bool auto_rotation = false;
   std::string encryption_type;
-  std::string last_key_rotation;   ///< lastKeyRotationTimestamp, empty when null
-  std::string provisioning_state;  ///< "Succeeded", "Updating"...
+  std::string last_key_rotation;        ///< lastKeyRotationTimestamp, empty when null
+  std::string provisioning_state;       ///< "Succeeded", "Updating"...
   std::string auto_key_rotation_error;  ///< autoKeyRotationError.message, sanitized
 };
 
@@ -80,9 +79,9 @@ struct CmkFiles {
 /// The exports, parsed. Errors name the file and field.
 struct CmkInputs {
   DesInfo des;
-  std::vector<CmkVm> vms;        ///< VMs (az vm list -d) with a disk on the DES
-  std::vector<CmkVm> instances;  ///< every scale-set instance in the --vmss exports
-  std::vector<CmkDisk> disks;    ///< only disks on the DES
+  std::vector<CmkVm> vms;               ///< VMs (az vm list -d) with a disk on the DES
+  std::vector<CmkVm> instances;         ///< every scale-set instance in the --vmss exports
+  std::vector<CmkDisk> disks;           ///< only disks on the DES
   std::vector<std::string> associated;  ///< list-associated-resources ids
   bool associated_given = false;
   std::string new_key_url;  ///< --new-key-url, or the active key when it differs from --before
@@ -111,32 +110,33 @@ struct CmkBlocker {
 /// export shows stopped.
 struct UnverifiedOwner {
   std::string id;
-  std::string kind;  ///< "scale-set instance", "VM", "disk", "scale set", "resource"
+  std::string kind;                ///< "scale-set instance", "VM", "disk", "scale set", "resource"
   std::vector<std::string> disks;  ///< the disks on the DES it holds
   std::string why;
   std::vector<std::string> commands;  ///< what shows its power state (or its owner)
 };
 
 enum class RotationState {
-  not_checked,        ///< no --new-key-url: a plan for the rotation to come
-  done,               ///< activeKey is the new version, previousKeys empty
-  old_key_referenced, ///< previousKeys lists a key: the retry applies
-  new_key_not_active, ///< activeKey is not the new version
+  not_checked,         ///< no --new-key-url: a plan for the rotation to come
+  done,                ///< activeKey is the new version, previousKeys empty
+  old_key_referenced,  ///< previousKeys lists a key: the retry applies
+  new_key_not_active,  ///< activeKey is not the new version
 };
 const char* to_string(RotationState s);
 
 struct CmkPlan {
   DesInfo des;
   std::string new_key_url;
+  std::string before_key_url;  ///< activeKey of the --before export, when given
   RotationState rotation = RotationState::not_checked;
   std::vector<CmkVm> confidential;  ///< confidential VMs and instances on the DES
   std::vector<CmkVm> others;        ///< non-confidential VMs and instances on the DES
   std::vector<std::string> unattached_disks;
-  std::vector<std::string> snapshots;        ///< associated snapshots (nothing to stop)
-  std::vector<std::string> other_resources;  ///< associated resources of other kinds
-  std::vector<CmkVm> not_stopped;            ///< confidential VMs that must be stopped first
+  std::vector<std::string> snapshots;         ///< associated snapshots (nothing to stop)
+  std::vector<std::string> other_resources;   ///< associated resources of other kinds
+  std::vector<CmkVm> not_stopped;             ///< confidential VMs that must be stopped first
   std::vector<UnverifiedOwner> not_verified;  ///< owners no export shows stopped
-  std::vector<CmkBlocker> blockers;          ///< what stops the rotation outright
+  std::vector<CmkBlocker> blockers;           ///< what stops the rotation outright
   std::vector<CmkStep> steps;
   bool ready = false;  ///< no blocker, every confidential VM stopped, every owner verified
   std::vector<std::string> notes;

@@ -25,7 +25,8 @@ nlohmann::json vms_json(const std::vector<CmkVm>& vms) {
 
 std::string why_not_stopped(const CmkVm& vm) {
   switch (vm.power) {
-    case PowerState::running: return "running";
+    case PowerState::running:
+      return "running";
     case PowerState::transitioning:
       return "'" + vm.power_text + "': wait until it is stopped, then export again";
     default:
@@ -46,7 +47,8 @@ std::string status_line(const CmkPlan& plan) {
       return plan.new_key_url.empty()
                  ? "NOT DONE: the DES's active key is still the one in the --before export."
                  : "NOT DONE: the DES's active key is not the new version.";
-    case RotationState::not_checked: break;
+    case RotationState::not_checked:
+      break;
   }
   return plan.ready ? "READY: every confidential VM on the DES is stopped, every owner is "
                       "verified, and nothing blocks the rotation."
@@ -68,7 +70,9 @@ nlohmann::json cmk_plan_document(const CmkPlan& plan) {
                           {"disks", u.disks},
                           {"why", u.why},
                           {"commands", u.commands}});
-  auto or_null = [](const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); };
+  auto or_null = [](const std::string& s) {
+    return s.empty() ? nlohmann::json() : nlohmann::json(s);
+  };
   return {{"schema_version", 2},
           {"kind", "latchwatch_cmk_rotation_plan"},
           {"des",
@@ -80,7 +84,10 @@ nlohmann::json cmk_plan_document(const CmkPlan& plan) {
             {"provisioning_state", or_null(plan.des.provisioning_state)},
             {"auto_rotation", plan.des.auto_rotation},
             {"encryption_type", plan.des.encryption_type}}},
-          {"rotation", {{"state", to_string(plan.rotation)}, {"new_key_url", or_null(plan.new_key_url)}}},
+          {"rotation",
+           {{"state", to_string(plan.rotation)},
+            {"new_key_url", or_null(plan.new_key_url)},
+            {"before_key_url", or_null(plan.before_key_url)}}},
           {"ready", plan.ready},
           {"complete", plan.complete()},
           {"confidential_vms", vms_json(plan.confidential)},
@@ -99,6 +106,7 @@ std::string cmk_plan_text(const CmkPlan& plan) {
   const DesInfo& des = plan.des;
   std::string out = "latchwatch CMK rotation plan for " + des.id + "\n";
   out += "  active key:    " + des.active_key_url + "\n";
+  if (!plan.before_key_url.empty()) out += "  before:        " + plan.before_key_url + "\n";
   if (!plan.new_key_url.empty()) out += "  new key:       " + plan.new_key_url + "\n";
   if (des.previous_key_urls.empty())
     out += "  previous keys: none (no rotation in progress)\n";
@@ -119,8 +127,9 @@ std::string cmk_plan_text(const CmkPlan& plan) {
   out += "\nStatus: " + status_line(plan) + "\n";
   bool done = plan.rotation == RotationState::done;
   if (plan.rotation != RotationState::not_checked && !done)
-    out += plan.ready ? "  READY for it: every confidential VM is stopped and every owner verified.\n"
-                      : "  NOT READY for it: every confidential VM must be stopped first.\n";
+    out += plan.ready
+               ? "  READY for it: every confidential VM is stopped and every owner verified.\n"
+               : "  NOT READY for it: every confidential VM must be stopped first.\n";
   if (!plan.blockers.empty()) {
     out += "\nBlockers:\n";
     for (const auto& b : plan.blockers) out += "  " + b.vm_id + "\n    " + b.reason + "\n";
@@ -130,8 +139,9 @@ std::string cmk_plan_text(const CmkPlan& plan) {
     for (const auto& vm : plan.not_stopped) out += "  " + vm.id + "  " + why_not_stopped(vm) + "\n";
   }
   if (!done && !plan.not_verified.empty()) {
-    out += "\nNot verified stopped (a disk on the DES belongs to them; no export shows their "
-           "power state):\n";
+    out +=
+        "\nNot verified stopped (a disk on the DES belongs to them; no export shows their "
+        "power state):\n";
     for (const auto& u : plan.not_verified) {
       out += "  " + u.id + "  (" + u.kind + ": " + u.why + ")\n";
       for (const auto& d : u.disks) out += "    disk " + d + "\n";

@@ -46,7 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
   files.des = {"des.json", des};
   files.vmss = {{"vmss.json", target == 1 ? bytes : vmss}};
   files.associated = NamedFile{"associated.json", target == 2 ? bytes : associated};
-  files.new_key_url = "https://kv-cvm.vault.azure.net/keys/cvm-key/5d4c3b2a1f0e4d9c8b7a6f5e4d3c2b1a";
+  files.new_key_url =
+      "https://kv-cvm.vault.azure.net/keys/cvm-key/5d4c3b2a1f0e4d9c8b7a6f5e4d3c2b1a";
   const char* names[] = {"vms.json", "vmss.json", "associated.json"};
   auto inputs = read_cmk_inputs(files);
   for (const auto& e : inputs.errors)

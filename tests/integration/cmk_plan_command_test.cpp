@@ -11,8 +11,8 @@
 namespace latchwatch {
 namespace {
 
-using testing::TempDir;
 using testing::run_latchwatch;
+using testing::TempDir;
 using testing::write_file;
 
 const std::string kNewKey =
@@ -26,9 +26,8 @@ std::string fixture(const std::string& name) {
 }
 
 std::vector<std::string> cmk(const std::string& des, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {"plan",    "cmk-rotation",        "--vms",
-                                   fixture("vms.json"), "--disks", fixture("disks.json"),
-                                   "--des",   fixture(des)};
+  std::vector<std::string> args = {"plan",    "cmk-rotation",        "--vms", fixture("vms.json"),
+                                   "--disks", fixture("disks.json"), "--des", fixture(des)};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
@@ -52,8 +51,9 @@ TEST(CmkPlanCommand, NotReadyWhileConfidentialVmsRunOrOwnersAreUnknown) {
   EXPECT_NE(text.out.find("Not verified stopped"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("az vmss get-instance-view --subscription"), std::string::npos);
 
-  auto json = run_latchwatch(cmk("des-cvm-a.json", {"--json", "--vmss", fixture("vmss-cvm-pool.json"),
-                                                    "--associated", fixture("associated-cvm-a.json")}));
+  auto json =
+      run_latchwatch(cmk("des-cvm-a.json", {"--json", "--vmss", fixture("vmss-cvm-pool.json"),
+                                            "--associated", fixture("associated-cvm-a.json")}));
   EXPECT_EQ(json.exit_code, 1) << json.err;
   auto doc = nlohmann::json::parse(json.out);
   EXPECT_EQ(doc["schema_version"], 2);
@@ -68,8 +68,10 @@ TEST(CmkPlanCommand, NotReadyWhileConfidentialVmsRunOrOwnersAreUnknown) {
 TEST(CmkPlanCommand, ARunningUniformInstanceIsTheOnlyThingBetweenNotReadyAndReady) {
   TempDir dir;
   write_stopped_fleet(dir);
-  std::vector<std::string> base = {"plan", "cmk-rotation", "--vms", dir / "vms.json", "--disks",
-                                   fixture("disks.json"), "--des", fixture("des-cvm-a.json"),
+  std::vector<std::string> base = {"plan",         "cmk-rotation",
+                                   "--vms",        dir / "vms.json",
+                                   "--disks",      fixture("disks.json"),
+                                   "--des",        fixture("des-cvm-a.json"),
                                    "--associated", fixture("associated-cvm-a.json")};
   auto ready = base;
   ready.insert(ready.end(), {"--vmss", dir / "vmss.json"});
@@ -91,8 +93,9 @@ TEST(CmkPlanCommand, ARunningUniformInstanceIsTheOnlyThingBetweenNotReadyAndRead
 }
 
 TEST(CmkPlanCommand, OldKeyStillReferencedIsNotDoneAndDoneIsZero) {
-  auto retry = run_latchwatch(cmk("des-cvm-a-rotating.json",
-                                  {"--vmss", fixture("vmss-cvm-pool.json"), "--new-key-url", kNewKey}));
+  auto retry =
+      run_latchwatch(cmk("des-cvm-a-rotating.json",
+                         {"--vmss", fixture("vmss-cvm-pool.json"), "--new-key-url", kNewKey}));
   EXPECT_EQ(retry.exit_code, 1) << retry.err;
   EXPECT_NE(retry.out.find("NOT DONE: the old key is still referenced"), std::string::npos);
   EXPECT_NE(retry.out.find("az disk-encryption-set update --ids '/subscriptions/"
@@ -109,7 +112,8 @@ TEST(CmkPlanCommand, OldKeyStillReferencedIsNotDoneAndDoneIsZero) {
   EXPECT_EQ(doc["des"]["last_key_rotation_timestamp"], "2026-11-30T09:14:03.5512345+00:00");
 
   // Naming the new key by the DES as exported before the rotation.
-  auto by_before = run_latchwatch(cmk("des-cvm-a-after.json", {"--before", fixture("des-cvm-a.json")}));
+  auto by_before =
+      run_latchwatch(cmk("des-cvm-a-after.json", {"--before", fixture("des-cvm-a.json")}));
   EXPECT_EQ(by_before.exit_code, 0) << by_before.out << by_before.err;
   EXPECT_NE(by_before.out.find("Status: DONE"), std::string::npos);
 
@@ -123,9 +127,9 @@ TEST(CmkPlanCommand, RejectsWhatItCannotRead) {
   auto missing = run_latchwatch({"plan", "cmk-rotation", "--vms", fixture("vms.json")});
   EXPECT_EQ(missing.exit_code, 3);
   EXPECT_NE(missing.err.find("needs --vms, --disks and --des"), std::string::npos);
-  auto swapped = run_latchwatch({"plan", "cmk-rotation", "--vms", fixture("des-cvm-a.json"),
-                                 "--disks", fixture("disks.json"), "--des",
-                                 fixture("des-cvm-a.json")});
+  auto swapped =
+      run_latchwatch({"plan", "cmk-rotation", "--vms", fixture("des-cvm-a.json"), "--disks",
+                      fixture("disks.json"), "--des", fixture("des-cvm-a.json")});
   EXPECT_EQ(swapped.exit_code, 3);
   EXPECT_NE(swapped.err.find(fixture("des-cvm-a.json") +
                              ": expected the JSON array that `az vm list -d` prints, found a Disk "
@@ -135,7 +139,8 @@ TEST(CmkPlanCommand, RejectsWhatItCannotRead) {
   EXPECT_TRUE(swapped.out.empty());
   auto bad_key = run_latchwatch(cmk("des-cvm-a.json", {"--new-key-url", "$(reboot)"}));
   EXPECT_EQ(bad_key.exit_code, 3);
-  EXPECT_NE(bad_key.err.find("--new-key-url: not a versioned Key Vault key URL"), std::string::npos);
+  EXPECT_NE(bad_key.err.find("--new-key-url: not a versioned Key Vault key URL"),
+            std::string::npos);
   EXPECT_TRUE(bad_key.out.empty());
   auto vmss_missing = run_latchwatch(cmk("des-cvm-a.json", {"--vmss", fixture("nope.json")}));
   EXPECT_EQ(vmss_missing.exit_code, 3);

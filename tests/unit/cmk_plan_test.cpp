@@ -17,7 +17,8 @@ namespace latchwatch::plan {
 namespace {
 
 const std::string kSub = "6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f";
-const std::string kRg = "/subscriptions/" + kSub + "/resourceGroups/rg-cvm/providers/Microsoft.Compute/";
+const std::string kRg =
+    "/subscriptions/" + kSub + "/resourceGroups/rg-cvm/providers/Microsoft.Compute/";
 const std::string kPool = kRg + "virtualMachineScaleSets/cvm-pool/virtualMachines/";
 const std::string kDes = kRg + "diskEncryptionSets/des-cvm-a";
 const std::string kVault =
@@ -109,8 +110,8 @@ TEST(CmkPlan, ListsEveryConfidentialVmAndInstanceOnTheDesAndWhichAreNotStopped) 
   const CmkStep* stop = step(plan, "Stop every confidential VM");
   ASSERT_NE(stop, nullptr);
   ASSERT_EQ(stop->commands.size(), 2u);
-  EXPECT_EQ(stop->commands[0], "az vm deallocate --ids '" + vm("cvm-run-1") + "' '" +
-                                   vm("cvm-starting-4") + "'");
+  EXPECT_EQ(stop->commands[0],
+            "az vm deallocate --ids '" + vm("cvm-run-1") + "' '" + vm("cvm-starting-4") + "'");
   EXPECT_EQ(stop->commands[1], "az vmss deallocate --subscription '" + kSub +
                                    "' -g 'rg-cvm' -n 'cvm-pool' --instance-ids '0'");
   const CmkStep* start = step(plan, "Once the plan says DONE, start");
@@ -147,11 +148,13 @@ TEST(CmkPlan, UniformInstancesMissingFromTheExportsAreNotVerifiedStopped) {
   const UnverifiedOwner& u = plan.not_verified[0];
   EXPECT_EQ(u.id, kPool + "0");
   EXPECT_EQ(u.kind, "scale-set instance");
-  EXPECT_EQ(u.disks, std::vector<std::string>{
-                         kRg + "disks/cvm-pool_cvm-pool_0_OsDisk_1_6d72b805e50e4de6830303c5055077fc"});
-  EXPECT_EQ(u.commands[0], "az vmss get-instance-view --subscription '" + kSub +
-                               "' -g 'rg-cvm' -n 'cvm-pool' --instance-id '0' --query "
-                               "\"statuses[?starts_with(code,'PowerState/')].displayStatus\" -o tsv");
+  EXPECT_EQ(u.disks,
+            std::vector<std::string>{
+                kRg + "disks/cvm-pool_cvm-pool_0_OsDisk_1_6d72b805e50e4de6830303c5055077fc"});
+  EXPECT_EQ(u.commands[0],
+            "az vmss get-instance-view --subscription '" + kSub +
+                "' -g 'rg-cvm' -n 'cvm-pool' --instance-id '0' --query "
+                "\"statuses[?starts_with(code,'PowerState/')].displayStatus\" -o tsv");
   EXPECT_NE(u.commands[1].find("az vmss list-instances"), std::string::npos);
   EXPECT_FALSE(plan.ready) << "every VM in the exports is stopped, but two owners are unknown";
   EXPECT_FALSE(plan.complete());
@@ -165,8 +168,9 @@ TEST(CmkPlan, AnOwnerInAnotherScopeIsNotVerifiedStopped) {
   CmkFiles f = all_stopped(files_for());
   auto disks = nlohmann::json::parse(f.disks.text);
   auto far = disks[0];
-  std::string owner = "/subscriptions/" + kSub +
-                      "/resourceGroups/RG-OTHER/providers/Microsoft.Compute/virtualMachines/cvm-far-10";
+  std::string owner =
+      "/subscriptions/" + kSub +
+      "/resourceGroups/RG-OTHER/providers/Microsoft.Compute/virtualMachines/cvm-far-10";
   far["id"] = "/subscriptions/" + kSub +
               "/resourceGroups/rg-other/providers/Microsoft.Compute/disks/cvm-far-10_OsDisk_1";
   far["name"] = "cvm-far-10_OsDisk_1";
@@ -177,10 +181,11 @@ TEST(CmkPlan, AnOwnerInAnotherScopeIsNotVerifiedStopped) {
   ASSERT_EQ(plan.not_verified.size(), 1u);
   EXPECT_EQ(plan.not_verified[0].id, owner);
   EXPECT_EQ(plan.not_verified[0].kind, "VM");
-  EXPECT_EQ(plan.not_verified[0].commands[0],
-            "az vm get-instance-view --ids '" + owner +
-                "' --query \"instanceView.statuses[?starts_with(code,'PowerState/')].displayStatus\" "
-                "-o tsv");
+  EXPECT_EQ(
+      plan.not_verified[0].commands[0],
+      "az vm get-instance-view --ids '" + owner +
+          "' --query \"instanceView.statuses[?starts_with(code,'PowerState/')].displayStatus\" "
+          "-o tsv");
   EXPECT_FALSE(plan.ready);
 }
 
@@ -204,7 +209,8 @@ TEST(CmkPlan, AssociatedResourcesOutsideTheExportsAreAccountedFor) {
   EXPECT_FALSE(plan.ready);
 
   // The REST body of the same list (az rest) reads the same.
-  f.associated = named("associated.json", nlohmann::json{{"value", associated}, {"nextLink", nullptr}});
+  f.associated =
+      named("associated.json", nlohmann::json{{"value", associated}, {"nextLink", nullptr}});
   EXPECT_EQ(plan_of(f).not_verified.size(), 2u);
 }
 
@@ -217,7 +223,8 @@ TEST(CmkPlan, StepsComeInOrderStopVerifyChangeVerifyStart) {
   ASSERT_NE(change, nullptr);
   EXPECT_EQ(change->commands[0], "az keyvault key rotate --vault-name 'kv-cvm' --name 'cvm-key'");
   EXPECT_EQ(change->commands[2], "az disk-encryption-set update --ids '" + kDes +
-                                     "' --key-url \"$NEW_KEY_URL\" --source-vault '" + kVault + "'");
+                                     "' --key-url \"$NEW_KEY_URL\" --source-vault '" + kVault +
+                                     "'");
   const CmkStep* verify = &plan.steps[3];
   EXPECT_NE(verify->commands.back().find("--new-key-url \"$NEW_KEY_URL\""), std::string::npos);
   EXPECT_NE(verify->commands.back().find("--vmss 'vmss-rg-cvm-cvm-pool.json'"), std::string::npos);
@@ -309,7 +316,8 @@ TEST(CmkPlan, TheBeforeExportNamesTheNewKeyByComparison) {
   EXPECT_EQ(unchanged.rotation, RotationState::new_key_not_active);
   EXPECT_FALSE(unchanged.complete());
   EXPECT_NE(step(unchanged, "Create the new key version"), nullptr);
-  EXPECT_NE(cmk_plan_text(unchanged).find("still the one in the --before export"), std::string::npos);
+  EXPECT_NE(cmk_plan_text(unchanged).find("still the one in the --before export"),
+            std::string::npos);
 
   f.before = fixture("des-shared-b.json");
   auto errors = errors_of(f);
@@ -389,7 +397,8 @@ TEST(CmkPlanInput, AnExportValueThatFailsItsCheckNeverReachesACommand) {
   f.des = named("des.json", des);
   errors = errors_of(f);
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0].rfind("des.json: activeKey.keyUrl: not a versioned Key Vault key URL", 0), 0u);
+  EXPECT_EQ(errors[0].rfind("des.json: activeKey.keyUrl: not a versioned Key Vault key URL", 0),
+            0u);
 
   f = files_for();
   f.new_key_url = "https://kv-cvm.vault.azure.net/keys/cvm-key/v2';rm -rf ~'";
@@ -411,7 +420,8 @@ TEST(CmkPlanInput, CommandsQuoteEveryValueByCode) {
   EXPECT_EQ(good.str(), "az vmss start -n 'pool' --instance-ids '1' '2'");
   EXPECT_TRUE(is_versioned_key_url(kNewKey));
   EXPECT_FALSE(is_versioned_key_url("https://kv-cvm.vault.azure.net/keys/cvm-key"));
-  EXPECT_TRUE(same_key_url(kNewKey, "HTTPS://KV-CVM.vault.azure.net/keys/cvm-key/5D4C3B2A1F0E4D9C8B7A6F5E4D3C2B1A/"));
+  EXPECT_TRUE(same_key_url(
+      kNewKey, "HTTPS://KV-CVM.vault.azure.net/keys/cvm-key/5D4C3B2A1F0E4D9C8B7A6F5E4D3C2B1A/"));
   EXPECT_FALSE(same_key_url(kNewKey, kOldKey));
 }
 
@@ -450,7 +460,8 @@ TEST(CmkPlanInput, FilesThatAreNotWhatTheyClaimAreNamed) {
   EXPECT_NE(not_d[0].find("az vm list -d"), std::string::npos);
 
   vms = json_fixture("vms.json");
-  vms[2]["storageProfile"]["osDisk"]["managedDisk"]["securityProfile"]["diskEncryptionSet"]["id"] = 7;
+  vms[2]["storageProfile"]["osDisk"]["managedDisk"]["securityProfile"]["diskEncryptionSet"]["id"] =
+      7;
   f.vms = named("v.json", vms);
   auto bad_field = errors_of(f);
   ASSERT_EQ(bad_field.size(), 1u);
