@@ -35,7 +35,8 @@ int plan_usage(const std::string& message) {
             << "\nusage: latchwatch plan resets [--json] [--stale-identity-days N] [--boot-logs PATH]...\n"
                "         [--resource-graph EXPORT.json]... [--html FILE] [REPORT...]\n"
                "       latchwatch plan cmk-rotation --vms VMS.json --disks DISKS.json "
-               "--des DES.json [--after DISKS.json] [--json]\n";
+               "--des DES.json [--vmss INSTANCES.json]... [--associated IDS.json] "
+               "[--new-key-url URL | --before DES.json] [--json]\n";
   return kExitUsage;
 }
 
@@ -248,35 +249,51 @@ int plan_resets(const std::vector<std::string>& args) {
 
 int plan_cmk(const std::vector<std::string>& args) {
   bool json = false;
-  std::string vms, disks, des, after;
+  std::string vms, disks, des, associated, new_key_url, before;
+  std::vector<std::string> vmss;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string* target = args[i] == "--vms"     ? &vms
-                          : args[i] == "--disks" ? &disks
-                          : args[i] == "--des"   ? &des
-                          : args[i] == "--after" ? &after
-                                                 : nullptr;
+    // --after FILE (before issue 13) named a disk export after the rotation; disk exports carry
+    // no key version, so it now only stands in for --disks.
+    std::string* target = args[i] == "--vms"                             ? &vms
+                          : args[i] == "--disks" || args[i] == "--after" ? &disks
+                          : args[i] == "--des"                           ? &des
+                          : args[i] == "--associated"                    ? &associated
+                          : args[i] == "--new-key-url"                   ? &new_key_url
+                          : args[i] == "--before"                        ? &before
+                                                                         : nullptr;
     if (args[i] == "--json") {
       json = true;
-    } else if (target) {
-      if (i + 1 >= args.size()) return plan_usage(args[i] + " needs a FILE");
-      *target = args[++i];
+    } else if (target || args[i] == "--vmss") {
+      if (i + 1 >= args.size()) return plan_usage(args[i] + " needs a value");
+      if (target)
+        *target = args[++i];
+      else
+        vmss.push_back(args[++i]);
     } else {
       return plan_usage("unexpected argument '" + args[i] + "'");
     }
   }
   if (vms.empty() || disks.empty() || des.empty())
     return plan_usage("cmk-rotation needs --vms, --disks and --des");
-  plan::NamedFile files[4] = {{vms, {}}, {disks, {}}, {des, {}}, {after, {}}};
-  for (auto& f : files) {
-    if (f.name.empty()) continue;
-    if (auto error = read_input(f.name, f.text); !error.empty()) {
+  plan::CmkFiles files;
+  files.vms.name = vms;
+  files.disks.name = disks;
+  files.des.name = des;
+  for (const auto& f : vmss) files.vmss.push_back({f, {}});
+  if (!associated.empty()) files.associated = plan::NamedFile{associated, {}};
+  files.new_key_url = new_key_url;
+  if (!before.empty()) files.before = plan::NamedFile{before, {}};
+  std::vector<plan::NamedFile*> all = {&files.vms, &files.disks, &files.des};
+  for (auto& f : files.vmss) all.push_back(&f);
+  if (files.associated) all.push_back(&*files.associated);
+  if (files.before) all.push_back(&*files.before);
+  for (auto* f : all) {
+    if (auto error = read_input(f->name, f->text); !error.empty()) {
       std::cerr << "latchwatch plan: " << error << "\n";
       return kExitUsage;
     }
   }
-  std::optional<plan::NamedFile> after_file;
-  if (!after.empty()) after_file = files[3];
-  plan::CmkInputs inputs = plan::read_cmk_inputs(files[0], files[1], files[2], after_file);
+  plan::CmkInputs inputs = plan::read_cmk_inputs(files);
   if (!inputs.errors.empty()) {
     for (const auto& e : inputs.errors) std::cerr << "latchwatch plan: " << e << "\n";
     return kExitUsage;
@@ -286,8 +303,7 @@ int plan_cmk(const std::vector<std::string>& args) {
     std::cout << plan::cmk_plan_document(result).dump(2) << "\n";
   else
     std::cout << plan::cmk_plan_text(result);
-  bool done = result.after_checked ? result.still_on_old_key.empty() : result.ready;
-  return done ? 0 : 1;
+  return result.complete() ? 0 : 1;
 }
 
 }  // namespace

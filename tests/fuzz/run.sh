@@ -23,7 +23,7 @@ declare -A corpus=(
   [config]="$(seed config "$here/../../packaging/config.json")"
   [http_response]="$(seed http_response)"
   [plan_reports]="$(seed plan_reports "$here/../../bench/report-template.json")"
-  [cmk_inputs]="$(seed cmk_inputs "$fixtures"/plan/vms.json)"
+  [cmk_inputs]="$(seed cmk_inputs "$fixtures"/plan/vms.json "$fixtures"/plan/vmss-cvm-pool.json "$fixtures"/plan/associated-cvm-a.json)"
   [boot_logs]="$(seed boot_logs "$fixtures"/bootlog/*.log)"
   [resource_graph]="$(seed resource_graph "$fixtures"/resource_graph/*.json)"
 )

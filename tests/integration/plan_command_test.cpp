@@ -36,10 +36,6 @@ std::string report(const std::string& code, const std::string& name, std::int64_
   return diagnosis::report_document(r).dump(2);
 }
 
-std::string fixture(const std::string& name) {
-  return std::string(LATCHWATCH_FIXTURES_DIR) + "/plan/" + name;
-}
-
 TEST(PlanCommand, ResetsFromAFolderOfReports) {
   TempDir dir;
   ::mkdir((dir / "reports").c_str(), 0755);
@@ -85,38 +81,6 @@ TEST(PlanCommand, ResetsWithNothingUsableIsAnError) {
   EXPECT_EQ(run_latchwatch({"plan", "resets"}).exit_code, 3);
   EXPECT_EQ(run_latchwatch({"plan", "resets", "--bogus", dir / "bad.json"}).exit_code, 3);
   EXPECT_EQ(run_latchwatch({"plan", "nothing"}).exit_code, 3);
-}
-
-TEST(PlanCommand, CmkRotationOnTheTestFleet) {
-  auto text = run_latchwatch({"plan", "cmk-rotation", "--vms", fixture("vms.json"), "--disks",
-                              fixture("disks.json"), "--des", fixture("des-cvm-a.json")});
-  EXPECT_EQ(text.exit_code, 1) << text.err;  // not ready: two confidential VMs run
-  EXPECT_NE(text.out.find("NOT READY"), std::string::npos);
-  EXPECT_NE(text.out.find("az vm deallocate --ids"), std::string::npos);
-
-  auto json = run_latchwatch({"plan", "cmk-rotation", "--json", "--vms", fixture("vms.json"),
-                              "--disks", fixture("disks.json"), "--des",
-                              fixture("des-cvm-a-after.json"), "--after",
-                              fixture("disks-after.json")});
-  EXPECT_EQ(json.exit_code, 1) << json.err;  // one disk still on the old key
-  auto doc = nlohmann::json::parse(json.out);
-  EXPECT_EQ(doc["after"]["still_on_old_key"].size(), 1u);
-}
-
-TEST(PlanCommand, CmkRotationRejectsWhatItCannotRead) {
-  auto missing = run_latchwatch({"plan", "cmk-rotation", "--vms", fixture("vms.json")});
-  EXPECT_EQ(missing.exit_code, 3);
-  EXPECT_NE(missing.err.find("needs --vms, --disks and --des"), std::string::npos);
-  auto swapped = run_latchwatch({"plan", "cmk-rotation", "--vms", fixture("des-cvm-a.json"),
-                                 "--disks", fixture("disks.json"), "--des",
-                                 fixture("des-cvm-a.json")});
-  EXPECT_EQ(swapped.exit_code, 3);
-  EXPECT_NE(swapped.err.find(fixture("des-cvm-a.json") +
-                             ": expected the JSON array that `az vm list -d` prints, found a Disk "
-                             "Encryption Set"),
-            std::string::npos)
-      << swapped.err;
-  EXPECT_TRUE(swapped.out.empty());
 }
 
 }  // namespace
