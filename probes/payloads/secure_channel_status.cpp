@@ -57,9 +57,10 @@ Mode mode_of(const std::string& text) {
   return Mode::disabled;
 }
 
-/// One item of authorizationRules (AuthorizationItem): null/absent, or an object whose
-/// defaultAccess and mode are strings (serde would reject the body otherwise). `id` arrived in
-/// 1.0.15; a missing id is accepted so that 1.0.13/1.0.14-era bodies still read.
+/// One item of authorizationRules (AuthorizationItem): null/absent, or an object whose `mode`
+/// is a string (serde would reject the body otherwise). defaultAccess and id, when present, must
+/// be strings; missing, they are tolerated (GPA's serde would refuse, but no WireServer omits
+/// them, and `id` only arrived in 1.0.15).
 bool read_rule_item(const json& rules, const char* name, std::optional<Mode>& out,
                     std::string& error) {
   auto it = rules.find(name);
@@ -69,16 +70,17 @@ bool read_rule_item(const json& rules, const char* name, std::optional<Mode>& ou
     error = pointer + " must be an object";
     return false;
   }
-  for (const char* field : {"defaultAccess", "mode"}) {
+  auto mode = it->find("mode");
+  if (mode == it->end() || !mode->is_string()) {
+    error = pointer + "/mode must be a string (disabled, audit or enforce)";
+    return false;
+  }
+  for (const char* field : {"defaultAccess", "id"}) {
     auto f = it->find(field);
-    if (f == it->end() || !f->is_string()) {
+    if (f != it->end() && !f->is_null() && !f->is_string()) {
       error = pointer + "/" + field + " must be a string";
       return false;
     }
-  }
-  if (auto id = it->find("id"); id != it->end() && !id->is_string()) {
-    error = pointer + "/id must be a string";
-    return false;
   }
   out = mode_of(it->at("mode").get_ref<const std::string&>());
   return true;

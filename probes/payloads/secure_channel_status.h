@@ -36,7 +36,8 @@ struct SecureChannelStatus {
 /// secureChannelEnabled, keyIncarnationId that is not a u32, wrong types, non-JSON, and JSON
 /// nested deeper than 64 levels. An unknown v2 mode reads as disabled (GPA does not reject it).
 /// Tolerated although GPA's serde would refuse them: a missing authorizationScheme,
-/// keyDeliveryMethod or version string (no WireServer omits them; tests use short bodies).
+/// keyDeliveryMethod or version string, and a rule item without defaultAccess or id (no
+/// WireServer omits them).
 Parsed<SecureChannelStatus> parse_secure_channel_status(std::string_view body);
 
 /// Summary for reports: {"version","enabled","keyGuid","keyIncarnationId","modes":{...}}.
