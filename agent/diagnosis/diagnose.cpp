@@ -327,7 +327,8 @@ void local_findings(const Evidence& e, const Facts& f, const DiagnosisSettings& 
                   " s): GPA may not be running");
     out.add(std::string("key_latch_") + to_string(s.key_latch_class),
             s.key_latch_class == KeyLatchMessage::ready ||
-                    s.key_latch_class == KeyLatchMessage::disabled
+                    s.key_latch_class == KeyLatchMessage::disabled ||
+                    s.key_latch_class == KeyLatchMessage::key_status_received
                 ? Severity::ok
                 : Severity::warning,
             "status_file", "keyLatchStatus: " + s.key_latch_message,
