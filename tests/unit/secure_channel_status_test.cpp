@@ -256,7 +256,7 @@ TEST(SecureChannelStatusTest, UnknownFieldsAreIgnored) {
 
 TEST(SecureChannelStatusTest, SummaryHasTheDocumentedShape) {
   json latched = parse_ok(R"({"version":"2.0","secureChannelEnabled":true,
-      "keyGuid":"E3882F98-DA8D-4410-8394-06C23462781C","keyIncarnationId":"7",
+      "keyGuid":"E3882F98-DA8D-4410-8394-06C23462781C","keyIncarnationId":7,
       "authorizationRules":{"wireserver":{"mode":"enforce"},"imds":{"mode":"audit"}}})");
   EXPECT_EQ(latched["version"], "2.0");
   EXPECT_EQ(latched["enabled"], true);
