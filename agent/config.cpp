@@ -141,7 +141,7 @@ std::vector<OptionSpec> build_table() {
   t.push_back(int_option("diagnosis.boot_grace_s", "--boot-grace-s",
                          "after boot, this many seconds never yield gpa_down or a key verdict "
                          "from absence alone",
-                         0, 3600,
+                         0, 86400,
                          [](Config& c) -> auto& { return c.diagnosis.boot_grace_seconds; }));
   t.push_back({"log.level", "--log-level", K::log_level,
                "trace, debug, info, warn, error, critical or off", 0, 0,

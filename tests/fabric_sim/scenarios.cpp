@@ -194,6 +194,9 @@ std::vector<Scenario> build_table() {
       });
   add("clock_skew", "as healthy, every Date header one hour ahead",
       [](Scenario& s) { s.date_skew = 1h; });
+  add("status_rejected_by_gpa",
+      "as healthy, but the status body is version 2.0 without secureChannelEnabled (GPA rejects)",
+      [](Scenario& s) { s.status_body = StatusBody::v2_without_enabled; });
   add("malformed_json", "as healthy, the status body is truncated JSON",
       [](Scenario& s) { s.status_body = StatusBody::malformed; });
   add("oversized_body", "as healthy, the status body is 2 MiB of valid JSON",
@@ -254,6 +257,11 @@ std::string status_body(const Scenario& s) {
       return v2_enforce_status(s).dump();
     case StatusBody::v2_audit:
       return v2_audit_status(s).dump();
+    case StatusBody::v2_without_enabled: {
+      json body = v2_enforce_status(s);
+      body.erase("secureChannelEnabled");
+      return body.dump();
+    }
     case StatusBody::v1_wireserver_and_imds:
       return v1_status(s).dump();
     case StatusBody::v2_disabled:

@@ -30,6 +30,7 @@ enum class StatusBody {
   v1_wireserver_and_imds,  ///< protocol 1.0, secureChannelState WireserverAndImds
   v2_disabled,             ///< fixtures/gpa/status-v2-disabled.json
   v2_audit,                ///< protocol 2.0, WireServer and IMDS rules audit
+  v2_without_enabled,      ///< version "2.0" without secureChannelEnabled: GPA rejects it
   malformed,               ///< truncated JSON
   oversized,               ///< valid JSON of 2 MiB
 };

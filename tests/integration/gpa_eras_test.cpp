@@ -53,7 +53,9 @@ TEST_P(GpaEras, VerdictAndExitCodeFollowTheEra) {
   EXPECT_EQ(doc["verdict"]["code"], c.verdict) << scenario << "\n" << doc["findings"].dump(1);
   EXPECT_EQ(result.exit_code, c.exit_code) << scenario;
   EXPECT_EQ(doc["evidence"]["status_file"]["content"]["version"], c.version);
-  if (std::string(c.verdict).rfind("key_", 0) == 0) EXPECT_TRUE(doc.contains("remedy"));
+  if (std::string(c.verdict).rfind("key_", 0) == 0) {
+    EXPECT_TRUE(doc.contains("remedy")) << scenario;
+  }
   EXPECT_EQ((result.out + result.err).find(sim::kPlantedKeyHex), std::string::npos);
 }
 
