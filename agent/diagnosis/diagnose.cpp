@@ -580,6 +580,8 @@ nlohmann::json evidence_summary(const Evidence& e) {
           {"smbios_uuid", e.smbios_uuid.empty() ? nlohmann::json(nullptr)
                                                 : nlohmann::json(e.smbios_uuid)},
           {"running_as_root", e.running_as_root},
+          {"uptime_seconds", e.uptime_seconds ? nlohmann::json(*e.uptime_seconds)
+                                              : nlohmann::json(nullptr)},
           {"identity_cache", {{"state", to_string(e.cache.state)}}}};
 }
 

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <ostream>
+
 #include "tests/fabric_sim/fabric_simulator.h"
 #include "tests/support/test_support.h"
 
@@ -19,6 +21,10 @@ struct EraCase {
   const char* verdict;
   int exit_code;
 };
+
+void PrintTo(const EraCase& c, std::ostream* os) {
+  *os << c.state << "@" << c.version << " -> " << c.verdict;
+}
 
 class GpaEras : public ::testing::TestWithParam<EraCase> {
  protected:
