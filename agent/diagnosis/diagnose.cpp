@@ -92,6 +92,7 @@ struct Facts {
   bool in_boot_grace = false;  ///< uptime known and below the grace
   bool past_boot_grace = false;  ///< uptime known and at least the grace
   bool method_not_allowed = false;  ///< a probe answered 405 (GPA's method allow-list)
+  bool gpa_alive = false;  ///< GPA's status is fresh, or its listener answers /provision
 
   bool gpa_listener_down = false;
   bool gpa_installed = false;
@@ -147,7 +148,9 @@ Facts derive_facts(const Evidence& e, const DiagnosisSettings& settings) {
     f.ebpf_not_running = !s.ebpf_status.empty() && !iequals(s.ebpf_status, "RUNNING");
     f.status_file_401 = s.unauthorized_count;
     f.gpa_version = probes::GpaVersion::parse(s.agent_version);
-    f.era_logs_refusal_only = f.gpa_version && f.gpa_version->at_most(1, 0, 24);
+    // 1.0.13.1 is the first release; anything older (a test mock's "1.0") has no known era.
+    f.era_logs_refusal_only = f.gpa_version && f.gpa_version->at_least(1, 0, 13) &&
+                              f.gpa_version->at_most(1, 0, 24);
     f.explicit_refusal = f.latch_message == KeyLatchMessage::acquire_refused;
   }
   f.uptime = e.uptime_seconds;
@@ -155,12 +158,14 @@ Facts derive_facts(const Evidence& e, const DiagnosisSettings& settings) {
   f.past_boot_grace = f.uptime && *f.uptime >= settings.boot_grace_seconds;
   // "Past a few polls": GPA polls every 15 s (every second while the state is unknown, for up
   // to 5 minutes after it starts) and its first poll comes seconds after boot. Past the boot
-  // grace (default 300 s = 20 polls), a GPA ≤ 1.0.24 that is alive (fresh status), sees the
+  // grace (default 300 s = 20 polls), a GPA ≤ 1.0.24 that is alive (fresh status, or its
+  // listener answers), sees the
   // channel enabled with a server keyGuid and holds no key, yet still says "… started.", has
   // been refused on every poll: a successful load or acquire would have replaced the message.
   // The daemon adds its debounce (two cycles) on top. Without a readable uptime: no inference.
+  f.gpa_alive = f.status_file_fresh || (f.provision && f.provision->outcome == Outcome::ok);
   f.inferred_refusal = f.era_logs_refusal_only && f.latch_message == KeyLatchMessage::started &&
-                       f.status_file_fresh && f.status_known && f.enabled &&
+                       f.gpa_alive && f.status_known && f.enabled &&
                        !f.server_guid.empty() && f.gpa_guid.empty() && f.past_boot_grace;
 
   f.gpa_listener_down = unreachable(f.provision);
@@ -445,7 +450,7 @@ Choice choose_verdict(const Evidence& e, const Facts& f, const DiagnosisSettings
   // G ∈ L.
   // The file is there but GPA holds no key and the host refused the acquire: GPA could not load
   // the file (unreadable or unparsable) and asked again. A key loss, not an unknown.
-  if (f.status_file_fresh && f.gpa_guid.empty() &&
+  if (f.gpa_alive && f.status_file_ok && f.gpa_guid.empty() &&
       (f.explicit_refusal || (f.inferred_refusal && !f.in_boot_grace)))
     return {V::key_lost, "the key file for " + f.server_guid +
                              " is present but GPA cannot use it, and the host refuses the key "

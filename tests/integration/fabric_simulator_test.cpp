@@ -753,6 +753,9 @@ TEST(FabricSimulatorBinary, ListsScenariosAndRejectsBadArguments) {
   for (const auto& args : std::vector<std::vector<std::string>>{{"--scenario", "no_such_scenario"},
                                                                 {"--drip-ms", "soon"},
                                                                 {"--bogus", "1"},
+                                                                {"--gpa-version", "1.0.48"},
+                                                                {"--gpa-version", "2"},
+                                                                {"--scenario", "healthy@1.0.12"},
                                                                 {"--scenario"}}) {
     std::vector<std::string> argv{LATCHWATCH_SIM_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());

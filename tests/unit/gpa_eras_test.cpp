@@ -213,10 +213,23 @@ TEST(GpaEraRules, StuckStartedMessageIsARefusedAcquireOnlyUpTo1024AndPastTheGrac
   auto e = audit_vm("status-1.0.47-key-lost.json", {});
   e.status_file.content->key_latch_class = KeyLatchMessage::started;
   EXPECT_EQ(verdict(e), VerdictCode::latching_in_progress);
-  // A stale status file (GPA not writing) is not evidence of its polls.
+  // A stale status file with a silent listener is no evidence of polls; a listener that answers
+  // says GPA is alive.
   auto stale = audit_vm("status-1.0.20-key-lost.json", {});
   stale.status_file.age_seconds = 3600;
+  EXPECT_EQ(verdict(stale), VerdictCode::key_lost);
+  for (auto& r : stale.cycle.results)
+    if (r.target == Target::gpa_provision) {
+      r = probes::ProbeResult{};
+      r.target = Target::gpa_provision;
+      r.outcome = probes::Outcome::refused;
+    }
+  stale.cycle.provision.reset();
   EXPECT_NE(verdict(stale), VerdictCode::key_lost);
+  // A test mock's "1.0" is no release: no era inference.
+  auto mock = audit_vm("status-1.0.20-key-lost.json", {});
+  mock.status_file.content->agent_version = "1.0";
+  EXPECT_EQ(verdict(mock), VerdictCode::latching_in_progress);
 }
 
 TEST(GpaEraRules, UnusableKeyFileWithARefusedAcquireIsKeyLost) {
