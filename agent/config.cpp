@@ -123,6 +123,9 @@ std::vector<OptionSpec> build_table() {
   t.push_back(text_option("paths.proc_root", "--proc-root", K::path,
                           "where to look for a running GPA process",
                           [](Config& c) -> auto& { return c.sources.presence.proc_root; }));
+  t.push_back(text_option("paths.uptime_file", "--uptime-file", K::path,
+                          "seconds since boot (/proc/uptime format), for the early-boot grace",
+                          [](Config& c) -> auto& { return c.sources.uptime_file; }));
   t.push_back(text_option("paths.smbios_uuid_file", "--smbios-uuid-file", K::path,
                           "the SMBIOS system UUID file",
                           [](Config& c) -> auto& { return c.sources.smbios_uuid_file; }));
@@ -136,6 +139,11 @@ std::vector<OptionSpec> build_table() {
                          "fabric Date header further than this from the local clock is skew", 1,
                          86400,
                          [](Config& c) -> auto& { return c.diagnosis.clock_skew_threshold_seconds; }));
+  t.push_back(int_option("diagnosis.boot_grace_s", "--boot-grace-s",
+                         "after boot, this many seconds never yield gpa_down or a key verdict "
+                         "from absence alone",
+                         0, 86400,
+                         [](Config& c) -> auto& { return c.diagnosis.boot_grace_seconds; }));
   t.push_back({"log.level", "--log-level", K::log_level,
                "trace, debug, info, warn, error, critical or off", 0, 0,
                [](Config& c, const std::string& v) {

@@ -28,6 +28,13 @@ net::Request allowed_request(Target target) {
       request.target = "/provision";
       request.headers = {{"Metadata", "true"}};
       break;
+    case Target::gpa_aggregated_status:
+      // GPA 1.0.47 serves its aggregate status from memory here to elevated callers, through
+      // its redirect (proxy_server.rs handle_status_request: Metadata header required, 400
+      // without; 403 for a non-elevated caller). Older GPA, or no redirect: WireServer's 404.
+      request.target = "/gpa-aggregated-status";
+      request.headers = {{"Metadata", "True"}};
+      break;
   }
   return request;
 }
@@ -35,7 +42,8 @@ net::Request allowed_request(Target target) {
 const net::Endpoint& endpoint_for(const FabricEndpoints& endpoints, Target target) {
   switch (target) {
     case Target::wireserver_status:
-    case Target::wireserver_versions: return endpoints.wireserver;
+    case Target::wireserver_versions:
+    case Target::gpa_aggregated_status: return endpoints.wireserver;
     case Target::hostga_health: return endpoints.hostga;
     case Target::imds_instance: return endpoints.imds;
     case Target::gpa_provision: return endpoints.gpa;

@@ -2,7 +2,8 @@
 /// The only client latchwatch uses toward WireServer, HostGAPlugin, IMDS and GPA.
 ///
 /// Read-only by construction: a caller names one of the allow-listed requests of the domain
-/// brief §1 (a `Target`); the client builds a GET for its fixed path and headers. There is no way
+/// brief §1 or GPA 1.0.47's `GET /gpa-aggregated-status` (a `Target`); the client builds a GET
+/// for its fixed path and headers. There is no way
 /// to pass a method, a path, a body or a header. It never sends `x-ms-azure-notify`.
 
 #include <chrono>

@@ -59,6 +59,8 @@ void parse_body(Target target, const std::string& body, ProbeResult& result, Pro
     case Target::wireserver_status: return take(parse_secure_channel_status(body), cycle.status);
     case Target::imds_instance: return take(parse_imds_instance(body), cycle.imds);
     case Target::gpa_provision: return take(parse_provision_reply(body), cycle.provision);
+    case Target::gpa_aggregated_status:
+      return take(parse_gpa_status_file(body), cycle.aggregated_status);
     case Target::wireserver_versions:
       // A reachability probe: any 2xx with a body counts; nothing in it is used.
       if (body.find("<Versions") == std::string::npos) {
@@ -115,7 +117,7 @@ ProbeCycle run_probe_cycle(const ProbeCycleOptions& options) {
                        slots[i] = to_result(t, options.endpoints, std::move(response), cycle);
                      });
   }
-  // All five in flight at once; returns when the last one ends (or when cancelled).
+  // All in flight at once; returns when the last one ends (or when cancelled).
   if (!options.cancel) {
     ioc.run();
   } else {

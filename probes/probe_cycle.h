@@ -1,5 +1,5 @@
 #pragma once
-/// One probe cycle: the five fabric probes, run concurrently on one io_context, each under the
+/// One probe cycle: the fabric probes, run concurrently on one io_context, each under the
 /// same deadline. A cycle takes about as long as its slowest probe, never the sum.
 
 #include <atomic>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "probes/fabric_client.h"
+#include "probes/payloads/gpa_status_file.h"
 #include "probes/payloads/imds_instance.h"
 #include "probes/payloads/provision_reply.h"
 #include "probes/payloads/secure_channel_status.h"
@@ -29,6 +30,8 @@ struct ProbeCycle {
   std::optional<SecureChannelStatus> status;
   std::optional<ImdsCompute> imds;
   std::optional<ProvisionReply> provision;
+  /// GPA's in-memory aggregate status (GET /gpa-aggregated-status, GPA 1.0.47), when it answered.
+  std::optional<GpaStatusFile> aggregated_status;
   double wall_ms = 0;
 
   const ProbeResult* find(Target t) const;

@@ -9,6 +9,7 @@ const char* to_string(Target t) {
     case Target::hostga_health: return "hostga_health";
     case Target::imds_instance: return "imds_instance";
     case Target::gpa_provision: return "gpa_provision";
+    case Target::gpa_aggregated_status: return "gpa_aggregated_status";
   }
   return "unknown";
 }

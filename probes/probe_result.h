@@ -9,12 +9,20 @@
 
 namespace latchwatch::probes {
 
-/// The five read-only questions latchwatch asks the fabric (domain brief §1).
-enum class Target { wireserver_status, wireserver_versions, hostga_health, imds_instance, gpa_provision };
+/// The read-only questions latchwatch asks the fabric (domain brief §1), plus GPA 1.0.47's
+/// in-memory aggregate status, asked on the WireServer address (GPA's redirect answers it).
+enum class Target {
+  wireserver_status,
+  wireserver_versions,
+  hostga_health,
+  imds_instance,
+  gpa_provision,
+  gpa_aggregated_status,
+};
 const char* to_string(Target t);
 constexpr Target kAllTargets[] = {Target::wireserver_status, Target::wireserver_versions,
                                   Target::hostga_health, Target::imds_instance,
-                                  Target::gpa_provision};
+                                  Target::gpa_provision, Target::gpa_aggregated_status};
 
 enum class Outcome { ok, refused, timeout, reset, http_error, bad_payload, too_large };
 const char* to_string(Outcome o);

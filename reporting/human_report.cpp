@@ -68,7 +68,7 @@ std::string render_human(const diagnosis::Report& report, bool color) {
 
   out << "\nProbes (" << format_ms(report.cycle_wall_ms) << " wall):\n";
   for (const auto& p : report.probes) {
-    out << "  " << pad(probes::to_string(p.target), 21) << pad(probes::to_string(p.outcome), 12)
+    out << "  " << pad(probes::to_string(p.target), 22) << pad(probes::to_string(p.outcome), 12)
         << pad(p.http_status ? std::to_string(p.http_status) : "-", 5)
         << pad(format_ms(p.timings.total_ms), 11) << (p.via_gpa ? "via GPA  " : "         ")
         << p.endpoint << p.path << "\n";

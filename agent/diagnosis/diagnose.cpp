@@ -12,6 +12,7 @@
 
 #include "agent/diagnosis/remedy.h"
 #include "probes/local/smbios.h"
+#include "probes/payloads/gpa_version.h"
 #include "probes/payloads/json_limits.h"
 
 namespace latchwatch::diagnosis {
@@ -78,6 +79,20 @@ struct Facts {
   std::optional<std::int64_t> gpa_incarnation;
   KeyLatchMessage latch_message = KeyLatchMessage::other;
   bool ebpf_not_running = false;
+  /// GPA's status: the in-memory one (GET /gpa-aggregated-status, 1.0.47) when it answered,
+  /// else status.json. nullptr when neither could be read.
+  const probes::GpaStatusFile* gpa = nullptr;
+  bool gpa_status_from_endpoint = false;
+  std::optional<probes::GpaVersion> gpa_version;
+  /// Up to 1.0.24 a refused acquire is only logged: the message stays "… started.".
+  bool era_logs_refusal_only = false;
+  bool explicit_refusal = false;  ///< GPA's message: acquire answered 4xx
+  bool inferred_refusal = false;  ///< ≤ 1.0.24: stuck "started" message, see derive_facts
+  std::optional<double> uptime;
+  bool in_boot_grace = false;  ///< uptime known and below the grace
+  bool past_boot_grace = false;  ///< uptime known and at least the grace
+  bool method_not_allowed = false;  ///< a probe answered 405 (GPA's method allow-list)
+  bool gpa_alive = false;  ///< GPA's status is fresh, or its listener answers /provision
 
   bool gpa_listener_down = false;
   bool gpa_installed = false;
@@ -113,18 +128,45 @@ Facts derive_facts(const Evidence& e, const DiagnosisSettings& settings) {
       f.other_keys = true;
   }
 
-  if (e.status_file.content) {
-    const auto& s = *e.status_file.content;
+  if (cycle.aggregated_status) {
+    // GPA answered from memory just now: fresher than any file.
+    f.gpa = &*cycle.aggregated_status;
+    f.gpa_status_from_endpoint = true;
+  } else if (e.status_file.content) {
+    f.gpa = &*e.status_file.content;
+  }
+  if (f.gpa) {
+    const auto& s = *f.gpa;
     f.status_file_ok = true;
     // A timestamp slightly ahead of the local clock (a clock stepped back) still counts as
     // fresh; one far ahead is as untrustworthy as one far behind.
-    f.status_file_fresh = std::fabs(e.status_file.age_seconds) <= settings.status_stale_after_seconds;
+    f.status_file_fresh = f.gpa_status_from_endpoint ||
+                          std::fabs(e.status_file.age_seconds) <= settings.status_stale_after_seconds;
     f.gpa_guid = lower(s.states_key_guid);
     f.gpa_incarnation = s.states_key_incarnation_id;
     f.latch_message = s.key_latch_class;
     f.ebpf_not_running = !s.ebpf_status.empty() && !iequals(s.ebpf_status, "RUNNING");
     f.status_file_401 = s.unauthorized_count;
+    f.gpa_version = probes::GpaVersion::parse(s.agent_version);
+    // 1.0.13.1 is the first release; anything older (a test mock's "1.0") has no known era.
+    f.era_logs_refusal_only = f.gpa_version && f.gpa_version->at_least(1, 0, 13) &&
+                              f.gpa_version->at_most(1, 0, 24);
+    f.explicit_refusal = f.latch_message == KeyLatchMessage::acquire_refused;
   }
+  f.uptime = e.uptime_seconds;
+  f.in_boot_grace = f.uptime && *f.uptime < settings.boot_grace_seconds;
+  f.past_boot_grace = f.uptime && *f.uptime >= settings.boot_grace_seconds;
+  // "Past a few polls": GPA polls every 15 s (every second while the state is unknown, for up
+  // to 5 minutes after it starts) and its first poll comes seconds after boot. Past the boot
+  // grace (default 300 s = 20 polls), a GPA ≤ 1.0.24 that is alive (fresh status, or its
+  // listener answers), sees the
+  // channel enabled with a server keyGuid and holds no key, yet still says "… started.", has
+  // been refused on every poll: a successful load or acquire would have replaced the message.
+  // The daemon adds its debounce (two cycles) on top. Without a readable uptime: no inference.
+  f.gpa_alive = f.status_file_fresh || (f.provision && f.provision->outcome == Outcome::ok);
+  f.inferred_refusal = f.era_logs_refusal_only && f.latch_message == KeyLatchMessage::started &&
+                       f.gpa_alive && f.status_known && f.enabled &&
+                       !f.server_guid.empty() && f.gpa_guid.empty() && f.past_boot_grace;
 
   f.gpa_listener_down = unreachable(f.provision);
   f.gpa_installed = e.presence.any() || e.status_file.state != ReadState::missing ||
@@ -137,8 +179,13 @@ Facts derive_facts(const Evidence& e, const DiagnosisSettings& settings) {
       ++f.upstream_401;
       if (r.via_gpa) ++f.upstream_401_via_gpa;
     }
-    // GPA's own allow-list denial: 403, empty body, Connection: close (domain brief §5).
-    if (r.http_status == 403 && r.body_bytes == 0 && r.connection_close) f.denied_by_rules = true;
+    // GPA's own allow-list denial: 403, empty body, Connection: close (domain brief §5). The
+    // aggregate-status call answers that way to any non-elevated caller: not a rules fault.
+    if (r.target != Target::gpa_aggregated_status && r.http_status == 403 && r.body_bytes == 0 &&
+        r.connection_close)
+      f.denied_by_rules = true;
+    // GPA 1.0.47 answers 405 (Allow, Connection: close) to a method outside its allow-list.
+    if (r.http_status == 405) f.method_not_allowed = true;
     if (!f.skew_seconds && r.answered() && !r.date_header.empty()) {
       if (auto date = parse_http_date(r.date_header))
         f.skew_seconds = std::chrono::duration<double>(*date - e.now).count();
@@ -180,6 +227,8 @@ void probe_findings(const Evidence& e, FindingList& out) {
     if (r.outcome == Outcome::ok) continue;
     bool core = r.target == Target::wireserver_status || r.target == Target::imds_instance;
     Severity severity = (core && unreachable(&r)) ? Severity::critical : Severity::warning;
+    // Only GPA 1.0.47 behind its redirect serves it: 404 elsewhere is the normal answer.
+    if (r.target == Target::gpa_aggregated_status) severity = Severity::ok;
     out.add(std::string(to_string(r.target)) + "_" + to_string(r.outcome), severity,
             to_string(r.target), r.error,
             {{"endpoint", r.endpoint}, {"http_status", r.http_status}, {"via_gpa", r.via_gpa}});
@@ -192,7 +241,15 @@ void probe_findings(const Evidence& e, FindingList& out) {
                 (s->key_guid.empty() ? "none" : s->key_guid) + ", keyIncarnationId " +
                 (s->key_incarnation_id ? std::to_string(*s->key_incarnation_id) : "none"),
             *s);
+    if (s->hostga_item_ignored)
+      out.add("hostga_rule_item_ignored", Severity::ok, "wireserver_status",
+              "the v2 body's hostga rule item differs from WireServer's; GPA ignores it and "
+              "HostGAPlugin follows WireServer's mode");
   }
+  if (e.cycle.aggregated_status)
+    out.add("gpa_aggregated_status", Severity::ok, "gpa_aggregated_status",
+            "GPA served its in-memory status (GET /gpa-aggregated-status); it is used instead of "
+            "status.json");
 }
 
 void local_findings(const Evidence& e, const Facts& f, const DiagnosisSettings& settings,
@@ -219,14 +276,49 @@ void local_findings(const Evidence& e, const Facts& f, const DiagnosisSettings& 
             "no key file for the server's keyGuid " + f.server_guid +
                 (f.other_keys ? " (the folder holds other guids)" : ""));
 
+  if (f.gpa_version)
+    out.add("gpa_version", Severity::ok, "status_file",
+            "GPA version " + f.gpa->agent_version +
+                (f.era_logs_refusal_only
+                     ? ": a refused acquire is only logged, never written to keyLatchStatus"
+                     : ""));
+  else if (f.gpa)
+    out.add("gpa_version_unknown", Severity::warning, "status_file",
+            "GPA's version '" + f.gpa->agent_version +
+                "' cannot be read: no era-specific inference is made");
+  if (f.gpa && f.gpa->states_key_guid_zero)
+    out.add("gpa_holds_no_key", Severity::ok, "status_file",
+            "states.keyGuid is the all-zero GUID: GPA (1.0.13-1.0.17) holds no key");
+  if (f.inferred_refusal)
+    out.add("acquire_refused_inferred", Severity::warning, "status_file",
+            "GPA " + f.gpa->agent_version + " still says '" + f.gpa->key_latch_message +
+                "' " + std::to_string(static_cast<long long>(*f.uptime)) +
+                " s after boot, with the channel enabled and server keyGuid " + f.server_guid +
+                ": this GPA only logs a refused acquire, so the host has refused it every poll");
+  else if (f.era_logs_refusal_only && f.latch_message == KeyLatchMessage::started &&
+           !f.uptime)
+    out.add("uptime_unreadable", Severity::warning, "uptime",
+            "cannot tell how long GPA has polled (" + e.uptime_error +
+                "), so a stuck 'started' message is not read as a refused acquire");
+  if (f.in_boot_grace)
+    out.add("early_boot", Severity::ok, "uptime",
+            "the VM booted " + std::to_string(static_cast<long long>(*f.uptime)) +
+                " s ago (grace " +
+                std::to_string(static_cast<long long>(settings.boot_grace_seconds)) +
+                " s): GPA may still be starting, so absence is not a fault yet");
+  if (f.method_not_allowed)
+    out.add("method_not_allowed", Severity::warning, "fabric",
+            "a probe was answered 405 Method Not Allowed: GPA's HTTP-method allow-list (or a "
+            "proxy in the path) refused it; a rules problem, not a key problem");
+
   const auto& sf = e.status_file;
-  if (sf.state == ReadState::missing) {
+  if (!f.gpa_status_from_endpoint && sf.state == ReadState::missing) {
     out.add("status_file_missing", Severity::warning, "status_file", "GPA status file missing");
-  } else if (!sf.content) {
+  } else if (!f.gpa) {
     out.add("status_file_unreadable", Severity::unknown, "status_file",
             "cannot read GPA's status file: " + sf.error, {{"state", to_string(sf.state)}});
   } else {
-    const auto& s = *sf.content;
+    const auto& s = *f.gpa;
     if (!f.status_file_fresh && sf.age_seconds < 0)
       out.add("status_file_from_the_future", Severity::warning, "status_file",
               "GPA's status file is dated " +
@@ -240,7 +332,8 @@ void local_findings(const Evidence& e, const Facts& f, const DiagnosisSettings& 
                   " s): GPA may not be running");
     out.add(std::string("key_latch_") + to_string(s.key_latch_class),
             s.key_latch_class == KeyLatchMessage::ready ||
-                    s.key_latch_class == KeyLatchMessage::disabled
+                    s.key_latch_class == KeyLatchMessage::disabled ||
+                    s.key_latch_class == KeyLatchMessage::key_status_received
                 ? Severity::ok
                 : Severity::warning,
             "status_file", "keyLatchStatus: " + s.key_latch_message,
@@ -258,11 +351,12 @@ void local_findings(const Evidence& e, const Facts& f, const DiagnosisSettings& 
     out.add("gpa_not_found", Severity::warning, "gpa_presence",
             "no trace of the Guest Proxy Agent: no unit file, binary, process, status file or "
             "listener");
+  // GPA answers finished:true to a request without x-ms-azure-time-tick (latchwatch never
+  // sends one: proxy_server.rs compares finished_time_tick >= 0), so only errorMessage informs.
   if (f.provision && f.provision->outcome == Outcome::ok && e.cycle.provision &&
-      !e.cycle.provision->finished)
+      (!e.cycle.provision->finished || !trim(e.cycle.provision->error_message).empty()))
     out.add("gpa_not_provisioned", Severity::warning, "gpa_provision",
-            "GPA reports provisioning unfinished: " +
-                trim(e.cycle.provision->error_message));
+            "GPA reports modules not ready: " + trim(e.cycle.provision->error_message));
   if (!e.smbios_error.empty())
     out.add("smbios_unreadable", Severity::warning, "smbios", e.smbios_error);
   if (e.cache.state == CacheState::corrupt || e.cache.state == CacheState::unreadable)
@@ -296,6 +390,9 @@ Choice choose_verdict(const Evidence& e, const Facts& f, const DiagnosisSettings
 
   if (enabled_or_401 && !f.gpa_installed)
     return {V::gpa_not_installed, "no unit file, binary, process, status file or listener"};
+  if (enabled_or_401 && f.gpa_listener_down && (status_file_unusable || !f.status_file_fresh) &&
+      f.in_boot_grace)
+    return {V::latching_in_progress, "early boot: GPA is not answering yet"};
   if (enabled_or_401 && f.gpa_listener_down && (status_file_unusable || !f.status_file_fresh))
     return {V::gpa_down, "GPA's listener does not answer and its status file is " +
                              std::string(status_file_unusable ? "missing" : "stale")};
@@ -313,6 +410,8 @@ Choice choose_verdict(const Evidence& e, const Facts& f, const DiagnosisSettings
                             (f.ws_status ? f.ws_status->error : std::string("not probed"))};
 
   // From here: the secure channel is enabled and its status was read.
+  if (f.method_not_allowed)
+    return {V::access_denied_by_rules, "405 from GPA's HTTP-method allow-list"};
   if (f.status_file_fresh && f.latch_message == KeyLatchMessage::store_unwritable)
     return {V::key_store_unwritable, "GPA cannot save or check its key file"};
   if (f.server_guid.empty()) return {V::latching_in_progress, "the host has latched no key yet"};
@@ -333,9 +432,12 @@ Choice choose_verdict(const Evidence& e, const Facts& f, const DiagnosisSettings
       return {V::unknown, "no key file, and GPA's status file could not be read to tell why"};
     const bool network_side = f.latch_message == KeyLatchMessage::acquire_network ||
                               f.latch_message == KeyLatchMessage::status_failed;
-    const bool refused = f.latch_message == KeyLatchMessage::acquire_refused;
+    const bool refused = f.explicit_refusal || f.inferred_refusal;
     const bool corroborated = refused || (!network_side && (f.upstream_401 > 0 ||
                                                             f.status_file_401 > 0));
+    // Early boot: no key yet and 401s are normal; only GPA's own explicit refusal counts.
+    if (f.in_boot_grace && !f.explicit_refusal)
+      return {V::latching_in_progress, "early boot: no key file yet"};
     if (!corroborated)
       return {V::latching_in_progress,
               network_side ? "GPA cannot reach WireServer to acquire the key yet"
@@ -346,6 +448,13 @@ Choice choose_verdict(const Evidence& e, const Facts& f, const DiagnosisSettings
   }
 
   // G ∈ L.
+  // The file is there but GPA holds no key and the host refused the acquire: GPA could not load
+  // the file (unreadable or unparsable) and asked again. A key loss, not an unknown.
+  if (f.gpa_alive && f.status_file_ok && f.gpa_guid.empty() &&
+      (f.explicit_refusal || (f.inferred_refusal && !f.in_boot_grace)))
+    return {V::key_lost, "the key file for " + f.server_guid +
+                             " is present but GPA cannot use it, and the host refuses the key "
+                             "again"};
   if (f.status_file_fresh && f.gpa_guid == f.server_guid &&
       (f.upstream_401_via_gpa > 0 || (f.upstream_401 > 0 && f.status_file_401 > 0)))
     return {V::key_suspect_mismatch, "GPA signs with " + f.server_guid + " yet the fabric answers 401"};
@@ -476,6 +585,8 @@ nlohmann::json evidence_summary(const Evidence& e) {
           {"smbios_uuid", e.smbios_uuid.empty() ? nlohmann::json(nullptr)
                                                 : nlohmann::json(e.smbios_uuid)},
           {"running_as_root", e.running_as_root},
+          {"uptime_seconds", e.uptime_seconds ? nlohmann::json(*e.uptime_seconds)
+                                              : nlohmann::json(nullptr)},
           {"identity_cache", {{"state", to_string(e.cache.state)}}}};
 }
 

@@ -10,6 +10,9 @@ namespace latchwatch::diagnosis {
 struct DiagnosisSettings {
   double status_stale_after_seconds = 300;  ///< GPA rewrites it every 60 s
   double clock_skew_threshold_seconds = 300;
+  /// GPA's first poll happens seconds after boot and it retries every second for up to 5
+  /// minutes: before this much uptime, "no key yet" and "GPA not answering" are normal.
+  double boot_grace_seconds = 300;
 };
 
 Report diagnose(const Evidence& evidence, const DiagnosisSettings& settings = {});

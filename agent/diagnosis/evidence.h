@@ -21,6 +21,7 @@ struct EvidenceSources {
   std::string status_file = "/var/log/azure-proxy-agent/status.json";
   probes::GpaPresencePaths presence;
   std::string smbios_uuid_file = "/sys/class/dmi/id/product_uuid";
+  std::string uptime_file = "/proc/uptime";  ///< first number: seconds since boot
   std::string state_dir = "/var/lib/latchwatch";  ///< empty: no identity cache
 };
 
@@ -39,6 +40,9 @@ struct Evidence {
   probes::GpaPresence presence;
   std::string smbios_uuid;  ///< empty when unreadable
   std::string smbios_error;
+  /// Seconds since boot (CLOCK_BOOTTIME, from the uptime file); empty when unreadable.
+  std::optional<double> uptime_seconds;
+  std::string uptime_error;
   bool running_as_root = true;
   CacheLoad cache;  ///< the identity cache as it was before this cycle
 };

@@ -167,6 +167,12 @@ void parse_states_modes(GpaStatusFile& s) {
       seen |= bit;
     }
   }
+  // Up to 1.0.25 the text has two parts ("WireServer Enforce -  IMDS Enforce"); HostGA, named
+  // from 1.0.26, follows WireServer either way.
+  if (ok && seen == (kAll & ~4u)) {
+    s.states_hostga = s.states_wireserver;
+    seen = kAll;
+  }
   s.states_modes_known = ok && seen == kAll;
   if (!s.states_modes_known)
     s.states_wireserver = s.states_imds = s.states_hostga = Mode::disabled;
@@ -193,6 +199,45 @@ std::int64_t count_unauthorized(const json& j) {
   return total;
 }
 
+
+/// 1.0.13.1 wraps timed messages as {"elapsed":N, "task":"<message>"} (helpers.rs
+/// get_task_elapsed_message); returns the inner message and sets *elapsed. Anything else is
+/// returned as is.
+std::string_view unwrap_elapsed_task(std::string_view message, std::optional<std::int64_t>* elapsed) {
+  constexpr std::string_view kHead = "{\"elapsed\":";
+  constexpr std::string_view kTask = ", \"task\":\"";
+  if (!starts_with(message, kHead) || message.size() < kHead.size() + 3 ||
+      message.substr(message.size() - 2) != "\"}")
+    return message;
+  std::size_t pos = kHead.size();
+  std::int64_t value = 0;
+  std::size_t digits = 0;
+  while (pos < message.size() && std::isdigit(static_cast<unsigned char>(message[pos])) &&
+         digits < 15) {
+    value = value * 10 + (message[pos] - '0');
+    ++pos;
+    ++digits;
+  }
+  if (digits == 0 || message.substr(pos, kTask.size()) != kTask) return message;
+  pos += kTask.size();
+  if (elapsed) *elapsed = value;
+  return message.substr(pos, message.size() - 2 - pos);
+}
+
+/// The trailing " - <ms>" that write_startup_event (1.0.14 on) appends: GPA's uptime in ms.
+std::optional<std::int64_t> trailing_elapsed(std::string_view message) {
+  auto end = message.find_last_not_of(" \t\r\n");
+  if (end == std::string_view::npos) return std::nullopt;
+  std::size_t begin = end + 1;
+  while (begin > 0 && std::isdigit(static_cast<unsigned char>(message[begin - 1]))) --begin;
+  const std::size_t digits = end + 1 - begin;
+  if (digits == 0 || digits > 15 || begin < 3 || message.substr(begin - 3, 3) != " - ")
+    return std::nullopt;
+  std::int64_t value = 0;
+  for (std::size_t k = begin; k <= end; ++k) value = value * 10 + (message[k] - '0');
+  return value;
+}
+
 }  // namespace
 
 const char* to_string(KeyLatchMessage m) {
@@ -204,12 +249,16 @@ const char* to_string(KeyLatchMessage m) {
     case KeyLatchMessage::status_failed: return "status_failed";
     case KeyLatchMessage::store_unwritable: return "store_unwritable";
     case KeyLatchMessage::attest_failed: return "attest_failed";
+    case KeyLatchMessage::started: return "started";
+    case KeyLatchMessage::key_status_received: return "key_status_received";
+    case KeyLatchMessage::stopped: return "stopped";
     case KeyLatchMessage::other: return "other";
   }
   return "other";
 }
 
 KeyLatchMessage classify_key_latch_message(std::string_view message) {
+  message = unwrap_elapsed_task(message, nullptr);
   auto begin = message.find_first_not_of(" \t\r\n");
   if (begin == std::string_view::npos) return KeyLatchMessage::other;
   message = message.substr(begin);
@@ -239,6 +288,15 @@ KeyLatchMessage classify_key_latch_message(std::string_view message) {
       starts_with(message, "Failed to check the key"))
     return KeyLatchMessage::store_unwritable;
   if (starts_with(message, "Failed to attest the key")) return KeyLatchMessage::attest_failed;
+  if (starts_with(message, "poll secure channel status thread started") ||
+      starts_with(message, "poll secure channel status task started"))
+    return KeyLatchMessage::started;
+  if (starts_with(message, "Got key status successfully"))
+    return KeyLatchMessage::key_status_received;
+  if (starts_with(message, "poll_secure_channel_status task exited") ||
+      starts_with(message, "poll_secure_channel_status task cancelled") ||
+      starts_with(message, "Stop signal received"))
+    return KeyLatchMessage::stopped;
   return KeyLatchMessage::other;
 }
 
@@ -278,6 +336,11 @@ Parsed<GpaStatusFile> parse_gpa_status_file(std::string_view body) {
   s.key_latch_status = text_at(j, "/proxyAgentStatus/keyLatchStatus/status", 64);
   const std::string raw_message = raw_text_at(j, "/proxyAgentStatus/keyLatchStatus/message");
   s.key_latch_class = classify_key_latch_message(raw_message);
+  {
+    std::optional<std::int64_t> wrapped;
+    unwrap_elapsed_task(raw_message, &wrapped);
+    s.key_latch_elapsed_ms = wrapped ? wrapped : trailing_elapsed(raw_message);
+  }
   s.key_latch_message = sanitize_text(redact_hex(raw_message), 1024);
   s.ebpf_status = text_at(j, "/proxyAgentStatus/ebpfProgramStatus/status", 64);
   s.ebpf_message = text_at(j, "/proxyAgentStatus/ebpfProgramStatus/message", 512);
@@ -286,6 +349,10 @@ Parsed<GpaStatusFile> parse_gpa_status_file(std::string_view body) {
   parse_states_modes(s);
   s.states_key_guid =
       ascii_lower(text_at(j, "/proxyAgentStatus/keyLatchStatus/states/keyGuid", 64));
+  if (s.states_key_guid == "00000000-0000-0000-0000-000000000000") {
+    s.states_key_guid.clear();
+    s.states_key_guid_zero = true;
+  }
   if (json::json_pointer p("/proxyAgentStatus/keyLatchStatus/states/keyIncarnationId");
       j.contains(p))
     s.states_key_incarnation_id = json_int64(j.at(p));
@@ -304,7 +371,9 @@ void to_json(nlohmann::json& j, const GpaStatusFile& s) {
          {"secureChannelState", s.states_secure_channel_state},
          {"keyGuid", s.states_key_guid.empty() ? json(nullptr) : json(s.states_key_guid)},
          {"keyIncarnationId", s.states_key_incarnation_id ? json(*s.states_key_incarnation_id)
-                                                           : json(nullptr)}}},
+                                                           : json(nullptr)},
+         {"keyGuidZero", s.states_key_guid_zero},
+         {"elapsedMs", s.key_latch_elapsed_ms ? json(*s.key_latch_elapsed_ms) : json(nullptr)}}},
        {"ebpfProgramStatus", {{"status", s.ebpf_status}, {"message", s.ebpf_message}}},
        {"unauthorizedCount", s.unauthorized_count}};
 }

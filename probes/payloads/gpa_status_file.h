@@ -23,6 +23,13 @@ enum class KeyLatchMessage {
   status_failed,       ///< "Failed to get key status - ..."
   store_unwritable,    ///< "Failed to save key details to file" / "Failed to check the key"
   attest_failed,       ///< "Failed to attest the key"
+  /// "poll secure channel status thread started." (1.0.13–1.0.20) / "… task started."
+  /// (1.0.21 on): set once when the key keeper starts. Up to 1.0.24 a refused acquire is only
+  /// logged, so this message stays while GPA retries and is refused every poll.
+  started,
+  /// "Got key status successfully: …" (1.0.25–1.0.46 write it to the message every poll).
+  key_status_received,
+  stopped,  ///< "… task exited." / "… task cancelled." / "Stop signal received, …"
   other,               ///< anything else (kept verbatim, redacted)
 };
 const char* to_string(KeyLatchMessage m);
@@ -37,17 +44,25 @@ struct GpaStatusFile {
   std::string key_latch_status;
   std::string key_latch_message;  ///< redacted: any run of 32+ hex digits becomes "<redacted>"
   KeyLatchMessage key_latch_class = KeyLatchMessage::other;
+  /// GPA's uptime when it wrote a timed message: the trailing " - <ms>" of write_startup_event
+  /// (1.0.14 on) or the "elapsed" of 1.0.13's {"elapsed":N, "task":"…"} form.
+  std::optional<std::int64_t> key_latch_elapsed_ms;
   std::string ebpf_status;  ///< ebpfProgramStatus.status ("" if absent)
   std::string ebpf_message;
   // keyLatchStatus.states: key fields present only while GPA holds a key in memory.
   std::string states_secure_channel_state;  ///< raw text
-  /// True when the text names WireServer, IMDS and HostGA once each with a known mode, or is an
-  /// older build's single v1 state ("disabled", "wireserver", "wireserverandimds").
+  /// True when the text names WireServer and IMDS (and, from 1.0.26, HostGA) once each with a
+  /// known mode, or is the protocol 1.0 state itself ("disabled", "wireserver",
+  /// "wireserverandimds"); HostGA follows WireServer when not named.
   bool states_modes_known = false;
   Mode states_wireserver = Mode::disabled;
   Mode states_imds = Mode::disabled;
   Mode states_hostga = Mode::disabled;
-  std::string states_key_guid;  ///< empty when absent
+  std::string states_key_guid;  ///< empty when absent or the all-zero GUID
+  /// 1.0.13–1.0.17 always write states.keyGuid; holding no key it is
+  /// 00000000-0000-0000-0000-000000000000 (Key::empty()), which means "no key", never "another
+  /// key". Kept as a fact; states_key_guid is then empty.
+  bool states_key_guid_zero = false;
   std::optional<std::int64_t> states_key_incarnation_id;  ///< number or numeric string
   /// Sum of `count` over proxyConnectionSummary entries whose responseStatus starts with "401".
   std::int64_t unauthorized_count = 0;

@@ -10,94 +10,107 @@ namespace {
 using json = nlohmann::json;
 using Result = Parsed<SecureChannelStatus>;
 
-bool parse_mode(const std::string& text, Mode& out) {
-  auto lowered = ascii_lower(text);
-  if (lowered == "disabled") out = Mode::disabled;
-  else if (lowered == "audit") out = Mode::audit;
-  else if (lowered == "enforce") out = Mode::enforce;
-  else return false;
-  return true;
-}
-
-/// keyIncarnationId: an integer, a numeric string, null or absent.
+/// keyIncarnationId: GPA reads it as Option<u32> (serde), so only null, absent or an integer
+/// 0..4294967295 passes; a numeric string or a negative number makes GPA reject the whole body.
 bool read_incarnation(const json& j, std::optional<std::int64_t>& out, std::string& error) {
   auto it = j.find("keyIncarnationId");
   if (it == j.end() || it->is_null()) return true;
-  out = json_int64(*it);
-  if (out) return true;
-  error = "/keyIncarnationId must be an integer, a numeric string or null";
+  if (it->is_number_unsigned() && it->get<std::uint64_t>() <= 0xFFFFFFFFull) {
+    out = static_cast<std::int64_t>(it->get<std::uint64_t>());
+    return true;
+  }
+  if (it->is_number_integer() && !it->is_number_unsigned() && it->get<std::int64_t>() >= 0 &&
+      it->get<std::int64_t>() <= 0xFFFFFFFFll) {
+    out = it->get<std::int64_t>();
+    return true;
+  }
+  error = "/keyIncarnationId must be an integer from 0 to 4294967295 or null (GPA reads a u32)";
   return false;
 }
 
-bool apply_v1_state(const std::string& state, SecureChannelStatus& s, std::string& error) {
-  auto lowered = ascii_lower(state);
-  if (lowered == "disabled") {
-    s.enabled = false;
-  } else if (lowered == "wireserver") {
+/// GPA's three v1 states (key_keeper.rs DISABLE_STATE, MUST_SIG_WIRESERVER,
+/// MUST_SIG_WIRESERVER_IMDS), compared lower-cased; GPA's validate() rejects any other value,
+/// in either protocol version.
+bool known_v1_state(const std::string& lowered) {
+  return lowered == "disabled" || lowered == "wireserver" || lowered == "wireserverandimds";
+}
+
+void apply_v1_state(const std::string& lowered, SecureChannelStatus& s) {
+  if (lowered == "wireserver") {
     s.enabled = true;
     s.wireserver = Mode::enforce;
-    s.imds = Mode::audit;
+    s.imds = Mode::audit;  // GPA get_imds_mode: "wireserver" gives IMDS audit
   } else if (lowered == "wireserverandimds") {
     s.enabled = true;
     s.wireserver = s.imds = Mode::enforce;
   } else {
-    error = "/secureChannelState has an unknown value '" + sanitize_text(state, 64) + "'";
-    return false;
+    s.enabled = false;
   }
-  s.hostga = s.wireserver;
-  return true;
 }
 
-/// One item of authorizationRules: {"mode": ...}; a missing item means disabled.
-bool read_rule_mode(const json& rules, const char* name, Mode& out, bool& present,
+/// GPA's mode reading (key.rs get_secure_channel_state): lower-cased "enforce" or "audit", and
+/// anything else counts as disabled; GPA does not reject an unknown mode.
+Mode mode_of(const std::string& text) {
+  auto lowered = ascii_lower(text);
+  if (lowered == "enforce") return Mode::enforce;
+  if (lowered == "audit") return Mode::audit;
+  return Mode::disabled;
+}
+
+/// One item of authorizationRules (AuthorizationItem): null/absent, or an object whose `mode`
+/// is a string (serde would reject the body otherwise). defaultAccess and id, when present, must
+/// be strings; missing, they are tolerated (GPA's serde would refuse, but no WireServer omits
+/// them, and `id` only arrived in 1.0.15).
+bool read_rule_item(const json& rules, const char* name, std::optional<Mode>& out,
                     std::string& error) {
-  present = false;
   auto it = rules.find(name);
   if (it == rules.end() || it->is_null()) return true;
+  const std::string pointer = std::string("/authorizationRules/") + name;
   if (!it->is_object()) {
-    error = std::string("/authorizationRules/") + name + " must be an object";
+    error = pointer + " must be an object";
     return false;
   }
-  const std::string pointer = std::string("/authorizationRules/") + name + "/mode";
   auto mode = it->find("mode");
   if (mode == it->end() || !mode->is_string()) {
-    error = pointer + " must be disabled, audit or enforce";
+    error = pointer + "/mode must be a string (disabled, audit or enforce)";
     return false;
   }
-  if (!parse_mode(mode->get_ref<const std::string&>(), out)) {
-    error = pointer + " has an unknown value '" +
-            sanitize_text(mode->get_ref<const std::string&>(), 64) +
-            "' (expected disabled, audit or enforce)";
-    return false;
+  for (const char* field : {"defaultAccess", "id"}) {
+    auto f = it->find(field);
+    if (f != it->end() && !f->is_null() && !f->is_string()) {
+      error = pointer + "/" + field + " must be a string";
+      return false;
+    }
   }
-  present = true;
+  out = mode_of(it->at("mode").get_ref<const std::string&>());
   return true;
 }
 
-/// Protocol 2.0. secureChannelEnabled true with authorizationRules null (or absent) enforces
-/// nothing, so it is reported as not enabled: the modes are all disabled either way (§2).
+/// Protocol 2.0 (chosen only when version is exactly "2.0", as GPA does). GPA's state is
+/// "disabled" when secureChannelEnabled is false or authorizationRules is null; otherwise it
+/// acquires the key whatever the modes say, so `enabled` is true then.
 bool apply_v2(const json& j, SecureChannelStatus& s, std::string& error) {
-  auto enabled = j.find("secureChannelEnabled");
-  if (enabled == j.end() || !enabled->is_boolean()) {
-    error = "/secureChannelEnabled must be true or false";
+  s.enabled = j.at("secureChannelEnabled").get<bool>();
+  auto rules = j.find("authorizationRules");
+  if (rules != j.end() && !rules->is_null() && !rules->is_object()) {
+    error = "/authorizationRules must be an object or null";
     return false;
   }
-  s.enabled = enabled->get<bool>();
-  auto rules = j.find("authorizationRules");
+  std::optional<Mode> ws, imds, hostga;
+  if (rules != j.end() && rules->is_object() &&
+      (!read_rule_item(*rules, "wireserver", ws, error) ||
+       !read_rule_item(*rules, "imds", imds, error) ||
+       !read_rule_item(*rules, "hostga", hostga, error)))
+    return false;
   if (!s.enabled || rules == j.end() || rules->is_null()) {
     s.enabled = false;
     return true;
   }
-  if (!rules->is_object()) {
-    error = "/authorizationRules must be an object or null";
-    return false;
-  }
-  bool ws = false, imds = false, hostga = false;
-  if (!read_rule_mode(*rules, "wireserver", s.wireserver, ws, error) ||
-      !read_rule_mode(*rules, "imds", s.imds, imds, error) ||
-      !read_rule_mode(*rules, "hostga", s.hostga, hostga, error))
-    return false;
-  if (!hostga) s.hostga = s.wireserver;  // HostGAPlugin follows WireServer
+  s.wireserver = ws.value_or(Mode::disabled);
+  s.imds = imds.value_or(Mode::disabled);
+  // HostGAPlugin follows WireServer: GPA ignores the hostga item (get_hostga_mode).
+  s.hostga = s.wireserver;
+  s.hostga_item_ignored = hostga && *hostga != s.wireserver;
   return true;
 }
 
@@ -119,30 +132,54 @@ Parsed<SecureChannelStatus> parse_secure_channel_status(std::string_view body) {
   if (!j.is_object()) return Result::fail("not a JSON object");
 
   SecureChannelStatus s;
-  if (auto v = j.find("version"); v != j.end() && v->is_string())
-    s.protocol_version = sanitize_text(v->get<std::string>(), 16);
+  std::string version;
+  if (auto v = j.find("version"); v != j.end() && !v->is_null()) {
+    if (!v->is_string()) return Result::fail("/version must be a string");
+    version = v->get<std::string>();
+    s.protocol_version = sanitize_text(version, 16);
+  }
 
   if (auto g = j.find("keyGuid"); g != j.end() && !g->is_null()) {
     if (!g->is_string()) return Result::fail("/keyGuid must be a string or null");
     s.key_guid = ascii_lower(sanitize_text(g->get<std::string>(), 64));
   }
   if (!read_incarnation(j, s.key_incarnation_id, error)) return Result::fail(error);
+  if (auto pairs = j.find("requiredClaimsHeaderPairs"); pairs != j.end() && !pairs->is_null()) {
+    bool ok = pairs->is_array();
+    for (std::size_t k = 0; ok && k < pairs->size(); ++k) ok = (*pairs)[k].is_string();
+    if (!ok) return Result::fail("/requiredClaimsHeaderPairs must be an array of strings or null");
+  }
 
+  // GPA's KeyStatus::validate(), in its order.
   auto state = j.find("secureChannelState");
   auto enabled = j.find("secureChannelEnabled");
   const bool has_state = state != j.end() && !state->is_null();
   const bool has_enabled = enabled != j.end() && !enabled->is_null();
-  // Both present: the protocol version decides which one GPA would read.
-  const bool prefer_v2 = has_enabled && (!has_state || s.protocol_version.rfind('2', 0) == 0);
-  if (prefer_v2) {
-    if (!apply_v2(j, s, error)) return Result::fail(error);
-  } else if (has_state) {
-    if (!state->is_string()) return Result::fail("/secureChannelState must be a string");
+  if (has_enabled && !enabled->is_boolean())
+    return Result::fail("/secureChannelEnabled must be true or false");
+  if (has_state && !state->is_string()) return Result::fail("/secureChannelState must be a string");
+  if (!has_state && !has_enabled)
+    return Result::fail("neither secureChannelState nor secureChannelEnabled is present");
+  std::string lowered_state;
+  if (has_state) {
     const auto& text = state->get_ref<const std::string&>();
     s.state = sanitize_text(text, 64);
-    if (!apply_v1_state(text, s, error)) return Result::fail(error);
+    lowered_state = ascii_lower(text);
+    if (!known_v1_state(lowered_state))
+      return Result::fail("/secureChannelState has an unknown value '" + sanitize_text(text, 64) +
+                          "' (GPA accepts Disabled, Wireserver, WireserverAndImds)");
+  } else if (version == "1.0") {
+    return Result::fail("/secureChannelState is missing in version 1.0 (GPA rejects it)");
+  }
+  if (!has_enabled && version == "2.0")
+    return Result::fail("/secureChannelEnabled is missing in version 2.0 (GPA rejects it)");
+
+  if (version == "2.0") {
+    if (!apply_v2(j, s, error)) return Result::fail(error);
   } else {
-    return Result::fail("neither secureChannelState nor secureChannelEnabled is present");
+    // Any other version reads secureChannelState; without one, GPA's state is "disabled".
+    apply_v1_state(lowered_state, s);
+    s.hostga = s.wireserver;
   }
   if (!s.enabled) s.wireserver = s.imds = s.hostga = Mode::disabled;
   return Result::ok(std::move(s));
@@ -158,6 +195,7 @@ void to_json(nlohmann::json& j, const SecureChannelStatus& s) {
          {"imds", to_string(s.imds)},
          {"hostga", to_string(s.hostga)}}}};
   if (!s.state.empty()) j["state"] = s.state;
+  if (s.hostga_item_ignored) j["hostgaItemIgnored"] = true;
 }
 
 }  // namespace latchwatch::probes

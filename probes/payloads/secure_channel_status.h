@@ -24,12 +24,20 @@ struct SecureChannelStatus {
   std::optional<std::int64_t> key_incarnation_id;
   Mode wireserver = Mode::disabled;
   Mode imds = Mode::disabled;
-  Mode hostga = Mode::disabled;  ///< follows WireServer in v1 and when v2 omits it
+  Mode hostga = Mode::disabled;  ///< always WireServer's mode, as GPA does (get_hostga_mode)
+  /// v2 carried a `hostga` rule item whose mode differs from WireServer's; GPA ignores it.
+  bool hostga_item_ignored = false;
 };
 
-/// Tolerates unknown fields, any case of the v1 state, keyIncarnationId as number or numeric
-/// string. Rejects (as GPA does) a body with neither secureChannelState nor secureChannelEnabled,
-/// an unknown state or mode, non-JSON, and JSON nested deeper than 64 levels.
+/// Mirrors GPA's KeyStatus (key_keeper/key.rs, 1.0.13 … 1.0.47): protocol 2.0 only when
+/// `version` is exactly "2.0"; rejects, as GPA's serde and validate() do, a body with neither
+/// secureChannelState nor secureChannelEnabled, a state other than Disabled/Wireserver/
+/// WireserverAndImds (any case), version "1.0" without a state, version "2.0" without
+/// secureChannelEnabled, keyIncarnationId that is not a u32, wrong types, non-JSON, and JSON
+/// nested deeper than 64 levels. An unknown v2 mode reads as disabled (GPA does not reject it).
+/// Tolerated although GPA's serde would refuse them: a missing authorizationScheme,
+/// keyDeliveryMethod or version string, and a rule item without defaultAccess or id (no
+/// WireServer omits them).
 Parsed<SecureChannelStatus> parse_secure_channel_status(std::string_view body);
 
 /// Summary for reports: {"version","enabled","keyGuid","keyIncarnationId","modes":{...}}.

@@ -505,7 +505,9 @@ std::vector<std::string> FabricSimulator::check_flags() const {
           "--gpa-binary",
           binary(),
           "--smbios-uuid-file",
-          smbios_file()};
+          smbios_file(),
+          "--uptime-file",
+          impl_->paths().uptime_file};
 }
 
 }  // namespace latchwatch::sim

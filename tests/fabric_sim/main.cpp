@@ -24,12 +24,13 @@ using json = nlohmann::json;
 
 constexpr const char* kUsage =
     "usage: latchwatch-fabric-sim [--scenario NAME] [--gpa-dir DIR] [--ports-file FILE] "
-    "[--request-log FILE] [--drip-ms N] | --list";
+    "[--request-log FILE] [--drip-ms N] [--gpa-version 1.0.N] | --list";
 
 struct Args {
   latchwatch::sim::SimulatorOptions options;
   std::string ports_file;
   std::string request_log;
+  std::string gpa_version;  ///< --gpa-version: the scenario as that GPA release behaves
   bool list = false;
   bool help = false;
 };
@@ -75,11 +76,21 @@ Args parse_args(int argc, char** argv) {
       args.ports_file = value;
     } else if (flag == "--request-log") {
       args.request_log = value;
+    } else if (flag == "--gpa-version") {
+      // The same as naming the scenario NAME@VERSION.
+      const std::string base = args.options.scenario.substr(0, args.options.scenario.find('@'));
+      if (!latchwatch::sim::find_scenario(base + "@" + value))
+        throw UsageError("--gpa-version: not a GPA release from 1.0.13 to 1.0.47: '" + value + "'");
+      args.gpa_version = value;
     } else if (flag == "--drip-ms") {
       args.options.drip_interval = std::chrono::milliseconds(parse_positive(flag, value));
     } else {
       throw UsageError("unknown flag " + flag);
     }
+  }
+  if (!args.gpa_version.empty()) {
+    const std::string base = args.options.scenario.substr(0, args.options.scenario.find('@'));
+    args.options.scenario = base + "@" + args.gpa_version;
   }
   return args;
 }

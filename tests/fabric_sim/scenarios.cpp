@@ -9,6 +9,9 @@
 #include <cstdio>
 #include <ctime>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 
 namespace latchwatch::sim {
 namespace {
@@ -110,6 +113,29 @@ std::vector<Scenario> build_table() {
     s.ok_connections = 0;
     s.unauthorized_connections = 3;
   });
+  add("key_lost_audit",
+      "v2 audit, key file gone, acquire refused 403; fabric answers 200 (audit never says 401)",
+      [](Scenario& s) {
+        s.status_body = StatusBody::v2_audit;
+        lose_key(s, kKeyLostMessage);
+        s.versions = s.health = s.imds_instance = Upstream::ok;
+        s.secure_channel_state = "WireServer Audit -  IMDS Audit - HostGA Audit";
+      });
+  add("key_unusable",
+      "G.key present but GPA cannot load it; acquire refused 403; upstream 401 via GPA",
+      [](Scenario& s) {
+        lose_key(s, kKeyLostMessage);
+        s.key_files = {kPlantedKeyGuid};
+        s.ok_connections = 0;
+        s.unauthorized_connections = 3;
+      });
+  add("early_boot", "as gpa_down, 40 s after boot: GPA is not answering yet",
+      [](Scenario& s) {
+        s.gpa_port = PortMode::refuse;
+        s.status_age = 10min;
+        bypass_gpa(s);
+        s.uptime = 40s;
+      });
   add("key_suspect_mismatch", "key on disk and held, yet upstream answers 401 via GPA",
       [](Scenario& s) {
         s.versions = s.health = s.imds_instance = Upstream::unauthorized;
@@ -168,6 +194,9 @@ std::vector<Scenario> build_table() {
       });
   add("clock_skew", "as healthy, every Date header one hour ahead",
       [](Scenario& s) { s.date_skew = 1h; });
+  add("status_rejected_by_gpa",
+      "as healthy, but the status body is version 2.0 without secureChannelEnabled (GPA rejects)",
+      [](Scenario& s) { s.status_body = StatusBody::v2_without_enabled; });
   add("malformed_json", "as healthy, the status body is truncated JSON",
       [](Scenario& s) { s.status_body = StatusBody::malformed; });
   add("oversized_body", "as healthy, the status body is 2 MiB of valid JSON",
@@ -209,6 +238,13 @@ json v2_enforce_status(const Scenario& s) {
       {"authorizationRules", {{"imds", rule()}, {"wireserver", rule()}, {"hostga", rule()}}}};
 }
 
+json v2_audit_status(const Scenario& s) {
+  json body = v2_enforce_status(s);
+  for (const char* item : {"imds", "wireserver", "hostga"})
+    body["authorizationRules"][item]["mode"] = "audit";
+  return body;
+}
+
 json v1_status(const Scenario& s) {
   return json{{"authorizationScheme", "Azure-HMAC-SHA256"}, {"keyDeliveryMethod", "http"},
               {"keyGuid", nullable(s.server_key_guid)},     {"requiredClaimsHeaderPairs", nullptr},
@@ -219,6 +255,13 @@ std::string status_body(const Scenario& s) {
   switch (s.status_body) {
     case StatusBody::v2_enforce:
       return v2_enforce_status(s).dump();
+    case StatusBody::v2_audit:
+      return v2_audit_status(s).dump();
+    case StatusBody::v2_without_enabled: {
+      json body = v2_enforce_status(s);
+      body.erase("secureChannelEnabled");
+      return body.dump();
+    }
     case StatusBody::v1_wireserver_and_imds:
       return v1_status(s).dump();
     case StatusBody::v2_disabled:
@@ -302,12 +345,21 @@ Reply upstream(Upstream mode, const std::function<Reply()>& ok) {
 
 Reply not_found() { return text(404, "text/plain", "Not found"); }
 
+/// GPA answers its in-memory status as of now: never stale, whatever status.json says.
+SystemTime now_for_status(const Scenario& s) {
+  return std::chrono::system_clock::now() + std::chrono::duration_cast<SystemTime::duration>(
+                                                s.status_age);
+}
+
 Reply wireserver(const Scenario& s, const std::string& path, const std::string& query) {
   if (path == "/secure-channel/status") {
     Reply reply = text(200, "application/json; charset=utf-8", status_body(s));
     reply.drip = s.drip_status;
     return reply;
   }
+  if (path == "/gpa-aggregated-status" && s.serve_aggregated_status && s.via_gpa &&
+      s.gpa_port == PortMode::serve)
+    return json_reply(200, status_file_document(s, now_for_status(s)));
   if (path == "/" && query.find("comp=versions") != std::string::npos)
     return upstream(s.versions, [] { return text(200, "text/xml; charset=utf-8", kVersionsXml); });
   return not_found();
@@ -330,9 +382,20 @@ Reply imds(const Scenario& s, const LoggedRequest& request, const std::string& p
   return upstream(s.imds_instance, [&s] { return json_reply(200, imds_instance(s)); });
 }
 
-Reply gpa(const Scenario& s, const std::string& path) {
+Reply gpa(const Scenario& s, const LoggedRequest& request, const std::string& path) {
   if (path != "/provision") return not_found();
-  return json_reply(200, {{"finished", s.provision_finished}, {"errorMessage", s.provision_error}});
+  // GPA (proxy_server.rs handle_provision_state_check_request): no Metadata header is 400 with
+  // Connection: close; without x-ms-azure-time-tick the query tick is 0, and
+  // finished_time_tick >= 0 always holds, so the answer is finished:true. Only errorMessage
+  // carries what is not ready.
+  if (header_value(request, "metadata").empty()) {
+    Reply reply = text(400, "", "");
+    reply.close = true;
+    return reply;
+  }
+  bool finished = s.provision_finished;
+  if (header_value(request, "x-ms-azure-time-tick").empty()) finished = true;
+  return json_reply(200, {{"finished", finished}, {"errorMessage", s.provision_error}});
 }
 
 json connection_entry(const char* ip, const char* command, const char* status, int count) {
@@ -409,9 +472,26 @@ const std::vector<Scenario>& scenario_table() {
 }
 
 const Scenario* find_scenario(const std::string& name) {
+  const auto at = name.find('@');
+  const std::string base_name = name.substr(0, at);
+  const Scenario* base = nullptr;
   for (const auto& s : scenario_table())
-    if (s.name == name) return &s;
-  return nullptr;
+    if (s.name == base_name) base = &s;
+  if (!base || at == std::string::npos) return base;
+  // Era variants are built once and kept for the process's life (callers hold the pointer).
+  static std::mutex mutex;
+  static std::map<std::string, std::unique_ptr<Scenario>> variants;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto& slot = variants[name];
+  if (!slot) {
+    auto variant = scenario_for_gpa_version(*base, name.substr(at + 1));
+    if (!variant) {
+      variants.erase(name);
+      return nullptr;
+    }
+    slot = std::make_unique<Scenario>(std::move(*variant));
+  }
+  return slot.get();
 }
 
 std::vector<std::string> FabricSimulator::scenario_names() {
@@ -471,7 +551,7 @@ Reply answer(const Scenario& s, const LoggedRequest& request, SystemTime now) {
         reply.delay = s.imds_delay;
         break;
       case Role::gpa:
-        reply = gpa(s, path);
+        reply = gpa(s, request, path);
         break;
       case Role::control:
         reply = not_found();
@@ -485,6 +565,8 @@ Reply answer(const Scenario& s, const LoggedRequest& request, SystemTime now) {
 }
 
 nlohmann::json status_file_document(const Scenario& s, SystemTime now) {
+  if (!s.gpa_version.empty())
+    return era_status_file_document(s, now, status_timestamp(now - s.status_age));
   json summary = json::array();
   if (s.ok_connections > 0)
     summary.push_back(connection_entry("168.63.129.16",
@@ -524,6 +606,7 @@ GpaPaths GpaPaths::under(const std::string& root) {
   paths.unit_file = root + "/azure-proxy-agent.service";
   paths.binary = root + "/azure-proxy-agent";
   paths.smbios_file = root + "/product_uuid";
+  paths.uptime_file = root + "/uptime";
   return paths;
 }
 

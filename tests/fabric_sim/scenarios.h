@@ -29,6 +29,8 @@ enum class StatusBody {
   v2_enforce,              ///< protocol 2.0, all three rules enforce, key per server_key_*
   v1_wireserver_and_imds,  ///< protocol 1.0, secureChannelState WireserverAndImds
   v2_disabled,             ///< fixtures/gpa/status-v2-disabled.json
+  v2_audit,                ///< protocol 2.0, WireServer and IMDS rules audit
+  v2_without_enabled,      ///< version "2.0" without secureChannelEnabled: GPA rejects it
   malformed,               ///< truncated JSON
   oversized,               ///< valid JSON of 2 MiB
 };
@@ -89,12 +91,23 @@ struct Scenario {
   int ok_connections = 42;           ///< proxyConnectionSummary "200 OK" count (0: no entry)
   int unauthorized_connections = 0;  ///< proxyConnectionSummary "401 Unauthorized" count
 
+  // GPA's version ("" = the current shape, status.json only). Set through a scenario name
+  // "NAME@VERSION" (e.g. "key_lost@1.0.20"): status.json, its messages and the in-memory status
+  // endpoint then follow that GPA tag (gpa_eras.cpp; tests/fixtures/gpa-eras/README.md).
+  std::string gpa_version;
+  bool serve_aggregated_status = false;  ///< GET /gpa-aggregated-status on WireServer (1.0.47)
+  std::chrono::seconds uptime{3600};     ///< what <gpa_dir>/uptime says (seconds since boot)
+
   PortMode port_mode(Role role) const;
 };
 
+/// `base` as GPA `version` writes and answers it (gpa_eras.cpp): nullopt for a version that is
+/// not a GPA release tag between 1.0.13 and 1.0.47.
+std::optional<Scenario> scenario_for_gpa_version(const Scenario& base, const std::string& version);
+
 /// Every scenario, in the order of FabricSimulator::scenario_names().
 const std::vector<Scenario>& scenario_table();
-/// nullptr for an unknown name.
+/// nullptr for an unknown name. "NAME@VERSION" is NAME as GPA VERSION behaves (1.0.13 … 1.0.47).
 const Scenario* find_scenario(const std::string& name);
 
 /// A canned HTTP answer. Date and Server are already among the headers; Content-Length is not.
@@ -119,6 +132,9 @@ std::string http_date(SystemTime t);
 std::string status_timestamp(SystemTime t);
 
 nlohmann::json status_file_document(const Scenario& scenario, SystemTime now);
+/// status.json as GPA `scenario.gpa_version` writes it (gpa_eras.cpp).
+nlohmann::json era_status_file_document(const Scenario& scenario, SystemTime now,
+                                        const std::string& timestamp);
 
 /// Where the GPA files of one simulated VM live.
 struct GpaPaths {
@@ -128,6 +144,7 @@ struct GpaPaths {
   std::string unit_file;
   std::string binary;
   std::string smbios_file;
+  std::string uptime_file;  ///< "/proc/uptime" of the simulated VM
 
   static GpaPaths under(const std::string& root);
 };

@@ -1,5 +1,6 @@
 // Property: any bytes parse to a value or a named error, never a crash; a parsed status is
-// self-consistent (disabled means every mode disabled) and its summary serialises.
+// self-consistent (disabled means every mode disabled, HostGA follows WireServer) and its summary
+// serialises.
 #include <nlohmann/json.hpp>
 
 #include "probes/payloads/secure_channel_status.h"
@@ -13,6 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
   }
   const auto& s = *parsed.value;
   if (!s.enabled && (s.wireserver != Mode::disabled || s.imds != Mode::disabled)) __builtin_trap();
+  // HostGAPlugin always follows WireServer, as in GPA (key.rs get_hostga_mode).
+  if (s.hostga != s.wireserver) __builtin_trap();
   nlohmann::json j = s;
   (void)j.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
   return 0;

@@ -74,7 +74,7 @@ TEST_P(VerdictPerScenario, GivesTheCataloguedVerdictAndExitCode) {
   EXPECT_EQ(doc["verdict"]["code"], expected.verdict) << result.out;
   EXPECT_EQ(result.exit_code, expected.exit_code) << result.err;
   EXPECT_EQ(doc["verdict"]["exit_code"], expected.exit_code);
-  EXPECT_EQ(doc["probes"].size(), 5u);
+  EXPECT_EQ(doc["probes"].size(), 6u);
   EXPECT_EQ(outputs_.find(sim::kPlantedKeyHex), std::string::npos);
 }
 
@@ -87,6 +87,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Expectation{"latching_in_progress", "latching_in_progress", 1},
                       Expectation{"key_lost", "key_lost", 2},
                       Expectation{"key_mismatch", "key_mismatch", 2},
+                      Expectation{"key_lost_audit", "key_lost", 2},
+                      Expectation{"key_unusable", "key_lost", 2},
+                      Expectation{"early_boot", "latching_in_progress", 1},
                       Expectation{"key_suspect_mismatch", "key_suspect_mismatch", 2},
                       Expectation{"key_loss_latent", "key_loss_latent", 1},
                       Expectation{"reset_pending", "reset_pending", 1},
@@ -101,6 +104,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Expectation{"access_denied", "access_denied_by_rules", 1},
                       Expectation{"key_store_unwritable", "key_store_unwritable", 2},
                       Expectation{"clock_skew", "clock_skew", 1},
+                      Expectation{"status_rejected_by_gpa", "unknown", 3},
                       Expectation{"malformed_json", "unknown", 3},
                       Expectation{"oversized_body", "unknown", 3},
                       Expectation{"slow_imds", "healthy", 0},
@@ -147,16 +151,20 @@ TEST_F(CheckAgainstSimulator, BlackHoledWireServerCostsOneTimeoutNotTheSum) {
 
 TEST_F(CheckAgainstSimulator, SendsOnlyAllowListedGets) {
   for (const auto& scenario : sim::FabricSimulator::scenario_names()) check(scenario);
+  // GPA 1.0.47 also answers the in-memory status: the new target is asked in every era.
+  for (const char* scenario : {"healthy@1.0.47", "key_lost@1.0.47", "key_lost@1.0.20"})
+    check(scenario);
   const std::set<std::string> allowed{"/secure-channel/status", "/?comp=versions", "/health",
                                       "/metadata/instance?api-version=2021-12-13",
-                                      "/provision"};
+                                      "/provision", "/gpa-aggregated-status"};
   auto requests = sim_->requests();
   ASSERT_GE(requests.size(), sim::FabricSimulator::scenario_names().size());
   for (const auto& request : requests) {
     EXPECT_EQ(request.method, "GET") << request.target;
     EXPECT_EQ(allowed.count(request.target), 1u) << request.target;
     EXPECT_EQ(request.headers.count("x-ms-azure-notify"), 0u) << request.target;
-    if (request.role == sim::Role::imds || request.role == sim::Role::gpa) {
+    if (request.role == sim::Role::imds || request.role == sim::Role::gpa ||
+        request.target == "/gpa-aggregated-status") {
       EXPECT_EQ(request.headers.count("metadata"), 1u) << request.target;
     }
   }

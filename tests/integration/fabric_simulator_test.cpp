@@ -215,6 +215,9 @@ TEST_F(FabricSimulatorTest, ScenarioTableCoversEveryNameInOrder) {
                                           "latching_in_progress",
                                           "key_lost",
                                           "key_mismatch",
+                                          "key_lost_audit",
+                                          "key_unusable",
+                                          "early_boot",
                                           "key_suspect_mismatch",
                                           "key_loss_latent",
                                           "reset_pending",
@@ -229,6 +232,7 @@ TEST_F(FabricSimulatorTest, ScenarioTableCoversEveryNameInOrder) {
                                           "access_denied",
                                           "key_store_unwritable",
                                           "clock_skew",
+                                          "status_rejected_by_gpa",
                                           "malformed_json",
                                           "oversized_body",
                                           "slow_imds",
@@ -266,7 +270,8 @@ TEST_F(FabricSimulatorTest, HealthyPayloadsMatchTheBrief) {
   EXPECT_EQ(compute["storageProfile"]["osDisk"]["diffDiskSettings"]["option"], "");
   EXPECT_TRUE(imds["network"].is_object());
 
-  auto provision = json::parse(fetch(sim_->gpa(), get("/provision")).body);
+  auto provision =
+      json::parse(fetch(sim_->gpa(), get("/provision", {{"Metadata", "true"}})).body);
   EXPECT_EQ(provision, json({{"finished", true}, {"errorMessage", ""}}));
 }
 
@@ -309,14 +314,44 @@ TEST_F(FabricSimulatorTest, ScaleSetInstanceIdentity) {
 
 TEST_F(FabricSimulatorTest, ProvisionReportsTheKeyLatchError) {
   sim_->set_scenario("key_lost");
-  auto provision = json::parse(fetch(sim_->gpa(), get("/provision")).body);
-  EXPECT_EQ(provision["finished"], false);
+  // As real GPA: finished:true to a request without x-ms-azure-time-tick; the error is the news.
+  auto provision =
+      json::parse(fetch(sim_->gpa(), get("/provision", {{"Metadata", "true"}})).body);
+  EXPECT_EQ(provision["finished"], true);
   EXPECT_EQ(
       provision["errorMessage"],
       "keyLatchStatus - Failed to acquire key details: Key(KeyResponse(\"acquire\", 403))\r\n");
   sim_->set_scenario("latching_in_progress");
-  provision = json::parse(fetch(sim_->gpa(), get("/provision")).body);
+  provision = json::parse(fetch(sim_->gpa(), get("/provision", {{"Metadata", "true"}})).body);
   EXPECT_EQ(provision["errorMessage"], "keyLatchStatus - Key latch is running\r\n");
+  // Without the Metadata header GPA answers 400 and closes.
+  auto bare = fetch(sim_->gpa(), get("/provision"));
+  EXPECT_EQ(bare.status, 400);
+}
+
+TEST_F(FabricSimulatorTest, Gpa1047ServesItsInMemoryStatusOnTheWireServerAddress) {
+  sim_->set_scenario("key_lost@1.0.47");
+  auto reply = fetch(sim_->wireserver(), get("/gpa-aggregated-status", {{"Metadata", "True"}}));
+  ASSERT_EQ(reply.status, 200);
+  auto doc = json::parse(reply.body);
+  EXPECT_EQ(doc["proxyAgentStatus"]["version"], "1.0.47");
+  EXPECT_EQ(doc["proxyAgentStatus"]["keyLatchStatus"]["message"],
+            "Failed to acquire key details: Key(KeyResponse(\"acquire\", 403))");
+  // Older GPA (or none redirecting): WireServer knows no such path.
+  sim_->set_scenario("key_lost@1.0.30");
+  EXPECT_EQ(fetch(sim_->wireserver(), get("/gpa-aggregated-status", {{"Metadata", "True"}})).status,
+            404);
+  sim_->set_scenario("key_lost@1.0.20");
+  auto file = json::parse(testing::read_file(sim_->status_file()));
+  EXPECT_EQ(file["proxyAgentStatus"]["keyLatchStatus"]["message"],
+            "poll secure channel status thread started.");
+  EXPECT_FALSE(file["proxyAgentStatus"]["keyLatchStatus"]["states"].contains("keyGuid"));
+  sim_->set_scenario("key_lost@1.0.13");
+  file = json::parse(testing::read_file(sim_->status_file()));
+  EXPECT_EQ(file["proxyAgentStatus"]["keyLatchStatus"]["states"]["keyGuid"],
+            "00000000-0000-0000-0000-000000000000");
+  EXPECT_FALSE(file.contains("failedAuthenticateSummary"));
+  EXPECT_THROW(sim_->set_scenario("key_lost@1.0.48"), std::invalid_argument);
 }
 
 TEST_F(FabricSimulatorTest, ImdsWithoutMetadataHeaderIsBadRequest) {
@@ -571,7 +606,9 @@ TEST_F(FabricSimulatorTest, CheckFlagsPointAtThisSimulator) {
                                           "--gpa-binary",
                                           sim_->binary(),
                                           "--smbios-uuid-file",
-                                          sim_->smbios_file()};
+                                          sim_->smbios_file(),
+                                          "--uptime-file",
+                                          vm_dir_ / "vm/uptime"};
   EXPECT_EQ(sim_->check_flags(), expected);
   EXPECT_EQ(sim_->key_dir(), vm_dir_ / "vm/keys");
 }
@@ -716,6 +753,9 @@ TEST(FabricSimulatorBinary, ListsScenariosAndRejectsBadArguments) {
   for (const auto& args : std::vector<std::vector<std::string>>{{"--scenario", "no_such_scenario"},
                                                                 {"--drip-ms", "soon"},
                                                                 {"--bogus", "1"},
+                                                                {"--gpa-version", "1.0.48"},
+                                                                {"--gpa-version", "2"},
+                                                                {"--scenario", "healthy@1.0.12"},
                                                                 {"--scenario"}}) {
     std::vector<std::string> argv{LATCHWATCH_SIM_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());

@@ -166,7 +166,7 @@ TEST(GpaStatusFileTest, StatesModesAreSplitOnDashesTrimmedAndCaseInsensitive) {
 }
 
 TEST(GpaStatusFileTest, StatesModesUnknownUnlessEachServiceIsNamedOnceWithAKnownMode) {
-  for (const char* text : {"", "WireServer Enforce - IMDS Enforce",
+  for (const char* text : {"", "WireServer Enforce", "IMDS Enforce - HostGA Enforce",
                            "WireServer Enforce - WireServer Audit - IMDS Enforce",
                            "WireServer Enforce - IMDS Maybe - HostGA Enforce",
                            "WireServer Enforce - Storage Enforce - IMDS Enforce - HostGA Enforce",
@@ -177,6 +177,15 @@ TEST(GpaStatusFileTest, StatesModesUnknownUnlessEachServiceIsNamedOnceWithAKnown
     EXPECT_EQ(s.states_wireserver, Mode::disabled) << text << ": nothing half-parsed is kept";
     EXPECT_EQ(s.states_secure_channel_state, text);
   }
+}
+
+TEST(GpaStatusFileTest, UpTo1025TheStateHasTwoPartsAndHostGaFollowsWireServer) {
+  // key.rs get_secure_channel_state before 1.0.26: "WireServer X -  IMDS Y".
+  auto s = parse_ok(with_states({{"secureChannelState", "WireServer Audit -  IMDS Enforce"}}));
+  EXPECT_TRUE(s.states_modes_known);
+  EXPECT_EQ(s.states_wireserver, Mode::audit);
+  EXPECT_EQ(s.states_imds, Mode::enforce);
+  EXPECT_EQ(s.states_hostga, Mode::audit);
 }
 
 TEST(GpaStatusFileTest, OlderBuildsWriteTheV1StateItself) {

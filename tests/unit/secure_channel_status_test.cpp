@@ -117,7 +117,9 @@ TEST(SecureChannelStatusTest, V2PerRuleModesInAnyCase) {
       "imds":{"mode":"Audit"},
       "hostga":{"mode":"disabled"}}})");
   EXPECT_TRUE(s.enabled);
-  expect_modes(s, {Mode::enforce, Mode::audit, Mode::disabled});
+  // GPA ignores the hostga item: HostGAPlugin follows WireServer (key.rs get_hostga_mode).
+  expect_modes(s, {Mode::enforce, Mode::audit, Mode::enforce});
+  EXPECT_TRUE(s.hostga_item_ignored);
 }
 
 TEST(SecureChannelStatusTest, V2MissingImdsIsDisabledAndMissingHostGaFollowsWireServer) {
@@ -125,7 +127,7 @@ TEST(SecureChannelStatusTest, V2MissingImdsIsDisabledAndMissingHostGaFollowsWire
       "authorizationRules":{"wireserver":{"mode":"audit"}}})");
   EXPECT_TRUE(s.enabled);
   expect_modes(s, {Mode::audit, Mode::disabled, Mode::audit});
-  auto null_items = parse_ok(R"({"secureChannelEnabled":true,
+  auto null_items = parse_ok(R"({"version":"2.0","secureChannelEnabled":true,
       "authorizationRules":{"wireserver":{"mode":"enforce"},"imds":null,"hostga":null}})");
   expect_modes(null_items, {Mode::enforce, Mode::disabled, Mode::enforce});
 }
@@ -147,17 +149,19 @@ TEST(SecureChannelStatusTest, V2NotEnabledOrNoRulesMeansAllDisabled) {
 TEST(SecureChannelStatusTest, V2BadShapesAreRefusedNamingThePointer) {
   EXPECT_EQ(parse_error(R"({"secureChannelEnabled":"true"})"),
             "/secureChannelEnabled must be true or false");
-  EXPECT_EQ(parse_error(R"({"secureChannelEnabled":true,"authorizationRules":[]})"),
+  EXPECT_EQ(parse_error(R"({"version":"2.0","secureChannelEnabled":true,"authorizationRules":[]})"),
             "/authorizationRules must be an object or null");
-  EXPECT_EQ(parse_error(R"({"secureChannelEnabled":true,"authorizationRules":{"imds":"enforce"}})"),
+  EXPECT_EQ(parse_error(
+                R"({"version":"2.0","secureChannelEnabled":true,"authorizationRules":{"imds":"enforce"}})"),
             "/authorizationRules/imds must be an object");
-  EXPECT_NE(parse_error(R"({"secureChannelEnabled":true,"authorizationRules":{"wireserver":{}}})")
+  EXPECT_NE(parse_error(
+                R"({"version":"2.0","secureChannelEnabled":true,"authorizationRules":{"wireserver":{}}})")
                 .find("/authorizationRules/wireserver/mode"),
             std::string::npos);
-  auto unknown = parse_error(
-      R"({"secureChannelEnabled":true,"authorizationRules":{"hostga":{"mode":"maybe"}}})");
-  EXPECT_NE(unknown.find("/authorizationRules/hostga/mode"), std::string::npos) << unknown;
-  EXPECT_NE(unknown.find("'maybe'"), std::string::npos) << unknown;
+  // GPA does not reject an unknown mode: it reads as disabled.
+  auto unknown = parse_ok(
+      R"({"version":"2.0","secureChannelEnabled":true,"authorizationRules":{"wireserver":{"mode":"maybe"}}})");
+  EXPECT_EQ(unknown.wireserver, Mode::disabled);
 }
 
 // ---- both, neither ----
@@ -172,11 +176,11 @@ TEST(SecureChannelStatusTest, BothFieldsPresentTheVersionDecides) {
     EXPECT_TRUE(v1.enabled) << version << ": otherwise secureChannelState";
     expect_modes(v1, kAllEnforce);
   }
-  // A null field counts as absent.
-  auto null_state = parse_ok(
-      R"({"version":"1.0","secureChannelState":null,"secureChannelEnabled":true,
-          "authorizationRules":{"wireserver":{"mode":"enforce"}}})");
-  EXPECT_TRUE(null_state.enabled);
+  // A null field counts as absent, and GPA rejects version 1.0 without a state.
+  EXPECT_NE(parse_error(R"({"version":"1.0","secureChannelState":null,"secureChannelEnabled":true,
+          "authorizationRules":{"wireserver":{"mode":"enforce"}}})")
+                .find("/secureChannelState is missing"),
+            std::string::npos);
 }
 
 TEST(SecureChannelStatusTest, NeitherFieldIsRefusedAsGpaDoes) {
@@ -204,12 +208,12 @@ TEST(SecureChannelStatusTest, KeyGuidIsLowerCasedAndNullOrEmptyMeansNone) {
         << bad;
 }
 
-TEST(SecureChannelStatusTest, KeyIncarnationIdIsANumberANumericStringOrNothing) {
+TEST(SecureChannelStatusTest, KeyIncarnationIdIsAU32OrNothingAsGpaReadsIt) {
   auto with = [](const char* value) {
     return std::string(R"({"secureChannelEnabled":false,"keyIncarnationId":)") + value + "}";
   };
   EXPECT_EQ(parse_ok(with("3")).key_incarnation_id, 3);
-  EXPECT_EQ(parse_ok(with(R"("12")")).key_incarnation_id, 12);
+  EXPECT_FALSE(parse_secure_channel_status(with(R"("12")"))) << "GPA's serde wants a u32";
   EXPECT_FALSE(parse_ok(with("null")).key_incarnation_id);
   EXPECT_FALSE(parse_ok(R"({"secureChannelEnabled":false})").key_incarnation_id);
   for (const char* bad :
@@ -252,7 +256,7 @@ TEST(SecureChannelStatusTest, UnknownFieldsAreIgnored) {
 
 TEST(SecureChannelStatusTest, SummaryHasTheDocumentedShape) {
   json latched = parse_ok(R"({"version":"2.0","secureChannelEnabled":true,
-      "keyGuid":"E3882F98-DA8D-4410-8394-06C23462781C","keyIncarnationId":"7",
+      "keyGuid":"E3882F98-DA8D-4410-8394-06C23462781C","keyIncarnationId":7,
       "authorizationRules":{"wireserver":{"mode":"enforce"},"imds":{"mode":"audit"}}})");
   EXPECT_EQ(latched["version"], "2.0");
   EXPECT_EQ(latched["enabled"], true);

@@ -1,0 +1,282 @@
+// GPA's status.json and secure-channel bodies as each GPA release writes or reads them
+// (tests/fixtures/gpa-eras/README.md cites the source per tag), and the era rules of the
+// diagnosis on them.
+
+#include "probes/payloads/gpa_version.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "agent/diagnosis/diagnose.h"
+#include "probes/payloads/gpa_status_file.h"
+#include "probes/payloads/secure_channel_status.h"
+
+namespace latchwatch {
+namespace {
+
+using diagnosis::VerdictCode;
+using probes::GpaStatusFile;
+using probes::KeyLatchMessage;
+using probes::Mode;
+using probes::Target;
+
+constexpr const char* kGuid = "e3882f98-da8d-4410-8394-06c23462781c";
+
+std::string era_fixture(const std::string& name) {
+  std::ifstream in(std::string(LATCHWATCH_FIXTURES_DIR) + "/gpa-eras/" + name);
+  EXPECT_TRUE(in) << name;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+GpaStatusFile status(const std::string& name) {
+  auto parsed = probes::parse_gpa_status_file(era_fixture(name));
+  EXPECT_TRUE(parsed) << name << ": " << parsed.error;
+  return parsed ? *parsed.value : GpaStatusFile{};
+}
+
+TEST(GpaVersion, ParsesReleaseTagsAndComparesByEra) {
+  auto first = probes::GpaVersion::parse("1.0.13.1");
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(first->at_most(1, 0, 17));
+  EXPECT_TRUE(first->at_most(1, 0, 13));
+  EXPECT_FALSE(first->at_least(1, 0, 14));
+  auto v24 = probes::GpaVersion::parse("1.0.24");
+  ASSERT_TRUE(v24);
+  EXPECT_TRUE(v24->at_most(1, 0, 24));
+  EXPECT_FALSE(probes::GpaVersion::parse("1.0.25")->at_most(1, 0, 24));
+  for (const char* bad : {"", "unknown", "1", "1.0.x", "1..0", "1.0.13.1.2", "1.0.1234567"})
+    EXPECT_FALSE(probes::GpaVersion::parse(bad)) << bad;
+}
+
+// ---- status.json, field by field per era ----
+
+TEST(GpaEraStatusFile, V1013WritesTheZeroGuidAndJsonWrappedMessages) {
+  auto healthy = status("status-1.0.13.1-healthy.json");
+  EXPECT_EQ(healthy.agent_version, "1.0.13.1");
+  EXPECT_EQ(healthy.key_latch_class, KeyLatchMessage::ready);
+  EXPECT_EQ(healthy.key_latch_elapsed_ms, 4121);
+  EXPECT_EQ(healthy.states_key_guid, kGuid);
+  EXPECT_EQ(healthy.states_key_incarnation_id, 10);
+  EXPECT_TRUE(healthy.states_modes_known) << "two-part state, HostGA follows WireServer";
+  EXPECT_EQ(healthy.states_hostga, Mode::enforce);
+
+  auto lost = status("status-1.0.13.1-key-lost.json");
+  EXPECT_TRUE(lost.states_key_guid.empty()) << "the zero GUID means no key";
+  EXPECT_TRUE(lost.states_key_guid_zero);
+  EXPECT_EQ(lost.key_latch_class, KeyLatchMessage::started);
+}
+
+TEST(GpaEraStatusFile, V1017StillZeroGuidWithRuleIdsAndDashElapsed) {
+  auto healthy = status("status-1.0.17-healthy.json");
+  EXPECT_EQ(healthy.key_latch_class, KeyLatchMessage::ready);
+  EXPECT_EQ(healthy.key_latch_elapsed_ms, 4121);
+  auto lost = status("status-1.0.17-key-lost.json");
+  EXPECT_TRUE(lost.states_key_guid_zero);
+  EXPECT_EQ(lost.key_latch_class, KeyLatchMessage::started);
+}
+
+TEST(GpaEraStatusFile, V1020And1024KeepTheStartedMessageAndOmitKeyGuid) {
+  for (const char* name : {"status-1.0.20-key-lost.json", "status-1.0.24-key-lost.json"}) {
+    auto lost = status(name);
+    EXPECT_EQ(lost.key_latch_class, KeyLatchMessage::started) << name;
+    EXPECT_TRUE(lost.states_key_guid.empty()) << name;
+    EXPECT_FALSE(lost.states_key_guid_zero) << name;
+  }
+}
+
+TEST(GpaEraStatusFile, V1025And1030SayTheRefusalAndReportKeyStatusWhileHealthy) {
+  for (const char* v : {"1.0.25", "1.0.30"}) {
+    auto healthy = status(std::string("status-") + v + "-healthy.json");
+    EXPECT_EQ(healthy.key_latch_class, KeyLatchMessage::key_status_received) << v;
+    EXPECT_EQ(healthy.states_key_guid, kGuid) << v;
+    EXPECT_TRUE(healthy.states_modes_known) << v;
+    auto lost = status(std::string("status-") + v + "-key-lost.json");
+    EXPECT_EQ(lost.key_latch_class, KeyLatchMessage::acquire_refused) << v;
+  }
+}
+
+TEST(GpaEraStatusFile, V1047ThreePartStateAndReadyMessage) {
+  auto healthy = status("status-1.0.47-healthy.json");
+  EXPECT_EQ(healthy.key_latch_class, KeyLatchMessage::ready);
+  EXPECT_EQ(healthy.states_secure_channel_state,
+            "WireServer Enforce -  IMDS Enforce - HostGA Enforce");
+  EXPECT_TRUE(healthy.states_modes_known);
+  EXPECT_EQ(status("status-1.0.47-key-lost.json").key_latch_class,
+            KeyLatchMessage::acquire_refused);
+}
+
+// ---- the secure-channel status as GPA reads it ----
+
+TEST(GpaEraSecureChannel, BodiesGpaRejectsAreRejected) {
+  for (const char* name : {"sc-v2-missing-enabled.json", "sc-v1-unknown-state.json"}) {
+    auto s = probes::parse_secure_channel_status(era_fixture(name));
+    EXPECT_FALSE(s) << name;
+  }
+  EXPECT_NE(probes::parse_secure_channel_status(era_fixture("sc-v2-missing-enabled.json"))
+                .error.find("secureChannelEnabled"),
+            std::string::npos);
+}
+
+TEST(GpaEraSecureChannel, HostGaFollowsWireServerAndOnlyVersion20ReadsV2) {
+  auto s = probes::parse_secure_channel_status(era_fixture("sc-v2-hostga-differs.json"));
+  ASSERT_TRUE(s) << s.error;
+  EXPECT_EQ(s.value->wireserver, Mode::enforce);
+  EXPECT_EQ(s.value->imds, Mode::audit);
+  EXPECT_EQ(s.value->hostga, Mode::enforce);
+  EXPECT_TRUE(s.value->hostga_item_ignored);
+
+  auto v3 = probes::parse_secure_channel_status(era_fixture("sc-v3-enabled-only.json"));
+  ASSERT_TRUE(v3) << v3.error;
+  EXPECT_FALSE(v3.value->enabled) << "not \"2.0\": secureChannelState, absent, means disabled";
+}
+
+TEST(GpaEraSecureChannel, UnknownV2ModeIsDisabledAndIncarnationIsAU32) {
+  auto s = probes::parse_secure_channel_status(
+      R"({"version":"2.0","secureChannelEnabled":true,"authorizationRules":{
+          "wireserver":{"defaultAccess":"allow","mode":"maybe","id":"x"}}})");
+  ASSERT_TRUE(s) << s.error;
+  EXPECT_TRUE(s.value->enabled);
+  EXPECT_EQ(s.value->wireserver, Mode::disabled);
+  for (const char* bad : {R"("10")", "-1", "4294967296", "1.5"})
+    EXPECT_FALSE(probes::parse_secure_channel_status(
+        std::string(R"({"secureChannelState":"Disabled","keyIncarnationId":)") + bad + "}"))
+        << bad;
+  EXPECT_TRUE(probes::parse_secure_channel_status(
+      R"({"secureChannelState":"Disabled","keyIncarnationId":4294967295})"));
+}
+
+// ---- the era rules of the diagnosis ----
+
+const auto kNow = std::chrono::system_clock::from_time_t(1790000000);
+
+probes::ProbeResult ok(Target t) {
+  probes::ProbeResult r;
+  r.target = t;
+  r.endpoint = "127.0.0.1:1";
+  r.outcome = probes::Outcome::ok;
+  r.http_status = 200;
+  r.via_gpa = true;
+  r.body_bytes = 10;
+  return r;
+}
+
+/// Audit mode (nothing answers 401), status.json from `fixture`, key files `keys`.
+diagnosis::Evidence audit_vm(const std::string& fixture, std::vector<std::string> keys,
+                             std::optional<double> uptime = 3600) {
+  diagnosis::Evidence e;
+  e.now = kNow;
+  for (Target t : probes::kAllTargets) e.cycle.results.push_back(ok(t));
+  probes::SecureChannelStatus sc;
+  sc.protocol_version = "2.0";
+  sc.enabled = true;
+  sc.key_guid = kGuid;
+  sc.key_incarnation_id = 10;
+  sc.wireserver = sc.imds = sc.hostga = Mode::audit;
+  e.cycle.status = sc;
+  e.cycle.provision = probes::ProvisionReply{true, "", {}};
+  e.keys.state = probes::ReadState::ok;
+  for (const auto& g : keys) {
+    probes::KeyFileEntry entry;
+    entry.name = g + ".key";
+    entry.guid = g;
+    entry.size = 100;
+    e.keys.entries.push_back(entry);
+  }
+  e.status_file.state = probes::ReadState::ok;
+  e.status_file.content = status(fixture);
+  e.status_file.age_seconds = 30;
+  e.presence.unit_file = e.presence.binary = true;
+  e.uptime_seconds = uptime;
+  return e;
+}
+
+VerdictCode verdict(const diagnosis::Evidence& e) { return diagnosis::diagnose(e).verdict.code; }
+
+TEST(GpaEraRules, ZeroGuidIsNoKeyNotAnotherKey) {
+  EXPECT_EQ(verdict(audit_vm("status-1.0.13.1-key-lost.json", {})), VerdictCode::key_lost);
+  EXPECT_EQ(verdict(audit_vm("status-1.0.17-key-lost.json", {})), VerdictCode::key_lost);
+}
+
+TEST(GpaEraRules, StuckStartedMessageIsARefusedAcquireOnlyUpTo1024AndPastTheGrace) {
+  EXPECT_EQ(verdict(audit_vm("status-1.0.20-key-lost.json", {})), VerdictCode::key_lost);
+  EXPECT_EQ(verdict(audit_vm("status-1.0.24-key-lost.json", {})), VerdictCode::key_lost);
+  // Early boot, or uptime unknown: not guessed.
+  EXPECT_EQ(verdict(audit_vm("status-1.0.20-key-lost.json", {}, 100)),
+            VerdictCode::latching_in_progress);
+  EXPECT_EQ(verdict(audit_vm("status-1.0.20-key-lost.json", {}, std::nullopt)),
+            VerdictCode::latching_in_progress);
+  // 1.0.25 on would have said so: a "started" message there is not a refusal.
+  auto e = audit_vm("status-1.0.47-key-lost.json", {});
+  e.status_file.content->key_latch_class = KeyLatchMessage::started;
+  EXPECT_EQ(verdict(e), VerdictCode::latching_in_progress);
+  // A stale status file with a silent listener is no evidence of polls; a listener that answers
+  // says GPA is alive.
+  auto stale = audit_vm("status-1.0.20-key-lost.json", {});
+  stale.status_file.age_seconds = 3600;
+  EXPECT_EQ(verdict(stale), VerdictCode::key_lost);
+  for (auto& r : stale.cycle.results)
+    if (r.target == Target::gpa_provision) {
+      r = probes::ProbeResult{};
+      r.target = Target::gpa_provision;
+      r.outcome = probes::Outcome::refused;
+    }
+  stale.cycle.provision.reset();
+  EXPECT_NE(verdict(stale), VerdictCode::key_lost);
+  // A test mock's "1.0" is no release: no era inference.
+  auto mock = audit_vm("status-1.0.20-key-lost.json", {});
+  mock.status_file.content->agent_version = "1.0";
+  EXPECT_EQ(verdict(mock), VerdictCode::latching_in_progress);
+}
+
+TEST(GpaEraRules, UnusableKeyFileWithARefusedAcquireIsKeyLost) {
+  for (const char* f : {"status-1.0.20-key-lost.json", "status-1.0.30-key-lost.json",
+                        "status-1.0.47-key-lost.json"}) {
+    auto report = diagnosis::diagnose(audit_vm(f, {kGuid}));
+    EXPECT_EQ(report.verdict.code, VerdictCode::key_lost) << f;
+    EXPECT_TRUE(report.remedy) << f;
+  }
+}
+
+TEST(GpaEraRules, EarlyBootNeverGivesGpaDownOrAKeyVerdictFromAbsence) {
+  auto e = audit_vm("status-1.0.20-key-lost.json", {}, 30);
+  for (auto& r : e.cycle.results)
+    if (r.target == Target::gpa_provision) {
+      r = probes::ProbeResult{};
+      r.target = Target::gpa_provision;
+      r.outcome = probes::Outcome::refused;
+    }
+  e.cycle.provision.reset();
+  e.status_file.content.reset();
+  e.status_file.state = probes::ReadState::missing;
+  EXPECT_EQ(verdict(e), VerdictCode::latching_in_progress);
+  e.uptime_seconds = 3600;
+  EXPECT_EQ(verdict(e), VerdictCode::gpa_down);
+  // GPA's own explicit refusal is not absence: a key verdict even early.
+  EXPECT_EQ(verdict(audit_vm("status-1.0.47-key-lost.json", {}, 30)), VerdictCode::key_lost);
+}
+
+TEST(GpaEraRules, A405IsARulesVerdictNeverAKeyVerdict) {
+  auto e = audit_vm("status-1.0.47-key-lost.json", {});
+  for (auto& r : e.cycle.results)
+    if (r.target == Target::imds_instance) {
+      r.http_status = 405;
+      r.outcome = probes::Outcome::http_error;
+    }
+  EXPECT_EQ(verdict(e), VerdictCode::access_denied_by_rules);
+}
+
+TEST(GpaEraRules, InMemoryStatusIsUsedWhenGpaServesIt) {
+  auto e = audit_vm("status-1.0.47-healthy.json", {kGuid});
+  e.status_file.content.reset();
+  e.status_file.state = probes::ReadState::missing;
+  EXPECT_NE(verdict(e), VerdictCode::healthy) << "no status at all: cannot confirm";
+  e.cycle.aggregated_status = status("status-1.0.47-healthy.json");
+  EXPECT_EQ(verdict(e), VerdictCode::healthy);
+}
+
+}  // namespace
+}  // namespace latchwatch
