@@ -18,6 +18,7 @@
 #include "agent/commands.h"
 #include "agent/plan/cmk_plan.h"
 #include "agent/plan/reset_plan.h"
+#include "probes/payloads/azure_names.h"
 
 namespace latchwatch::agent {
 namespace {
@@ -154,7 +155,7 @@ int plan_resets(const std::vector<std::string>& args) {
   std::vector<plan::ReportRecord> records;
   read_reports(expand_inputs(paths, errors), records, errors);
   if (records.empty()) {
-    for (const auto& e : errors) std::cerr << "latchwatch plan: " << e << "\n";
+    for (const auto& e : errors) std::cerr << "latchwatch plan: " << probes::one_line(e, 300) << "\n";
     std::cerr << "latchwatch plan: no usable report in the inputs\n";
     return kExitUsage;
   }
@@ -166,7 +167,8 @@ int plan_resets(const std::vector<std::string>& args) {
     std::cout << plan::reset_plan_text(result);
   // The text lists input errors itself; JSON keeps stdout machine-readable, so say them here.
   if (json)
-    for (const auto& e : result.input_errors) std::cerr << "latchwatch plan: " << e << "\n";
+    for (const auto& e : result.input_errors)
+      std::cerr << "latchwatch plan: " << probes::one_line(e, 300) << "\n";
   return result.needs_attention() ? 1 : 0;
 }
 

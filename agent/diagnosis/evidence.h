@@ -9,6 +9,7 @@
 #include "agent/diagnosis/identity_cache.h"
 #include "probes/local/bounded_file.h"
 #include "probes/local/gpa_presence.h"
+#include "probes/local/host_facts.h"
 #include "probes/local/key_folder.h"
 #include "probes/payloads/gpa_status_file.h"
 #include "probes/probe_cycle.h"
@@ -21,6 +22,7 @@ struct EvidenceSources {
   std::string status_file = "/var/log/azure-proxy-agent/status.json";
   probes::GpaPresencePaths presence;
   std::string smbios_uuid_file = "/sys/class/dmi/id/product_uuid";
+  probes::HostFactsPaths host_facts;
   std::string state_dir = "/var/lib/latchwatch";  ///< empty: no identity cache
 };
 
@@ -41,6 +43,7 @@ struct Evidence {
   std::string smbios_error;
   bool running_as_root = true;
   CacheLoad cache;  ///< the identity cache as it was before this cycle
+  probes::HostFacts host;  ///< names the machine without IMDS
 };
 
 /// Runs the probe cycle and reads the local sources. Never throws for a source that cannot be
