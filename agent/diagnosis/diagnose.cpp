@@ -535,7 +535,8 @@ Report diagnose(const Evidence& evidence, const DiagnosisSettings& settings) {
 std::optional<CachedIdentity> identity_to_cache(const Evidence& e, const Report& report) {
   std::optional<CachedIdentity> next = e.cache.identity;
   bool changed = false;
-  if (e.cycle.imds) {
+  // An IMDS answer with a field that failed its check is not cached: a good cache stays good.
+  if (e.cycle.imds && e.cycle.imds->rejected.empty()) {
     const Identity& id = report.identity;  // resolved from IMDS this cycle
     CachedIdentity fresh = next.value_or(CachedIdentity{});
     fresh.resource_id = id.resource_id;
