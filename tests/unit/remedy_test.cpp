@@ -9,6 +9,8 @@
 #include "probes/local/host_facts.h"
 #include "probes/payloads/azure_names.h"
 #include "probes/payloads/imds_instance.h"
+#include "reporting/human_report.h"
+#include "reporting/sinks/alertmanager_sink.h"
 #include "tests/support/test_support.h"
 
 namespace latchwatch::diagnosis {
@@ -323,6 +325,33 @@ TEST(HostFacts, ReadFromConfigurableFilesAndAHostileHostNameIsDropped) {
   EXPECT_NE(hostile.errors[0].find("not a host name"), std::string::npos);
   nlohmann::json j = facts;
   EXPECT_EQ(j["host_name"], "web-01");
+}
+
+// --- every verdict carries its action: JSON, table, alert annotation ---------------------------
+
+TEST(VerdictAction, EveryVerdictNamesItsActionAndWhoTakesIt) {
+  for (const auto& entry : verdict_catalogue()) {
+    Report report;
+    report.verdict = {entry.code, entry.severity, entry.meaning};
+    std::string by = action_by(entry.code);
+    EXPECT_TRUE(by == "owner" || by == "operator" || by == "none") << entry.name;
+    if (entry.needs_key_reset) {
+      EXPECT_EQ(by, "owner") << entry.name;
+    }
+    nlohmann::json doc = report_document(report);
+    EXPECT_EQ(doc["verdict"]["action"], entry.owner_action) << entry.name;
+    EXPECT_EQ(doc["verdict"]["action_by"], by) << entry.name;
+    auto table = reporting::render_human(report, false);
+    EXPECT_NE(table.find("action (" + by + "): " + entry.owner_action), std::string::npos)
+        << table;
+    reporting::CycleReport cycle;
+    cycle.report = report;
+    auto alert = reporting::alert_for(cycle, entry.code, {}, {});
+    EXPECT_EQ(alert["annotations"]["action"], entry.owner_action) << entry.name;
+    EXPECT_EQ(alert["annotations"]["action_by"], by) << entry.name;
+  }
+  EXPECT_STREQ(action_by(VerdictCode::gpa_down), "operator");
+  EXPECT_STREQ(action_by(VerdictCode::healthy), "none");
 }
 
 }  // namespace
