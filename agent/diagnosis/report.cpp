@@ -48,7 +48,6 @@ nlohmann::json remedy_commands(const Remedy& r) {
   add("bash", "reset_az_vm_update", r.az_update_command);
   add("bash", "reset_rest", r.rest_command);
   add("powershell", "reset", r.powershell_command);
-  add("bash", "patch_alternative_not_in_spec", r.patch_alternative);
   add("bash", "confirm", r.confirm_command);
   return out;
 }

@@ -72,8 +72,9 @@ struct Remedy {
   std::vector<std::string> notes;
 };
 
-/// Where the remedy's commands came from: a JSON array of {"shell","purpose","command"} in the
-/// report, so a program can pick the one it runs without parsing prose.
+/// The remedy's commands as a JSON array of {"shell","purpose","command"} in the report, so a
+/// program can pick the one it runs without parsing prose. Learn's PATCH for a Uniform instance
+/// is not among them (it stays in "patch_alternative", labelled).
 nlohmann::json remedy_commands(const Remedy& r);
 
 struct Advisory {

@@ -151,7 +151,9 @@ TEST(BuildRemedy, UniformInstanceTakesPutAndPatchIsOnlyALabelledAlternative) {
   EXPECT_NE(r.powershell_command.find("-Method Put"), std::string::npos);
   EXPECT_NE(r.powershell_command.find("'If-Match' = $etag"), std::string::npos);
   nlohmann::json j = r;
-  EXPECT_EQ(j["commands"].size(), 6u);  // read, reset, rest, powershell, alternative, confirm
+  EXPECT_EQ(j["commands"].size(), 5u);  // read, reset, rest, powershell, confirm
+  EXPECT_EQ(j["commands"].dump().find("patch"), std::string::npos);
+  EXPECT_NE(j["patch_alternative"].get<std::string>().find("patch"), std::string::npos);
 }
 
 TEST(BuildRemedy, PowerShellArgumentsAreSingleQuotedByCode) {
