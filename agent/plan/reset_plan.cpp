@@ -147,6 +147,11 @@ class PlanBuilder {
                     ", which IMDS gives to another VM: this VM runs on a copied disk";
       } else if (top.identity.moved_to_other_vm) {
         vm.reason = "its disk moved from another VM, so its cached identity is not this VM's";
+      } else if (top.identity.source == "imds" || top.identity.source == "cache") {
+        vm.reason = std::string("its identity from ") +
+                    (top.identity.source == "imds" ? "IMDS" : "the cache") +
+                    " failed the character-class checks and was dropped (see the report's "
+                    "findings)";
       } else {
         vm.reason = "IMDS was unreachable and no identity was cached";
       }
