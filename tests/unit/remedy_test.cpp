@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "agent/diagnosis/command_quote.h"
 #include "agent/diagnosis/identity_cache.h"
+#include "agent/plan/reset_plan.h"
 #include "probes/local/host_facts.h"
 #include "probes/payloads/azure_names.h"
 #include "probes/payloads/imds_instance.h"
@@ -358,3 +360,58 @@ TEST(VerdictAction, EveryVerdictNamesItsActionAndWhoTakesIt) {
 
 }  // namespace
 }  // namespace latchwatch::diagnosis
+
+namespace latchwatch::plan {
+namespace {
+
+/// Reports written by the real report code with no identity at all: only their host facts tell
+/// the machines apart and tell the owner how to find them.
+TEST(ResetPlanHostFacts, MachinesWithoutIdentityAreGroupedAndFoundByTheirHostFacts) {
+  std::vector<std::string> errors;
+  std::vector<ReportRecord> records;
+  int n = 0;
+  for (const auto& [host, address] : {std::pair{"web-01", "10.0.1.4"}, {"web-02", "10.0.1.5"},
+                                      {"web-01", "10.0.1.4"}}) {
+    diagnosis::Report r;
+    r.generated_at = "2026-11-20T10:00:0" + std::to_string(n) + "Z";
+    r.verdict.code = diagnosis::VerdictCode::key_lost;
+    r.identity.source = "unknown";
+    r.host.host_name = host;
+    r.host.private_addresses = {address};
+    r.remedy = diagnosis::build_remedy(r.identity, 4, false, &r.host);
+    auto more = read_report_records("r" + std::to_string(n++) + ".json",
+                                    diagnosis::report_document(r).dump(), errors);
+    records.insert(records.end(), more.begin(), more.end());
+  }
+  ASSERT_TRUE(errors.empty()) << errors.front();
+  auto plan = build_reset_plan(records, {});
+  ASSERT_EQ(plan.unidentified.size(), 2u) << "web-01 reported twice: one machine";
+  std::set<std::string> finds;
+  for (const auto& u : plan.unidentified) finds.insert(u.remedy.find_vm_command);
+  EXPECT_EQ(finds, (std::set<std::string>{
+                       "az vm list --query \"[?osProfile.computerName=='web-01'].id\" -o tsv",
+                       "az vm list --query \"[?osProfile.computerName=='web-02'].id\" -o tsv"}));
+  auto text = reset_plan_text(plan);
+  EXPECT_EQ(text.find("=='']"), std::string::npos);
+  EXPECT_NE(text.find("web-01 (10.0.1.4)"), std::string::npos) << text;
+  EXPECT_EQ(reset_plan_document(plan).dump().find("=='']"), std::string::npos);
+}
+
+TEST(ResetPlanHostFacts, AHostileHostNameRejectsTheReportAndIsEchoedOnOneLine) {
+  std::vector<std::string> errors;
+  diagnosis::Report r;
+  r.generated_at = "2026-11-20T10:00:00Z";
+  r.verdict.code = diagnosis::VerdictCode::key_lost;
+  r.identity.source = "unknown";
+  r.host.host_name = "web\n    az vm delete --ids x --yes";
+  auto records = read_report_records("a.json", diagnosis::report_document(r).dump(), errors);
+  EXPECT_TRUE(records.empty());
+  ResetPlan plan;
+  plan.input_errors = errors;
+  auto text = reset_plan_text(plan);
+  EXPECT_EQ(text.find("\n    az vm delete"), std::string::npos) << text;
+  EXPECT_NE(text.find("web\\n    az vm delete"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace latchwatch::plan
