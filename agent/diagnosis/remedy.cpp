@@ -36,7 +36,9 @@ std::vector<std::string> split_path(const std::string& text) {
   return parts;
 }
 
-bool iequal(const std::string& a, const char* b) { return probes::ascii_lower(a) == probes::ascii_lower(b); }
+bool iequal(const std::string& a, const char* b) {
+  return probes::ascii_lower(a) == probes::ascii_lower(b);
+}
 
 bool all_digits(const std::string& s) {
   return !s.empty() && s.size() < 12 &&
@@ -112,10 +114,11 @@ Built uniform_commands(const std::string& rid, const ResourceParts& p,
   const std::string raise =
       n ? "--argjson n " + std::to_string(*n) + " " +
               sh_quote(".properties.securityProfile.proxyAgentSettings.keyIncarnationId = $n")
-        : sh_quote(".properties.securityProfile.proxyAgentSettings.keyIncarnationId |= "
-                   "((. // 0) + 1) | if .properties.securityProfile.proxyAgentSettings."
-                   "keyIncarnationId > 2147483647 then error(\"keyIncarnationId is at its int32 "
-                   "limit\") else . end");
+        : sh_quote(
+              ".properties.securityProfile.proxyAgentSettings.keyIncarnationId |= "
+              "((. // 0) + 1) | if .properties.securityProfile.proxyAgentSettings."
+              "keyIncarnationId > 2147483647 then error(\"keyIncarnationId is at its int32 "
+              "limit\") else . end");
   b.rest = "url=" + sh_quote(url) +
            " && model=$(az rest --method get --url \"$url\") && etag=$(jq -r " +
            sh_quote(".etag // \"*\"") + " <<<\"$model\") && body=$(jq -c " + raise +
@@ -134,7 +137,8 @@ Built uniform_commands(const std::string& rid, const ResourceParts& p,
          "else { '*' }; Invoke-RestMethod -Method Put -Uri $uri -Authentication Bearer -Token "
          "$token -Headers @{ 'If-Match' = $etag } -ContentType 'application/json' -Body ($vm | "
          "ConvertTo-Json -Depth 100)";
-  b.patch_alt = prefix + "az rest --method patch --url " + sh_quote(url) + " --body " + bash_body(n);
+  b.patch_alt =
+      prefix + "az rest --method patch --url " + sh_quote(url) + " --body " + bash_body(n);
   b.confirm = "az vmss get-instance-view" + target + " --query " +
               sh_quote(kInstanceSubstatusQuery) + " -o tsv";
   return b;
@@ -180,7 +184,8 @@ std::string host_description(const probes::HostFacts* host) {
 ResourceParts parse_resource_id(const std::string& rid, const std::string& scale_set_name) {
   ResourceParts p;
   if (!probes::is_azure_resource_id(rid)) return p;
-  auto s = split_path(rid);  // "", subscriptions, S, resourceGroups, RG, providers, Microsoft.Compute, ...
+  auto s = split_path(
+      rid);  // "", subscriptions, S, resourceGroups, RG, providers, Microsoft.Compute, ...
   if (s.size() < 9 || !iequal(s[3], "resourceGroups") || !iequal(s[5], "providers") ||
       !iequal(s[6], "Microsoft.Compute"))
     return p;
@@ -247,12 +252,12 @@ Remedy build_remedy(const Identity& identity, std::optional<std::int64_t> larges
                     : vm_commands(rid, r.next_incarnation);
   r.request.method = uniform ? "PUT" : "PATCH";
   r.request.url = std::string(kArm) + rid + "?api-version=" + kArmApiVersion;
-  r.request.body = {{"properties",
-                     {{"securityProfile",
-                       {{"proxyAgentSettings",
-                         {{"keyIncarnationId",
-                           r.next_incarnation ? nlohmann::json(*r.next_incarnation)
-                                              : nlohmann::json("N")}}}}}}}};
+  r.request.body = {
+      {"properties",
+       {{"securityProfile",
+         {{"proxyAgentSettings",
+           {{"keyIncarnationId",
+             r.next_incarnation ? nlohmann::json(*r.next_incarnation) : nlohmann::json("N")}}}}}}}};
   r.read_incarnation_command = b.read;
   r.confirm_command = b.confirm;
   if (at_limit) {
@@ -273,10 +278,11 @@ Remedy build_remedy(const Identity& identity, std::optional<std::int64_t> larges
     r.find_vm_command = find_command(r.vm_id, host);
     std::string described = host_description(host);
     if (r.find_vm_command.empty())
-      r.notes.push_back("The resource id is unknown here and nothing names this VM to az: find "
-                        "it in the portal" +
-                        (described.empty() ? std::string() : " by " + described) +
-                        ", then put its id in place of {resourceId}.");
+      r.notes.push_back(
+          "The resource id is unknown here and nothing names this VM to az: find "
+          "it in the portal" +
+          (described.empty() ? std::string() : " by " + described) +
+          ", then put its id in place of {resourceId}.");
     else
       r.notes.push_back(
           "The resource id is unknown here: find the VM with the find_vm command (on Gen1 VMs "
@@ -292,10 +298,11 @@ Remedy build_remedy(const Identity& identity, std::optional<std::int64_t> larges
                        "update --instance-id (or GET, raise, PUT with If-Match). There is no "
                        "scale-set-wide reset; repeat for each affected instance.";
     if (!r.patch_alternative.empty())
-      r.notes.push_back("patch_alternative: Microsoft Learn's key-reset page documents a PATCH on "
-                        "the instance; the REST specification has no PATCH on this path (every "
-                        "stable version 2024-03-01 to 2025-11-01), and ARM answers 405 for a "
-                        "method a resource lacks. Use it only if the PUT path is not possible.");
+      r.notes.push_back(
+          "patch_alternative: Microsoft Learn's key-reset page documents a PATCH on "
+          "the instance; the REST specification has no PATCH on this path (every "
+          "stable version 2024-03-01 to 2025-11-01), and ARM answers 405 for a "
+          "method a resource lacks. Use it only if the PUT path is not possible.");
   } else if (parts.kind == "flexible_member") {
     r.scale_set_note = "This VM is a member of Flexible scale set " + parts.scale_set_name +
                        ": it is a VM resource of its own, reset like a standalone VM.";
@@ -307,14 +314,16 @@ Remedy build_remedy(const Identity& identity, std::optional<std::int64_t> larges
       "to the same value there too, or its next apply fails.");
   const std::string n_text =
       r.next_incarnation ? std::to_string(*r.next_incarnation) : std::string("N");
-  r.confirm = "After the change propagates, the confirm command prints GPA's status (a JSON "
-              "string) from the ProxyAgent extension's instance view: keyLatchStatus.states "
-              "shows keyIncarnationId " + n_text +
-              " and a new keyGuid; GPA recovers by itself. VMs whose GPA is baked into the "
-              "image have no such substatus, and under WireServer Enforce with no key the "
-              "instance view stays frozen at its last good value until GPA recovers. Raise the "
-              "value only: ARM rejects anything not strictly greater, and the largest value "
-              "wins.";
+  r.confirm =
+      "After the change propagates, the confirm command prints GPA's status (a JSON "
+      "string) from the ProxyAgent extension's instance view: keyLatchStatus.states "
+      "shows keyIncarnationId " +
+      n_text +
+      " and a new keyGuid; GPA recovers by itself. VMs whose GPA is baked into the "
+      "image have no such substatus, and under WireServer Enforce with no key the "
+      "instance view stays frozen at its last good value until GPA recovers. Raise the "
+      "value only: ARM rejects anything not strictly greater, and the largest value "
+      "wins.";
   return r;
 }
 

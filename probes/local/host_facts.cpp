@@ -6,9 +6,8 @@
 #include <netinet/in.h>
 
 #include <algorithm>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "probes/local/bounded_file.h"
 #include "probes/payloads/azure_names.h"
@@ -142,7 +141,8 @@ HostFacts read_host_facts(const HostFactsPaths& paths) {
     facts.os_release = os_release_name(text);
   else
     facts.errors.insert(facts.errors.end(), os_errors.begin(), os_errors.end());
-  if (read_small(paths.kernel_release, text, facts.errors)) facts.kernel = one_line(trim(text), 120);
+  if (read_small(paths.kernel_release, text, facts.errors))
+    facts.kernel = one_line(trim(text), 120);
   if (read_small(paths.proc_stat, text, facts.errors)) {
     auto pos = text.find("\nbtime ");
     if (pos != std::string::npos) {
@@ -154,19 +154,19 @@ HostFacts read_host_facts(const HostFactsPaths& paths) {
   }
   std::string routes;
   std::string primary;
-  if (read_small(paths.ipv4_routes, routes, facts.errors)) primary = default_route_interface(routes);
+  if (read_small(paths.ipv4_routes, routes, facts.errors))
+    primary = default_route_interface(routes);
   facts.private_addresses = primary_addresses(local_addresses(), primary);
   return facts;
 }
 
 void to_json(nlohmann::json& j, const HostFacts& f) {
-  auto text = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
-  j = {{"host_name", text(f.host_name)},
-       {"private_addresses", f.private_addresses},
-       {"os_release", text(f.os_release)},
-       {"kernel", text(f.kernel)},
-       {"boot_time", text(f.boot_time)},
-       {"gpa_version", text(f.gpa_version)},
+  auto text = [](const std::string& s) {
+    return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
+  };
+  j = {{"host_name", text(f.host_name)},    {"private_addresses", f.private_addresses},
+       {"os_release", text(f.os_release)},  {"kernel", text(f.kernel)},
+       {"boot_time", text(f.boot_time)},    {"gpa_version", text(f.gpa_version)},
        {"smbios_uuid", text(f.smbios_uuid)}};
   if (!f.errors.empty()) j["errors"] = f.errors;
 }

@@ -5,10 +5,9 @@
 /// unknown. Read from local files only; each path is configurable for tests.
 
 #include <chrono>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace latchwatch::probes {
 
@@ -17,7 +16,7 @@ struct HostFactsPaths {
   std::string os_release = "/etc/os-release";  ///< usually a symlink, which is not followed...
   std::string os_release_fallback = "/usr/lib/os-release";  ///< ...so this is read (os-release(5))
   std::string kernel_release = "/proc/sys/kernel/osrelease";
-  std::string proc_stat = "/proc/stat";    ///< "btime <unix seconds>"
+  std::string proc_stat = "/proc/stat";         ///< "btime <unix seconds>"
   std::string ipv4_routes = "/proc/net/route";  ///< names the default route's interface
 };
 
@@ -29,11 +28,11 @@ struct InterfaceAddress {
 };
 
 struct HostFacts {
-  std::string host_name;  ///< passes is_host_name, else empty
+  std::string host_name;                       ///< passes is_host_name, else empty
   std::vector<std::string> private_addresses;  ///< the default route's interface first
-  std::string os_release;  ///< PRETTY_NAME (or NAME VERSION_ID), one line, escaped
-  std::string kernel;      ///< one line, escaped
-  std::string boot_time;   ///< ISO 8601 UTC, empty when unknown
+  std::string os_release;   ///< PRETTY_NAME (or NAME VERSION_ID), one line, escaped
+  std::string kernel;       ///< one line, escaped
+  std::string boot_time;    ///< ISO 8601 UTC, empty when unknown
   std::string gpa_version;  ///< digits and dots only, from status.json when it was parsed
   std::string smbios_uuid;
   std::vector<std::string> errors;  ///< sources that could not be read, one line each

@@ -31,8 +31,8 @@ bool is_azure_resource_id(std::string_view text) {
   std::size_t start = 0;
   while (start <= rest.size()) {
     std::size_t slash = rest.find('/', start);
-    std::string_view segment =
-        rest.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    std::string_view segment = rest.substr(
+        start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     if (!is_azure_name(segment)) return false;
     if (slash == std::string_view::npos) break;
     start = slash + 1;
@@ -81,12 +81,18 @@ std::string one_line(std::string_view text, std::size_t max_len) {
   for (char ch : text) {
     auto c = static_cast<unsigned char>(ch);
     std::string piece;
-    if (c == '\\') piece = "\\\\";
-    else if (c == '\n') piece = "\\n";
-    else if (c == '\r') piece = "\\r";
-    else if (c == '\t') piece = "\\t";
-    else if (c >= 0x20 && c < 0x7f) piece = std::string(1, ch);
-    else piece = {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+    if (c == '\\')
+      piece = "\\\\";
+    else if (c == '\n')
+      piece = "\\n";
+    else if (c == '\r')
+      piece = "\\r";
+    else if (c == '\t')
+      piece = "\\t";
+    else if (c >= 0x20 && c < 0x7f)
+      piece = std::string(1, ch);
+    else
+      piece = {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
     if (out.size() + piece.size() > max_len) return out + "...";
     out += piece;
   }

@@ -27,9 +27,9 @@ bool is_ip_address(std::string_view text);
 /// One identity field that failed its check: which, and why (the value is not repeated whole:
 /// it is hostile by assumption; `shown` is a short escaped excerpt for the finding).
 struct RejectedField {
-  std::string field;   ///< "resourceId", "vmId", ...
+  std::string field;     ///< "resourceId", "vmId", ...
   std::string expected;  ///< "an Azure resource id", "a GUID", ...
-  std::string shown;   ///< escaped, one line, at most ~60 characters
+  std::string shown;     ///< escaped, one line, at most ~60 characters
 };
 
 /// Checks `value` with `valid`; on failure clears it and records the rejection. Empty values

@@ -4,9 +4,8 @@
 // is asserted: method, URL, body, instance id. Hostile identity from IMDS (the fabric simulator)
 // and from a planted identity cache never changes an argv and never runs.
 
-#include <gtest/gtest.h>
-
 #include <dirent.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -145,7 +144,8 @@ class PrintedCommands : public ::testing::Test {
     std::vector<std::string> names;
     if (DIR* d = ::opendir(dir.c_str())) {
       while (auto* e = ::readdir(d))
-        if (std::string(e->d_name) != "." && std::string(e->d_name) != "..") names.push_back(e->d_name);
+        if (std::string(e->d_name) != "." && std::string(e->d_name) != "..")
+          names.push_back(e->d_name);
       ::closedir(d);
     }
     std::sort(names.begin(), names.end());
@@ -155,7 +155,8 @@ class PrintedCommands : public ::testing::Test {
   static std::string instance_url(const std::string& instance) {
     return std::string(kArm) + "/subscriptions/" + kSub +
            "/resourceGroups/rg-latch/providers/Microsoft.Compute/virtualMachineScaleSets/ss-latch/"
-           "virtualMachines/" + instance + kApi;
+           "virtualMachines/" +
+           instance + kApi;
   }
 
   void expect_no_injection() {
@@ -172,8 +173,8 @@ class PrintedCommands : public ::testing::Test {
 };
 
 /// A standalone VM (or Flexible member): PATCH via az rest, az vm update, reads with az vm show.
-void expect_vm_remedy(const std::map<std::string, std::string>& commands,
-                      const std::string& rid, long long n, bool n_known,
+void expect_vm_remedy(const std::map<std::string, std::string>& commands, const std::string& rid,
+                      long long n, bool n_known,
                       const std::function<std::vector<Argv>(const std::string&)>& run) {
   const std::string url = kArm + rid + kApi;
   const Argv show{"vm", "show", "--ids", rid, "--query", kIncarnation, "-o", "tsv"};
@@ -190,8 +191,7 @@ void expect_vm_remedy(const std::map<std::string, std::string>& commands,
   if (!n_known) {
     EXPECT_EQ(reset[0], show);
   }
-  EXPECT_EQ(reset.back(),
-            (Argv{"rest", "--method", "patch", "--url", url, "--body", body(n)}));
+  EXPECT_EQ(reset.back(), (Argv{"rest", "--method", "patch", "--url", url, "--body", body(n)}));
   EXPECT_EQ(body_of(reset.back()), nlohmann::json::parse(body(n)));
 
   auto update = run(commands.at("reset_az_vm_update"));
@@ -227,8 +227,8 @@ TEST_F(PrintedCommands, StandaloneVmWithUnknownIncarnationReadsItFirst) {
 }
 
 TEST_F(PrintedCommands, FlexibleMemberIsResetAsAVm) {
-  for (auto [scenario, known] : {std::pair{"flex_key_loss_latent", true},
-                                 {"flex_key_loss_latent_no_incarnation", false}}) {
+  for (auto [scenario, known] :
+       {std::pair{"flex_key_loss_latent", true}, {"flex_key_loss_latent_no_incarnation", false}}) {
     SCOPED_TRACE(scenario);
     auto doc = check_json(scenario);
     EXPECT_EQ(doc["remedy"]["resource_kind"], "flexible_member");
@@ -240,8 +240,8 @@ TEST_F(PrintedCommands, FlexibleMemberIsResetAsAVm) {
 }
 
 TEST_F(PrintedCommands, UniformInstanceTakesThePutPathNeverPatch) {
-  for (auto [scenario, known] : {std::pair{"vmss_key_loss_latent", true},
-                                 {"vmss_key_loss_latent_no_incarnation", false}}) {
+  for (auto [scenario, known] :
+       {std::pair{"vmss_key_loss_latent", true}, {"vmss_key_loss_latent_no_incarnation", false}}) {
     SCOPED_TRACE(scenario);
     auto doc = check_json(scenario);
     const auto& remedy = doc["remedy"];
@@ -250,8 +250,8 @@ TEST_F(PrintedCommands, UniformInstanceTakesThePutPathNeverPatch) {
     EXPECT_EQ(remedy["request"]["method"], "PUT");
     const long long n = known ? 11 : kStubCurrent + 1;
     auto commands = bash_commands(remedy);
-    const Argv target{"-g", "rg-latch", "-n", "ss-latch", "--instance-id", "3",
-                      "--subscription", kSub};
+    const Argv target{"-g", "rg-latch",       "-n", "ss-latch", "--instance-id",
+                      "3",  "--subscription", kSub};
     Argv show{"vmss", "show"};
     show.insert(show.end(), target.begin(), target.end());
     show.insert(show.end(), {"--query", kIncarnation, "-o", "tsv"});
@@ -315,8 +315,8 @@ void expect_placeholder_remedy(const std::map<std::string, std::string>& command
                                const std::function<std::vector<Argv>(const std::string&)>& run) {
   auto find = run(commands.at("find_vm"));
   ASSERT_EQ(find.size(), 1u);
-  EXPECT_EQ(find[0], (Argv{"vm", "list", "--query",
-                           std::string("[?vmId=='") + sim::kVmId + "'].id", "-o", "tsv"}));
+  EXPECT_EQ(find[0], (Argv{"vm", "list", "--query", std::string("[?vmId=='") + sim::kVmId + "'].id",
+                           "-o", "tsv"}));
   auto reset = run(commands.at("reset"));
   ASSERT_FALSE(reset.empty());
   EXPECT_EQ(reset.back(), (Argv{"rest", "--method", "patch", "--url",
@@ -346,7 +346,8 @@ TEST_F(PrintedCommands, HostileImdsIdentityIsDroppedAndNeverRuns) {
   for (const auto& line : {std::string("\n    az vm delete"), std::string("\r")})
     EXPECT_EQ(human_.find(line), std::string::npos);
   // Nor is the hostile answer cached for later cycles.
-  auto cached = nlohmann::json::parse(testing::read_file(state_dir_ / "identity.json"), nullptr, false);
+  auto cached =
+      nlohmann::json::parse(testing::read_file(state_dir_ / "identity.json"), nullptr, false);
   EXPECT_EQ(cached.dump().find("touch"), std::string::npos) << cached.dump();
   expect_no_injection();
 }
@@ -372,9 +373,8 @@ TEST_F(PrintedCommands, HostilePlantedCacheIsDroppedAndNeverRuns) {
   std::set<std::string> dropped;
   for (const auto& f : doc["findings"])
     if (f["id"] == "identity_cache_field_rejected") dropped.insert(f["evidence"]["field"]);
-  EXPECT_EQ(dropped, (std::set<std::string>{"resource_id", "subscription_id",
-                                            "resource_group_name", "name", "vm_scale_set_name",
-                                            "vm_id"}));
+  EXPECT_EQ(dropped, (std::set<std::string>{"resource_id", "subscription_id", "resource_group_name",
+                                            "name", "vm_scale_set_name", "vm_id"}));
   EXPECT_EQ(doc["remedy"]["resource_id"], nullptr);
   expect_placeholder_remedy(bash_commands(doc["remedy"]),
                             [this](const std::string& c) { return run(c); });
@@ -417,7 +417,9 @@ TEST_F(PrintedCommands, PlanResetsCommandsRunAsPrinted) {
   nlohmann::json forged = {
       {"generated_at", "2026-07-22T10:15:42Z"},
       {"verdict", {{"code", "key_lost"}}},
-      {"identity", {{"source", "imds"}, {"resource_id", "/subscriptions/x/y\n    az vm delete --ids z --yes"}}}};
+      {"identity",
+       {{"source", "imds"},
+        {"resource_id", "/subscriptions/x/y\n    az vm delete --ids z --yes"}}}};
   testing::write_file(reports / "evil\n    az vm delete --ids x --yes\n.json", forged.dump());
 
   auto text = testing::run_latchwatch({"plan", "resets", reports.path()});
@@ -440,15 +442,15 @@ TEST_F(PrintedCommands, PlanResetsCommandsRunAsPrinted) {
   auto has = [&](const Argv& argv) {
     return std::find(last_calls.begin(), last_calls.end(), argv) != last_calls.end();
   };
-  EXPECT_TRUE(has({"rest", "--method", "patch", "--url", std::string(kArm) + sim::kResourceId + kApi,
-                   "--body", body(11)}));
+  EXPECT_TRUE(has({"rest", "--method", "patch", "--url",
+                   std::string(kArm) + sim::kResourceId + kApi, "--body", body(11)}));
   EXPECT_TRUE(has({"rest", "--method", "patch", "--url",
                    std::string(kArm) + sim::kFlexMemberResourceId + kApi, "--body", body(11)}));
   EXPECT_TRUE(has({"vmss", "update", "-g", "rg-latch", "-n", "ss-latch", "--instance-id", "3",
                    "--subscription", kSub, "--set",
                    std::string(kIncarnation) + "=" + std::to_string(kStubCurrent + 1)}));
-  EXPECT_TRUE(has({"vm", "list", "--query", std::string("[?vmId=='") + sim::kVmId + "'].id", "-o",
-                   "tsv"}));
+  EXPECT_TRUE(
+      has({"vm", "list", "--query", std::string("[?vmId=='") + sim::kVmId + "'].id", "-o", "tsv"}));
   expect_no_injection();
 }
 

@@ -59,7 +59,10 @@ TEST(PsQuote, DoublesEverySingleQuoteIncludingTypographicOnes) {
   EXPECT_EQ(ps_quote("$(Remove-Item x)"), "'$(Remove-Item x)'");  // no expansion in '...'
   // U+2019 RIGHT SINGLE QUOTATION MARK ends a PowerShell single-quoted string too.
   EXPECT_EQ(ps_quote("a\xE2\x80\x99; b"), "'a\xE2\x80\x99\xE2\x80\x99; b'");
-  EXPECT_EQ(ps_quote("a\xE2\x80\x98" "b"), "'a\xE2\x80\x98\xE2\x80\x98" "b'");
+  EXPECT_EQ(ps_quote("a\xE2\x80\x98"
+                     "b"),
+            "'a\xE2\x80\x98\xE2\x80\x98"
+            "b'");
 }
 
 /// A PowerShell single-quoted string ends only at an undoubled quote: walking the quoted text
@@ -105,16 +108,20 @@ TEST(ParseResourceId, TellsVmsFlexibleMembersAndUniformInstancesApart) {
   EXPECT_EQ(uniform.instance_id, "3");
   EXPECT_EQ(parse_resource_id(kVm + "$(touch x)", "").kind, "unknown");
   EXPECT_EQ(parse_resource_id("/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/"
-                              "networkInterfaces/n", "").kind, "unknown");
+                              "networkInterfaces/n",
+                              "")
+                .kind,
+            "unknown");
 }
 
 TEST(BuildRemedy, VmIsPatchedAndUpdatedWithAzVmUpdate) {
   auto r = build_remedy(identity(kVm), 10, false);
   EXPECT_EQ(r.resource_kind, "virtual_machine");
   EXPECT_EQ(r.request.method, "PATCH");
-  EXPECT_EQ(r.az_command, "az rest --method patch --url 'https://management.azure.com" + kVm +
-                              "?api-version=2024-03-01' --body '{\"properties\":{\"securityProfile\""
-                              ":{\"proxyAgentSettings\":{\"keyIncarnationId\":11}}}}'");
+  EXPECT_EQ(r.az_command,
+            "az rest --method patch --url 'https://management.azure.com" + kVm +
+                "?api-version=2024-03-01' --body '{\"properties\":{\"securityProfile\""
+                ":{\"proxyAgentSettings\":{\"keyIncarnationId\":11}}}}'");
   EXPECT_EQ(r.az_update_command, "az vm update --ids '" + kVm + "' --key-incarnation-id 11");
   EXPECT_EQ(r.read_incarnation_command, "az vm show --ids '" + kVm +
                                             "' --query securityProfile.proxyAgentSettings."
@@ -138,8 +145,9 @@ TEST(BuildRemedy, UniformInstanceTakesPutAndPatchIsOnlyALabelledAlternative) {
   EXPECT_EQ(r.request.method, "PUT");
   EXPECT_EQ(r.az_command, std::string("az vmss update -g 'rg-latch' -n 'ss' --instance-id '3' "
                                       "--subscription '") +
-                              kSub + "' --set 'securityProfile.proxyAgentSettings."
-                                     "keyIncarnationId=11'");
+                              kSub +
+                              "' --set 'securityProfile.proxyAgentSettings."
+                              "keyIncarnationId=11'");
   EXPECT_EQ(r.az_command.find("patch"), std::string::npos);
   EXPECT_TRUE(r.az_update_command.empty());
   EXPECT_NE(r.rest_command.find("az rest --method put"), std::string::npos);
@@ -160,10 +168,9 @@ TEST(BuildRemedy, UniformInstanceTakesPutAndPatchIsOnlyALabelledAlternative) {
 
 TEST(BuildRemedy, PowerShellArgumentsAreSingleQuotedByCode) {
   auto vm = build_remedy(identity(kVm), std::nullopt, false);
-  EXPECT_EQ(vm.powershell_command.rfind("$path = " + ps_quote(kVm + "?api-version=2024-03-01") +
-                                            "; ",
-                                        0),
-            0u)
+  EXPECT_EQ(
+      vm.powershell_command.rfind("$path = " + ps_quote(kVm + "?api-version=2024-03-01") + "; ", 0),
+      0u)
       << vm.powershell_command;
   EXPECT_NE(vm.powershell_command.find(
                 "-Payload ('{\"properties\":{\"securityProfile\":{\"proxyAgentSettings\":"
@@ -171,11 +178,11 @@ TEST(BuildRemedy, PowerShellArgumentsAreSingleQuotedByCode) {
             std::string::npos)
       << vm.powershell_command;
   auto uniform = build_remedy(identity(kInstance, "ss"), std::nullopt, false);
-  EXPECT_EQ(uniform.powershell_command.rfind(
-                "$uri = " +
-                    ps_quote("https://management.azure.com" + kInstance + "?api-version=2024-03-01") +
-                    "; ",
-                0),
+  EXPECT_EQ(uniform.powershell_command.rfind("$uri = " +
+                                                 ps_quote("https://management.azure.com" +
+                                                          kInstance + "?api-version=2024-03-01") +
+                                                 "; ",
+                                             0),
             0u);
   for (const auto& r : {vm, uniform})
     EXPECT_NE(r.powershell_command.find("if ($N -gt 2147483647)"), std::string::npos);
@@ -314,8 +321,8 @@ TEST(HostFacts, ReadFromConfigurableFilesAndAHostileHostNameIsDropped) {
   testing::write_file(dir / "osrelease", "6.8.0-1015-azure\n");
   testing::write_file(dir / "stat", "cpu  1 2 3\nbtime 1790000000\nprocesses 5\n");
   testing::write_file(dir / "route", "Iface\tDestination\n");
-  probes::HostFactsPaths paths{dir / "hostname", dir / "os-release", dir / "missing",
-                               dir / "osrelease", dir / "stat", dir / "route"};
+  probes::HostFactsPaths paths{dir / "hostname",  dir / "os-release", dir / "missing",
+                               dir / "osrelease", dir / "stat",       dir / "route"};
   auto facts = probes::read_host_facts(paths);
   EXPECT_EQ(facts.host_name, "web-01");
   EXPECT_EQ(facts.os_release, "Ubuntu 24.04 LTS");
@@ -346,8 +353,7 @@ TEST(VerdictAction, EveryVerdictNamesItsActionAndWhoTakesIt) {
     EXPECT_EQ(doc["verdict"]["action"], entry.owner_action) << entry.name;
     EXPECT_EQ(doc["verdict"]["action_by"], by) << entry.name;
     auto table = reporting::render_human(report, false);
-    EXPECT_NE(table.find("action (" + by + "): " + entry.owner_action), std::string::npos)
-        << table;
+    EXPECT_NE(table.find("action (" + by + "): " + entry.owner_action), std::string::npos) << table;
     reporting::CycleReport cycle;
     cycle.report = report;
     auto alert = reporting::alert_for(cycle, entry.code, {}, {});
@@ -370,8 +376,8 @@ TEST(ResetPlanHostFacts, MachinesWithoutIdentityAreGroupedAndFoundByTheirHostFac
   std::vector<std::string> errors;
   std::vector<ReportRecord> records;
   int n = 0;
-  for (const auto& [host, address] : {std::pair{"web-01", "10.0.1.4"}, {"web-02", "10.0.1.5"},
-                                      {"web-01", "10.0.1.4"}}) {
+  for (const auto& [host, address] :
+       {std::pair{"web-01", "10.0.1.4"}, {"web-02", "10.0.1.5"}, {"web-01", "10.0.1.4"}}) {
     diagnosis::Report r;
     r.generated_at = "2026-11-20T10:00:0" + std::to_string(n) + "Z";
     r.verdict.code = diagnosis::VerdictCode::key_lost;
