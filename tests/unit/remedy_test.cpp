@@ -419,5 +419,25 @@ TEST(ResetPlanHostFacts, AHostileHostNameRejectsTheReportAndIsEchoedOnOneLine) {
   EXPECT_NE(text.find("web\\n    az vm delete"), std::string::npos) << text;
 }
 
+TEST(ResetPlanHostFacts, AnIncarnationAtTheInt32LimitIsFlaggedWithoutACommand) {
+  diagnosis::Report r;
+  r.generated_at = "2026-11-20T10:00:00Z";
+  r.verdict.code = diagnosis::VerdictCode::key_lost;
+  r.identity.source = "imds";
+  r.identity.resource_id = std::string("/subscriptions/") + diagnosis::kSub +
+                           "/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm-1";
+  r.remedy = diagnosis::build_remedy(r.identity, diagnosis::kMaxKeyIncarnationId, false);
+  ASSERT_FALSE(r.remedy->blocked.empty());
+  std::vector<std::string> errors;
+  auto plan = build_reset_plan(
+      read_report_records("a.json", diagnosis::report_document(r).dump(), errors), {});
+  ASSERT_EQ(plan.vms.size(), 1u);
+  EXPECT_FALSE(plan.vms[0].remedy.blocked.empty());
+  EXPECT_TRUE(plan.vms[0].remedy.az_command.empty());
+  auto text = reset_plan_text(plan);
+  EXPECT_EQ(text.find("    $ "), std::string::npos) << text;
+  EXPECT_NE(text.find("int32 limit: no command"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace latchwatch::plan
