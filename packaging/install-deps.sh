@@ -7,7 +7,8 @@ set -eu
 
 # GoogleTest is here too: the fabric simulator (for `make demo`) builds with the test tree.
 build_packages="g++ make cmake pkg-config libboost-dev nlohmann-json3-dev libspdlog-dev libssl-dev libgtest-dev"
-test_packages="openssl prometheus-alertmanager prometheus systemd dpkg-dev file"
+# jq: the printed Uniform-instance REST reset (GET, raise, PUT) uses it; the tests run it as printed.
+test_packages="openssl prometheus-alertmanager prometheus systemd dpkg-dev file jq"
 
 fuzz_packages="clang libclang-rt-14-dev"
 bench_packages="python3 curl prometheus-alertmanager prometheus-blackbox-exporter binutils"
