@@ -15,7 +15,8 @@ diagnosis::Report run_check_cycle(const Config& config, std::chrono::system_cloc
   auto report = diagnosis::diagnose(evidence, config.diagnosis);
   if (config.sources.state_dir.empty()) return report;
   auto next = diagnosis::identity_to_cache(evidence, report);
-  if (!next && evidence.cycle.imds && evidence.cache.identity) {
+  if (!next && evidence.cycle.imds && evidence.cycle.imds->rejected.empty() &&
+      evidence.cache.identity) {
     // IMDS confirmed the cached identity unchanged: note when, without rewriting the file.
     ::utimensat(AT_FDCWD, diagnosis::identity_cache_path(config.sources.state_dir).c_str(),
                 nullptr, AT_SYMLINK_NOFOLLOW);

@@ -22,6 +22,7 @@
 #include "agent/plan/reset_plan.h"
 #include "agent/plan/reset_plan_html.h"
 #include "agent/plan/resource_graph.h"
+#include "probes/payloads/azure_names.h"
 
 namespace latchwatch::agent {
 namespace {
@@ -219,7 +220,7 @@ int plan_resets(const std::vector<std::string>& args) {
   std::optional<plan::InventoryUse> inventory_use;
   if (!graphs.empty()) inventory_use = plan::apply_inventory(records, inventory);
   if (records.empty()) {
-    for (const auto& e : errors) std::cerr << "latchwatch plan: " << e << "\n";
+    for (const auto& e : errors) std::cerr << "latchwatch plan: " << probes::one_line(e, 300) << "\n";
     std::cerr << "latchwatch plan: no usable report in the inputs\n";
     return kExitUsage;
   }
@@ -243,7 +244,8 @@ int plan_resets(const std::vector<std::string>& args) {
   }
   // The text lists input errors itself; JSON keeps stdout machine-readable, so say them here.
   if (json)
-    for (const auto& e : result.input_errors) std::cerr << "latchwatch plan: " << e << "\n";
+    for (const auto& e : result.input_errors)
+      std::cerr << "latchwatch plan: " << probes::one_line(e, 300) << "\n";
   return result.needs_attention() ? 1 : 0;
 }
 

@@ -12,8 +12,8 @@ build_packages="g++ make cmake pkg-config libboost-dev nlohmann-json3-dev libspd
 package_packages="dpkg-dev file rpm"
 # The packaging tests: lintian, rpm --root, a Debian 11 root (debootstrap), strace to see that the
 # static binary loads nothing, init-system-helpers for the maintainer scripts; chromium renders
-# the fleet plan's HTML page.
-test_packages="openssl prometheus-alertmanager prometheus systemd $package_packages lintian debootstrap strace init-system-helpers chromium"
+# the fleet plan's HTML page; jq runs the printed Uniform-instance REST reset (GET, raise, PUT).
+test_packages="openssl prometheus-alertmanager prometheus systemd $package_packages lintian debootstrap strace init-system-helpers chromium jq"
 
 fuzz_packages="clang libclang-rt-14-dev"
 bench_packages="python3 curl prometheus-alertmanager prometheus-blackbox-exporter binutils"

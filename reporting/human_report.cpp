@@ -40,22 +40,42 @@ void render_remedy(const diagnosis::Remedy& r, std::ostringstream& out) {
   out << "\nOwner action" << (r.planned ? " (plan before the next GPA restart)" : "")
       << ": reset the key from outside the VM by raising keyIncarnationId\n";
   out << "  resource:     " << (r.resource_id.empty() ? "unknown ({resourceId})" : r.resource_id)
-      << " (identity from " << r.identity_source;
+      << " (" << r.resource_kind << ", identity from " << r.identity_source;
   if (r.identity_source == "cache")
     out << ", " << static_cast<long long>(r.identity_age_seconds) << " s old";
   out << ")\n";
+  if (!r.blocked.empty()) out << "  NO COMMAND:   " << r.blocked << "\n";
   if (r.next_incarnation)
     out << "  incarnation:  " << *r.current_incarnation << " -> " << *r.next_incarnation << "\n";
-  else
-    out << "  incarnation:  unknown; read it with: " << r.read_incarnation_command << "\n";
+  else if (r.blocked.empty())
+    out << "  incarnation:  unknown; the commands read it and add 1\n";
+  out << "  read current: " << r.read_incarnation_command << "\n";
   if (!r.find_vm_command.empty()) out << "  find the VM:  " << r.find_vm_command << "\n";
   out << "  request:      " << r.request.method << " " << r.request.url << "\n";
-  out << "                " << r.request.body.dump() << "\n";
-  out << "  az:           " << r.az_command << "\n";
-  out << "  PowerShell:   " << r.powershell_command << "\n";
+  out << "                " << r.request.body.dump()
+      << (r.request.method == "PUT" ? "  (merged into the instance model read by GET)" : "")
+      << "\n";
+  if (!r.az_command.empty()) out << "  az:           " << r.az_command << "\n";
+  if (!r.az_update_command.empty()) out << "  az >= 2.72.0: " << r.az_update_command << "\n";
+  if (!r.rest_command.empty()) out << "  az rest+jq:   " << r.rest_command << "\n";
+  if (!r.powershell_command.empty()) out << "  PowerShell:   " << r.powershell_command << "\n";
+  if (!r.patch_alternative.empty())
+    out << "  alternative (Learn documents it, the REST spec lacks it; not the command to run):\n"
+        << "                " << r.patch_alternative << "\n";
   if (!r.scale_set_note.empty()) out << "  scale set:    " << r.scale_set_note << "\n";
-  out << "  confirm:      " << r.confirm << "\n";
+  out << "  confirm:      " << r.confirm_command << "\n";
+  out << "                " << r.confirm << "\n";
   for (const auto& note : r.notes) out << "  note:         " << note << "\n";
+}
+
+void render_host(const probes::HostFacts& h, std::ostringstream& out) {
+  auto or_unknown = [](const std::string& s) { return s.empty() ? std::string("?") : s; };
+  std::string addresses;
+  for (const auto& a : h.private_addresses) addresses += (addresses.empty() ? "" : " ") + a;
+  out << "\nHost: " << or_unknown(h.host_name) << "  address " << or_unknown(addresses)
+      << "  SMBIOS " << or_unknown(h.smbios_uuid) << "\n      " << or_unknown(h.os_release)
+      << ", kernel " << or_unknown(h.kernel) << ", booted " << or_unknown(h.boot_time)
+      << ", GPA " << or_unknown(h.gpa_version) << "\n";
 }
 
 }  // namespace
@@ -64,6 +84,8 @@ std::string render_human(const diagnosis::Report& report, bool color) {
   std::ostringstream out;
   out << "latchwatch " << tag(report.verdict.severity, color) << " "
       << diagnosis::to_string(report.verdict.code) << ": " << report.verdict.summary << "\n";
+  out << "action (" << diagnosis::action_by(report.verdict.code)
+      << "): " << diagnosis::info(report.verdict.code).owner_action << "\n";
   if (report.resolved) out << "resolved: " << report.resolved->message << "\n";
 
   out << "\nProbes (" << format_ms(report.cycle_wall_ms) << " wall):\n";
@@ -84,6 +106,7 @@ std::string render_human(const diagnosis::Report& report, bool color) {
         << "  vmId " << (report.identity.vm_id.empty() ? "?" : report.identity.vm_id)
         << "  (from " << report.identity.source << ")\n";
   }
+  render_host(report.host, out);
   if (report.remedy) render_remedy(*report.remedy, out);
   for (const auto& a : report.advisories) out << "\nAdvisory (" << a.id << "): " << a.message << "\n";
   return out.str();
@@ -95,12 +118,17 @@ std::string render_explanation(const diagnosis::VerdictInfo& info) {
       << diagnosis::exit_code(info.severity) << ")\n\n"
       << "Meaning:      " << info.meaning << "\n"
       << "Evidence:     " << info.evidence << "\n"
-      << "Owner action: " << info.owner_action << "\n";
+      << "Action:       " << info.owner_action << " (by the " << diagnosis::action_by(info.code)
+      << ")\n";
   if (info.needs_key_reset)
-    out << "\nThe reset: PATCH https://management.azure.com{resourceId}?api-version=2024-03-01\n"
-           "with {\"properties\":{\"securityProfile\":{\"proxyAgentSettings\":"
-           "{\"keyIncarnationId\": N}}}}, N one more than the current value. A scale set is reset\n"
-           "instance by instance. latchwatch check prints the exact command for this VM.\n";
+    out << "\nThe reset raises keyIncarnationId (int32) to one more than the current value.\n"
+           "A VM or Flexible scale-set member: PATCH https://management.azure.com{resourceId}"
+           "?api-version=2024-03-01\nwith {\"properties\":{\"securityProfile\":"
+           "{\"proxyAgentSettings\":{\"keyIncarnationId\": N}}}}.\n"
+           "A Uniform scale-set instance: PUT the instance model with the value raised\n"
+           "(az vmss update --instance-id ID --set securityProfile.proxyAgentSettings."
+           "keyIncarnationId=N);\nthe REST specification has no PATCH there. Each instance is "
+           "reset on its own.\nlatchwatch check prints the exact commands for this VM.\n";
   return out.str();
 }
 

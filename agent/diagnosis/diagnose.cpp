@@ -485,14 +485,34 @@ void copy_vm_fields(const Source& from, Identity& to) {
   to.ephemeral_os_disk = from.ephemeral_os_disk;
 }
 
+/// Identity fields dropped by their character-class check (real-platform.md §3).
+void rejected_field_findings(const std::vector<probes::RejectedField>& rejected, const char* id,
+                             const char* source, const char* where, FindingList& findings) {
+  for (const auto& r : rejected)
+    findings.add(id, Severity::warning, source,
+                 std::string(where) + " field " + r.field + " is not " + r.expected +
+                     " and was dropped: '" + r.shown + "'; the remedy uses the placeholder form",
+                 {{"field", r.field}});
+}
+
+bool was_rejected(const std::vector<probes::RejectedField>& rejected, const char* field) {
+  return std::any_of(rejected.begin(), rejected.end(),
+                     [field](const probes::RejectedField& r) { return r.field == field; });
+}
+
 Identity resolve_identity(const Evidence& e, FindingList& findings) {
   Identity id;
   id.smbios_uuid = e.smbios_uuid;
   const auto& cache = e.cache.identity;
+  rejected_field_findings(e.cache.rejected, "identity_cache_field_rejected", "identity_cache",
+                          "the identity cache's", findings);
   if (e.cycle.imds) {
     const auto& c = *e.cycle.imds;
     id.source = "imds";
-    id.resource_id = c.resource_id.empty()
+    rejected_field_findings(c.rejected, "imds_identity_field_rejected", "imds_instance", "IMDS's",
+                            findings);
+    // A rejected resourceId is not rebuilt from the other fields: the placeholder form stands.
+    id.resource_id = c.resource_id.empty() && !was_rejected(c.rejected, "resourceId")
                          ? derive_resource_id(c.subscription_id, c.resource_group_name, c.name,
                                               c.vm_scale_set_name)
                          : c.resource_id;
@@ -606,14 +626,19 @@ Report diagnose(const Evidence& evidence, const DiagnosisSettings& settings) {
                     catalogue_entry.meaning +
                         (choice.detail.empty() ? std::string() : " (" + choice.detail + ")")};
   report.identity = resolve_identity(evidence, findings);
+  report.host = evidence.host;
+  if (catalogue_entry.needs_key_reset) {
+    report.remedy = build_remedy(report.identity, largest_incarnation(evidence),
+                                 choice.code == VerdictCode::key_loss_latent, &report.host);
+    if (!report.remedy->blocked.empty())
+      findings.add("key_incarnation_at_limit", Severity::critical, "remedy",
+                   report.remedy->blocked);
+  }
   report.findings = std::move(findings).sorted();
   report.probes = evidence.cycle.results;
   report.evidence = evidence_summary(evidence);
   report.advisories = advisories_for(report.identity);
   report.cycle_wall_ms = evidence.cycle.wall_ms;
-  if (catalogue_entry.needs_key_reset)
-    report.remedy = build_remedy(report.identity, largest_incarnation(evidence),
-                                 choice.code == VerdictCode::key_loss_latent);
   report.resolved = resolved_reset(evidence, choice.code);
   return report;
 }
@@ -621,7 +646,8 @@ Report diagnose(const Evidence& evidence, const DiagnosisSettings& settings) {
 std::optional<CachedIdentity> identity_to_cache(const Evidence& e, const Report& report) {
   std::optional<CachedIdentity> next = e.cache.identity;
   bool changed = false;
-  if (e.cycle.imds) {
+  // An IMDS answer with a field that failed its check is not cached: a good cache stays good.
+  if (e.cycle.imds && e.cycle.imds->rejected.empty()) {
     const Identity& id = report.identity;  // resolved from IMDS this cycle
     CachedIdentity fresh = next.value_or(CachedIdentity{});
     fresh.resource_id = id.resource_id;

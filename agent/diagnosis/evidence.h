@@ -9,6 +9,7 @@
 #include "agent/diagnosis/identity_cache.h"
 #include "probes/local/bounded_file.h"
 #include "probes/local/gpa_presence.h"
+#include "probes/local/host_facts.h"
 #include "probes/local/key_folder.h"
 #include "probes/payloads/gpa_status_file.h"
 #include "probes/probe_cycle.h"
@@ -22,6 +23,7 @@ struct EvidenceSources {
   probes::GpaPresencePaths presence;
   std::string smbios_uuid_file = "/sys/class/dmi/id/product_uuid";
   std::string uptime_file = "/proc/uptime";  ///< first number: seconds since boot
+  probes::HostFactsPaths host_facts;
   std::string state_dir = "/var/lib/latchwatch";  ///< empty: no identity cache
 };
 
@@ -45,6 +47,7 @@ struct Evidence {
   std::string uptime_error;
   bool running_as_root = true;
   CacheLoad cache;  ///< the identity cache as it was before this cycle
+  probes::HostFacts host;  ///< names the machine without IMDS
 };
 
 /// Runs the probe cycle and reads the local sources. Never throws for a source that cannot be

@@ -80,6 +80,24 @@ Parsed<CachedIdentity> parse_identity_cache(std::string_view text) {
   return Parsed<CachedIdentity>::ok(std::move(c));
 }
 
+std::vector<probes::RejectedField> drop_invalid_fields(CachedIdentity& c) {
+  using namespace probes;
+  std::vector<RejectedField> rejected;
+  keep_if_valid(c.resource_id, is_azure_resource_id, "resource_id", "an Azure resource id",
+                rejected);
+  keep_if_valid(c.subscription_id, is_guid_text, "subscription_id", "a GUID", rejected);
+  keep_if_valid(c.resource_group_name, is_azure_name, "resource_group_name",
+                "a resource group name", rejected);
+  keep_if_valid(c.name, is_azure_name, "name", "a VM name", rejected);
+  keep_if_valid(c.vm_scale_set_name, is_azure_name, "vm_scale_set_name", "a scale set name",
+                rejected);
+  keep_if_valid(c.vm_id, is_guid_text, "vm_id", "a GUID", rejected);
+  keep_if_valid(c.smbios_uuid, is_guid_text, "smbios_uuid", "a GUID", rejected);
+  keep_if_valid(c.security_type, is_azure_name, "security_type", "a security type", rejected);
+  keep_if_valid(c.last_key_guid, is_guid_text, "last_key_guid", "a GUID", rejected);
+  return rejected;
+}
+
 void to_json(nlohmann::json& j, const CachedIdentity& c) {
   j = {{"schema", kCacheSchema},
        {"resource_id", c.resource_id},
@@ -119,6 +137,7 @@ CacheLoad load_identity_cache(const std::string& state_dir) {
   }
   load.state = CacheState::ok;
   load.identity = std::move(parsed.value);
+  load.rejected = drop_invalid_fields(*load.identity);
   // The file's mtime is refreshed each time IMDS confirms the identity unchanged.
   load.identity->written_at = std::max(load.identity->written_at, file.mtime);
   return load;

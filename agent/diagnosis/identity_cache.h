@@ -6,10 +6,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
 #include "probes/parsed.h"
+#include "probes/payloads/azure_names.h"
 
 namespace latchwatch::diagnosis {
 
@@ -35,11 +37,15 @@ struct CacheLoad {
   CacheState state = CacheState::absent;
   std::string error;
   std::optional<CachedIdentity> identity;
+  /// Fields of the file that failed their character-class check: dropped from `identity`.
+  std::vector<probes::RejectedField> rejected;
 };
 
 std::string identity_cache_path(const std::string& state_dir);
 
 /// Reads STATE/identity.json. A corrupt, half-written or oversized file is reported, not fatal.
+/// The file is untrusted (anything in the VM that can write the state dir, or a restored disk):
+/// every identity field is checked as on arrival from IMDS (drop_invalid_fields).
 CacheLoad load_identity_cache(const std::string& state_dir);
 
 /// Writes STATE/identity.json atomically (temp file, fsync, rename). Returns an error text, or
@@ -47,6 +53,8 @@ CacheLoad load_identity_cache(const std::string& state_dir);
 std::string store_identity_cache(const std::string& state_dir, const CachedIdentity& identity);
 
 Parsed<CachedIdentity> parse_identity_cache(std::string_view text);
+/// Clears every field that fails its check (names, ids, GUIDs) and says which.
+std::vector<probes::RejectedField> drop_invalid_fields(CachedIdentity& c);
 void to_json(nlohmann::json& j, const CachedIdentity& c);
 
 }  // namespace latchwatch::diagnosis

@@ -31,12 +31,31 @@ void to_json(nlohmann::json& j, const Verdict& v) {
   j = {{"code", to_string(v.code)},
        {"severity", to_string(v.severity)},
        {"exit_code", exit_code(v.severity)},
-       {"summary", v.summary}};
+       {"summary", v.summary},
+       {"action", info(v.code).owner_action},
+       {"action_by", action_by(v.code)}};
+}
+
+nlohmann::json remedy_commands(const Remedy& r) {
+  nlohmann::json out = nlohmann::json::array();
+  auto add = [&out](const char* shell, const char* purpose, const std::string& command) {
+    if (!command.empty())
+      out.push_back({{"shell", shell}, {"purpose", purpose}, {"command", command}});
+  };
+  add("bash", "find_vm", r.find_vm_command);
+  add("bash", "read_incarnation", r.read_incarnation_command);
+  add("bash", "reset", r.az_command);
+  add("bash", "reset_az_vm_update", r.az_update_command);
+  add("bash", "reset_rest", r.rest_command);
+  add("powershell", "reset", r.powershell_command);
+  add("bash", "confirm", r.confirm_command);
+  return out;
 }
 
 void to_json(nlohmann::json& j, const Remedy& r) {
   j = {{"planned", r.planned},
        {"resource_id", string_or_null(r.resource_id)},
+       {"resource_kind", r.resource_kind},
        {"identity_source", r.identity_source},
        {"current_incarnation", optional_int(r.current_incarnation)},
        {"next_incarnation", optional_int(r.next_incarnation)},
@@ -45,6 +64,16 @@ void to_json(nlohmann::json& j, const Remedy& r) {
        {"powershell", r.powershell_command},
        {"confirm", r.confirm}};
   if (r.identity_source == "cache") j["identity_age_seconds"] = r.identity_age_seconds;
+  if (!r.blocked.empty()) j["blocked"] = r.blocked;
+  if (!r.subscription_id.empty()) j["subscription_id"] = r.subscription_id;
+  if (!r.resource_group.empty()) j["resource_group"] = r.resource_group;
+  if (!r.scale_set_name.empty()) j["scale_set_name"] = r.scale_set_name;
+  if (!r.instance_id.empty()) j["instance_id"] = r.instance_id;
+  if (!r.az_update_command.empty()) j["az_vm_update"] = r.az_update_command;
+  if (!r.rest_command.empty()) j["rest"] = r.rest_command;
+  if (!r.patch_alternative.empty()) j["patch_alternative"] = r.patch_alternative;
+  if (!r.confirm_command.empty()) j["confirm_command"] = r.confirm_command;
+  j["commands"] = remedy_commands(r);
   if (!r.read_incarnation_command.empty()) j["read_incarnation"] = r.read_incarnation_command;
   if (!r.find_vm_command.empty()) j["find_vm"] = r.find_vm_command;
   if (!r.vm_id.empty()) j["vm_id"] = r.vm_id;
@@ -80,6 +109,7 @@ nlohmann::json report_document(const Report& r) {
                         {"probes", r.probes},
                         {"evidence", r.evidence},
                         {"identity", r.identity},
+                        {"host_facts", r.host},
                         {"remedy", r.remedy ? nlohmann::json(*r.remedy) : nlohmann::json(nullptr)},
                         {"advisories", advisories},
                         {"cycle_wall_ms", r.cycle_wall_ms}};

@@ -109,6 +109,21 @@ std::optional<VerdictCode> verdict_from_string(std::string_view name) {
   return std::nullopt;
 }
 
+const char* action_by(VerdictCode code) {
+  using V = VerdictCode;
+  switch (code) {
+    case V::healthy:
+    case V::secure_channel_disabled: return "none";
+    case V::gpa_not_installed:       // the ProxyAgent extension is enabled through ARM
+    case V::access_denied_by_rules:  // InVMAccessControlProfile lives in the VM model
+    case V::key_lost:
+    case V::key_mismatch:
+    case V::key_suspect_mismatch:
+    case V::key_loss_latent: return "owner";
+    default: return "operator";
+  }
+}
+
 bool is_key_verdict(VerdictCode code) {
   return code == VerdictCode::key_lost || code == VerdictCode::key_mismatch ||
          code == VerdictCode::key_suspect_mismatch || code == VerdictCode::key_loss_latent;

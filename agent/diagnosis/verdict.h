@@ -51,6 +51,11 @@ const VerdictInfo& info(VerdictCode code);
 const char* to_string(VerdictCode code);
 std::optional<VerdictCode> verdict_from_string(std::string_view name);
 
+/// Who acts on a verdict: "owner" (the Azure resource's owner, from outside the VM: a key
+/// reset, the extension, the rules), "operator" (whoever runs the VM, inside it: restart GPA,
+/// fix the network, wait) or "none".
+const char* action_by(VerdictCode code);
+
 /// Key verdicts (`key_*`): these need persistence across daemon cycles before they fire.
 bool is_key_verdict(VerdictCode code);
 

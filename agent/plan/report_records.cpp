@@ -44,6 +44,26 @@ diagnosis::Identity read_identity(const JsonCursor& id, InputErrors& errors) {
   return out;
 }
 
+/// The report's host facts (absent in reports older than them). Names and addresses reach a
+/// printed find command, so they are checked like identity; free text is kept escaped.
+probes::HostFacts read_host_facts(const JsonCursor& facts, InputErrors& errors) {
+  probes::HostFacts out;
+  if (!facts.exists() || !facts.expect_object(errors)) return out;
+  if (auto v = facts["host_name"].checked_text(errors, probes::is_host_name, "a host name"))
+    out.host_name = *v;
+  for (const auto& element : facts["private_addresses"].elements(errors))
+    if (auto v = element.checked_text(errors, probes::is_ip_address, "an IP address"))
+      out.private_addresses.push_back(*v);
+  if (auto v = facts["smbios_uuid"].checked_text(errors, is_guid_text, "a GUID"))
+    out.smbios_uuid = *v;
+  if (auto v = facts["gpa_version"].text(errors)) out.gpa_version = probes::checked_version(*v);
+  for (auto [key, slot] : {std::pair{"os_release", &out.os_release},
+                           {"kernel", &out.kernel},
+                           {"boot_time", &out.boot_time}})
+    if (auto v = facts[key].text(errors)) *slot = probes::one_line(*v, 120);
+  return out;
+}
+
 std::optional<ReportRecord> read_record(const JsonCursor& doc, const std::string& origin,
                                         InputErrors& errors) {
   if (!doc.exists() || !doc.raw()->is_object()) {
@@ -68,8 +88,10 @@ std::optional<ReportRecord> read_record(const JsonCursor& doc, const std::string
     else
       r.generated_ms = *ms, r.generated_at = *generated;
   }
-  if (auto host = doc["host"].text(errors); host && is_azure_name(*host)) r.host = *host;
+  if (auto host = doc["host"].text(errors); host && probes::is_host_name(*host)) r.host = *host;
   r.identity = read_identity(doc["identity"], errors);
+  r.host_facts = read_host_facts(doc["host_facts"], errors);
+  if (r.host.empty()) r.host = r.host_facts.host_name;
   if (r.host.empty()) r.host = r.identity.name;
 
   auto take_incarnation = [&](const JsonCursor& c) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "agent/diagnosis/command_quote.h"
 #include "agent/diagnosis/remedy.h"
 #include "agent/diagnosis/verdict.h"
 #include "agent/plan/json_cursor.h"
@@ -92,16 +93,22 @@ class PlanBuilder {
     reset.host = top.host;
     reset.superseded = static_cast<int>(kept.size()) - 1;
     if (identity.source == "cache" &&
-        identity.age_seconds > static_cast<double>(options_.stale_identity_seconds))
+        identity.age_seconds > static_cast<double>(options_.stale_identity_seconds)) {
       reset.flags.push_back("stale identity: the resource id comes from a cache " +
                             days_text(identity.age_seconds) +
-                            " old; confirm it (az vm show --ids \"" + reset.resource_id +
-                            "\" --query vmId) matches vmId " + identity.vm_id + " before running");
+                            " old; before running, confirm with the first command that the "
+                            "resource's vmId is " +
+                            (identity.vm_id.empty() ? std::string("this VM's") : identity.vm_id));
+      reset.verify_command = "az resource show --ids " + diagnosis::sh_quote(reset.resource_id) +
+                             " --query properties.vmId -o tsv";
+    }
     if (copies_resolved_.count(key))
       reset.flags.push_back("another VM claims this resource id from a copied disk (see conflicts); "
                             "this reset is for the VM that IMDS names");
     reset.remedy = diagnosis::build_remedy(identity, largest_incarnation(kept),
-                                           top.verdict_code == "key_loss_latent");
+                                           top.verdict_code == "key_loss_latent",
+                                           &top.host_facts);
+    if (!reset.remedy.blocked.empty()) reset.flags.push_back(reset.remedy.blocked);
     (reset.scale_set_id.empty() ? vms_ : scale_sets_[reset.scale_set_id])
         .push_back(std::move(reset));
   }
@@ -112,8 +119,7 @@ class PlanBuilder {
     std::map<std::string, Records> by_machine;
     int anonymous = 0;
     for (const auto* r : records) {
-      std::string machine = ascii_lower(!r->identity.smbios_uuid.empty() ? r->identity.smbios_uuid
-                                                                          : r->identity.vm_id);
+      std::string machine = ascii_lower(machine_key(*r));
       if (machine.empty()) machine = "#" + std::to_string(anonymous++);
       by_machine[machine].push_back(r);
     }
@@ -131,6 +137,9 @@ class PlanBuilder {
       // The hardware's own UUID: a copied disk's cached vmId is the original VM's.
       vm.vm_id = !top.identity.smbios_uuid.empty() ? top.identity.smbios_uuid : top.identity.vm_id;
       vm.smbios_uuid = top.identity.smbios_uuid;
+      vm.host_facts = top.host_facts;
+      if (vm.smbios_uuid.empty()) vm.smbios_uuid = top.host_facts.smbios_uuid;
+      if (vm.vm_id.empty()) vm.vm_id = vm.smbios_uuid;
       auto claimed = claimed_.find(&top);
       if (claimed != claimed_.end()) {
         vm.claimed_resource_id = claimed->second;
@@ -138,6 +147,11 @@ class PlanBuilder {
                     ", which IMDS gives to another VM: this VM runs on a copied disk";
       } else if (top.identity.moved_to_other_vm) {
         vm.reason = "its disk moved from another VM, so its cached identity is not this VM's";
+      } else if (top.identity.source == "imds" || top.identity.source == "cache") {
+        vm.reason = std::string("its identity from ") +
+                    (top.identity.source == "imds" ? "IMDS" : "the cache") +
+                    " failed the character-class checks and was dropped (see the report's "
+                    "findings)";
       } else {
         vm.reason = "IMDS was unreachable and no identity was cached";
       }
@@ -146,7 +160,7 @@ class PlanBuilder {
       identity.vm_scale_set_name.clear();
       identity.vm_id = vm.vm_id;
       vm.remedy = diagnosis::build_remedy(identity, std::nullopt,
-                                          top.verdict_code == "key_loss_latent");
+                                          top.verdict_code == "key_loss_latent", &top.host_facts);
       plan_.unidentified.push_back(std::move(vm));
     }
   }
@@ -178,7 +192,23 @@ class PlanBuilder {
   static std::string subject_of(const ReportRecord& r) {
     if (!r.identity.vm_id.empty()) return "vmId " + r.identity.vm_id;
     if (!r.identity.smbios_uuid.empty()) return "SMBIOS " + r.identity.smbios_uuid;
-    return "host " + (r.host.empty() ? std::string("?") : r.host);
+    if (!r.host_facts.smbios_uuid.empty()) return "SMBIOS " + r.host_facts.smbios_uuid;
+    if (!r.host.empty()) return "host " + r.host;
+    if (!r.host_facts.private_addresses.empty())
+      return "address " + r.host_facts.private_addresses.front();
+    return "an unnamed machine";
+  }
+
+  /// What tells machines apart without a resource id: the hardware's UUID, the vmId, else the
+  /// host name with its primary address (a template's clones share a host name).
+  static std::string machine_key(const ReportRecord& r) {
+    if (!r.identity.smbios_uuid.empty()) return r.identity.smbios_uuid;
+    if (!r.host_facts.smbios_uuid.empty()) return r.host_facts.smbios_uuid;
+    if (!r.identity.vm_id.empty()) return r.identity.vm_id;
+    std::string address =
+        r.host_facts.private_addresses.empty() ? "" : r.host_facts.private_addresses.front();
+    if (r.host_facts.host_name.empty() && address.empty()) return {};
+    return "host:" + r.host_facts.host_name + "/" + address;
   }
 
   /// Two SMBIOS UUIDs claiming one resource: a copied disk. The claim that IMDS confirmed is

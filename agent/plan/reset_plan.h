@@ -26,6 +26,7 @@ struct ReportRecord {
   std::string host;
   std::string verdict_code;
   diagnosis::Identity identity;
+  probes::HostFacts host_facts;  ///< checked: host name, addresses, SMBIOS UUID, GPA version
   std::optional<std::int64_t> largest_incarnation;  ///< the largest keyIncarnationId it saw
 };
 
@@ -44,6 +45,7 @@ struct PlannedReset {
   std::string host;
   int superseded = 0;  ///< older reports of the same instance
   std::vector<std::string> flags;  ///< stale identity, resolved copy conflict...
+  std::string verify_command;      ///< with a stale identity: reads the resource's vmId
   diagnosis::Remedy remedy;
 };
 
@@ -55,6 +57,7 @@ struct UnidentifiedVm {
   std::string vm_id;
   std::string smbios_uuid;
   std::string claimed_resource_id;  ///< what its (copied) identity says, if anything
+  probes::HostFacts host_facts;     ///< how the owner finds it without a resource id
   std::string reason;
   diagnosis::Remedy remedy;  ///< with the {resourceId} placeholder and find_vm command
 };
@@ -108,6 +111,9 @@ struct ResetPlan {
 ResetPlan build_reset_plan(std::vector<ReportRecord> records, const ResetPlanOptions& options);
 
 nlohmann::json reset_plan_document(const ResetPlan& plan);
+/// The plan for a person. Every value that came from a report (ids, host names, file names,
+/// messages) is printed escaped on one line (probes::one_line); a command is a line of its own
+/// that starts with "    $ " and nothing else does, so no report can forge one.
 std::string reset_plan_text(const ResetPlan& plan);
 
 }  // namespace latchwatch::plan

@@ -2,6 +2,8 @@
 
 #include "agent/plan/reset_plan.h"
 
+#include "probes/payloads/azure_names.h"
+
 namespace latchwatch::plan {
 namespace {
 
@@ -15,24 +17,43 @@ nlohmann::json reset_json(const PlannedReset& r) {
                       {"flags", r.flags},
                       {"remedy", r.remedy}};
   if (!r.instance_id.empty()) j["instance_id"] = r.instance_id;
+  if (!r.verify_command.empty()) j["verify_command"] = r.verify_command;
   return j;
 }
 
+/// A value from a report, for a line of text: escaped, never a line break (one_line).
+std::string shown(const std::string& text) { return probes::one_line(text, 300); }
+
+/// A command line: the only lines that start with "    $ ". Commands are built by code from
+/// checked values (remedy.cpp), so they hold no line break; one_line makes that certain.
+std::string command_line(const std::string& command) {
+  return "    $ " + probes::one_line(command, 4096) + "\n";
+}
+
 std::string incarnation_text(const diagnosis::Remedy& remedy) {
+  if (!remedy.blocked.empty()) return "keyIncarnationId at its int32 limit: no command";
   if (!remedy.next_incarnation) return "keyIncarnationId: current value + 1 (not seen in reports)";
   return "keyIncarnationId " +
          (remedy.current_incarnation ? std::to_string(*remedy.current_incarnation) : "?") +
          " -> " + std::to_string(*remedy.next_incarnation);
 }
 
+std::string host_text(const std::string& host, const probes::HostFacts& facts) {
+  std::string out = host.empty() ? std::string("?") : host;
+  if (!facts.private_addresses.empty()) out += " (" + facts.private_addresses.front() + ")";
+  return shown(out);
+}
+
 void append_reset(std::string& out, const PlannedReset& r, const std::string& label) {
-  out += "  " + label + "  " + r.verdict_code + "  " + incarnation_text(r.remedy) + "\n";
-  out += "    reported by " + (r.host.empty() ? std::string("?") : r.host) + " at " +
-         r.generated_at + " (" + r.origin + ")";
+  out += "  " + shown(label) + "  " + shown(r.verdict_code) + "  " + incarnation_text(r.remedy) +
+         "\n";
+  out += "    reported by " + host_text(r.host, {}) + " at " + shown(r.generated_at) + " (" +
+         shown(r.origin) + ")";
   if (r.superseded > 0) out += ", newest of " + std::to_string(r.superseded + 1) + " reports";
   out += "\n";
-  for (const auto& flag : r.flags) out += "    ! " + flag + "\n";
-  out += "    " + r.remedy.az_command + "\n";
+  for (const auto& flag : r.flags) out += "    ! " + shown(flag) + "\n";
+  if (!r.verify_command.empty()) out += command_line(r.verify_command);
+  if (!r.remedy.az_command.empty()) out += command_line(r.remedy.az_command);
 }
 
 }  // namespace
@@ -54,6 +75,7 @@ nlohmann::json reset_plan_document(const ResetPlan& plan) {
                             {"vm_id", u.vm_id},
                             {"smbios_uuid", u.smbios_uuid},
                             {"claimed_resource_id", u.claimed_resource_id},
+                            {"host_facts", u.host_facts},
                             {"reason", u.reason},
                             {"remedy", u.remedy}});
   nlohmann::json conflicts = nlohmann::json::array();
@@ -108,47 +130,61 @@ std::string reset_plan_text(const ResetPlan& plan) {
                     std::to_string(plan.input_errors.size()) + " input errors\n";
   out += "Run from outside the VMs, as the owner. latchwatch performs none of this.\n";
   if (!plan.vms.empty()) {
-    out += "\nVMs:\n";
+    out += "\nVMs and Flexible scale-set members (PATCH):\n";
     for (const auto& r : plan.vms) append_reset(out, r, r.resource_id);
   }
   for (const auto& s : plan.scale_sets) {
-    out += "\nScale set " + s.scale_set_id + ": " + std::to_string(s.instances.size()) +
-           " instances, reset one by one (there is no scale-set-wide reset):\n";
+    out += "\nUniform scale set " + shown(s.scale_set_id) + ": " +
+           std::to_string(s.instances.size()) +
+           " instances, reset one by one with az vmss update --instance-id (PUT; there is no "
+           "PATCH and no scale-set-wide reset):\n";
     for (const auto& r : s.instances) append_reset(out, r, "instance " + r.instance_id);
   }
   if (!plan.unidentified.empty()) {
     out += "\nTo identify first (the reports cannot name their resource):\n";
     for (const auto& u : plan.unidentified) {
-      out += "  " + (u.host.empty() ? std::string("?") : u.host) + "  " + u.verdict_code +
-             "  vmId " + (u.vm_id.empty() ? u.smbios_uuid : u.vm_id) + " (" + u.origin + ")\n";
-      out += "    " + u.reason + "\n";
-      out += "    find it:  " + u.remedy.find_vm_command + "\n";
-      out += "    then:     " + u.remedy.az_command + "\n";
+      std::string id = u.vm_id.empty() ? u.smbios_uuid : u.vm_id;
+      out += "  " + host_text(u.host, u.host_facts) + "  " + shown(u.verdict_code) + "  vmId " +
+             (id.empty() ? std::string("unknown") : shown(id)) + " (" + shown(u.origin) + ")\n";
+      out += "    " + shown(u.reason) + "\n";
+      for (const auto& note : u.remedy.notes)
+        if (note.rfind("The resource id is unknown", 0) == 0) out += "    " + shown(note) + "\n";
+      if (!u.remedy.find_vm_command.empty()) {
+        out += "    find it:\n" + command_line(u.remedy.find_vm_command);
+      }
+      if (!u.remedy.az_command.empty())
+        out += "    then, with its id in place of {resourceId}:\n" +
+               command_line(u.remedy.az_command);
     }
   }
   if (!plan.conflicts.empty()) {
     out += "\nConflicts (one resource id claimed by several machines: copied disks):\n";
     for (const auto& c : plan.conflicts) {
-      out += "  " + c.resource_id + (c.resolved ? "  (resolved)" : "  (NEEDS A PERSON)") + "\n";
+      out += "  " + shown(c.resource_id) + (c.resolved ? "  (resolved)" : "  (NEEDS A PERSON)") +
+             "\n";
       for (const auto& claim : c.claims)
-        out += "    SMBIOS " + claim.smbios_uuid + " via " + claim.identity_source + ", " +
-               claim.verdict_code + ", " + claim.origin + "\n";
-      out += "    " + c.message + "\n";
+        out += "    SMBIOS " + shown(claim.smbios_uuid) + " via " + shown(claim.identity_source) +
+               ", " + shown(claim.verdict_code) + ", " + shown(claim.origin) + "\n";
+      out += "    " + shown(c.message) + "\n";
     }
   }
   if (!plan.skipped.empty()) {
     out += "\nSkipped:\n";
     for (const auto& s : plan.skipped)
-      out += "  " + s.subject + "  " + s.verdict_code + ": " + s.reason + " (" + s.origin + ")\n";
+      out += "  " + shown(s.subject) + "  " + shown(s.verdict_code) + ": " + shown(s.reason) +
+             " (" + shown(s.origin) + ")\n";
   }
   if (!plan.input_errors.empty()) {
     out += "\nInput errors (these reports were not used):\n";
-    for (const auto& e : plan.input_errors) out += "  " + e + "\n";
+    for (const auto& e : plan.input_errors) out += "  " + shown(e) + "\n";
   }
   if (plan.reset_count() > 0)
-    out += "\nConfirm each reset in the instance view: keyLatchStatus.states shows the new "
-           "keyIncarnationId and a new keyGuid; GPA recovers by itself. Raise only: ARM rejects a "
-           "value that is not larger, and the largest value wins.\n";
+    out += "\nConfirm each reset in the instance view (az vm get-instance-view --ids RID, or az "
+           "vmss get-instance-view --instance-id ID for Uniform instances; check --json gives the "
+           "exact command): the ProxyAgent substatus shows the new keyIncarnationId and a new "
+           "keyGuid; GPA recovers by itself. Raise only: ARM rejects a value that is not larger, "
+           "and the largest value wins. A Terraform or Bicep template that pins keyIncarnationId "
+           "must be raised there too.\n";
   return out;
 }
 

@@ -1,55 +1,9 @@
 #include "agent/plan/resource_text.h"
 
-#include <cctype>
-
 #include "agent/plan/json_cursor.h"
 #include "probes/payloads/json_limits.h"
 
 namespace latchwatch::plan {
-namespace {
-
-bool is_name_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ||
-         c == '(' || c == ')';
-}
-
-}  // namespace
-
-bool is_azure_name(std::string_view text) {
-  if (text.empty() || text.size() > 256) return false;
-  for (char c : text)
-    if (!is_name_char(c)) return false;
-  return true;
-}
-
-bool is_azure_resource_id(std::string_view text) {
-  constexpr std::string_view kPrefix = "/subscriptions/";
-  if (text.size() > 1024 || ascii_lower(text.substr(0, kPrefix.size())) != kPrefix) return false;
-  std::string_view rest = text.substr(kPrefix.size());
-  if (rest.empty() || rest.back() == '/') return false;
-  std::size_t start = 0;
-  while (start <= rest.size()) {
-    std::size_t slash = rest.find('/', start);
-    std::string_view segment =
-        rest.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
-    if (!is_azure_name(segment)) return false;
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
-  return true;
-}
-
-bool is_guid_text(std::string_view text) { return probes::is_guid(text); }
-
-bool is_key_url(std::string_view text) {
-  constexpr std::string_view kScheme = "https://";
-  if (text.size() > 1024 || text.substr(0, kScheme.size()) != kScheme) return false;
-  for (char c : text.substr(kScheme.size()))
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '/' ||
-          c == ':'))
-      return false;
-  return text.find("/keys/") != std::string_view::npos;
-}
 
 ScaleSetInstance split_scale_set_instance(const std::string& resource_id) {
   std::string lower = ascii_lower(resource_id);

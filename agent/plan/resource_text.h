@@ -6,17 +6,16 @@
 #include <string>
 #include <string_view>
 
+#include "probes/payloads/azure_names.h"
+
 namespace latchwatch::plan {
 
-/// Letters, digits and . _ - ( ): what Azure allows in VM, group and scale-set names.
-bool is_azure_name(std::string_view text);
-/// "/subscriptions/{guid}/resourceGroups/..." made of names and slashes only.
-bool is_azure_resource_id(std::string_view text);
-/// 8-4-4-4-12 hex digits.
-bool is_guid_text(std::string_view text);
-/// "https://{vault}.vault.azure.net/keys/{name}/{version}" (any *.azure.net-style host),
-/// letters, digits, '-', '.', '/' and ':' only.
-bool is_key_url(std::string_view text);
+/// The character-class checks live in probes (one implementation for IMDS, the identity cache
+/// and the plans); see probes/payloads/azure_names.h.
+using probes::is_azure_name;
+using probes::is_azure_resource_id;
+using probes::is_guid_text;
+using probes::is_key_url;
 
 /// The scale-set part of a uniform scale-set instance id, or empty:
 /// ".../virtualMachineScaleSets/pool/virtualMachines/3" → {".../virtualMachineScaleSets/pool", "3"}.

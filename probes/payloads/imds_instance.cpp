@@ -45,6 +45,18 @@ Parsed<ImdsCompute> parse_imds_instance(std::string_view body) {
   out.security_type = text_at(c, "/securityProfile/securityType");
   out.ephemeral_os_disk =
       ascii_lower(text_at(c, "/storageProfile/osDisk/diffDiskSettings/option")) == "local";
+  // real-platform.md §3: checked on arrival, with the checks the plans use.
+  keep_if_valid(out.resource_id, is_azure_resource_id, "resourceId", "an Azure resource id",
+                out.rejected);
+  keep_if_valid(out.subscription_id, is_guid_text, "subscriptionId", "a GUID", out.rejected);
+  keep_if_valid(out.resource_group_name, is_azure_name, "resourceGroupName",
+                "a resource group name", out.rejected);
+  keep_if_valid(out.name, is_azure_name, "name", "a VM name", out.rejected);
+  keep_if_valid(out.vm_scale_set_name, is_azure_name, "vmScaleSetName", "a scale set name",
+                out.rejected);
+  keep_if_valid(out.vm_id, is_guid_text, "vmId", "a GUID", out.rejected);
+  keep_if_valid(out.security_type, is_azure_name, "securityType", "a security type",
+                out.rejected);
   return Parsed<ImdsCompute>::ok(std::move(out));
 }
 
@@ -58,6 +70,11 @@ void to_json(nlohmann::json& j, const ImdsCompute& c) {
        {"location", c.location},
        {"securityType", c.security_type},
        {"ephemeralOsDisk", c.ephemeral_os_disk}};
+  if (!c.rejected.empty()) {
+    auto rejected = nlohmann::json::array();
+    for (const auto& r : c.rejected) rejected.push_back({{"field", r.field}, {"expected", r.expected}});
+    j["rejectedFields"] = rejected;
+  }
 }
 
 }  // namespace latchwatch::probes

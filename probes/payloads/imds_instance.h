@@ -3,10 +3,12 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
 #include "probes/parsed.h"
+#include "probes/payloads/azure_names.h"
 
 namespace latchwatch::probes {
 
@@ -20,11 +22,16 @@ struct ImdsCompute {
   std::string location;
   std::string security_type;   ///< compute.securityProfile.securityType, e.g. "ConfidentialVM"
   bool ephemeral_os_disk = false;  ///< storageProfile.osDisk.diffDiskSettings.option == "Local"
+  /// Identity fields that failed their character-class check on arrival: dropped (left empty),
+  /// never passed on. IMDS answers on a path a process in the VM can answer on too.
+  std::vector<RejectedField> rejected;
 };
 
 /// Accepts the wrapped document or a bare compute object; tolerant of missing fields, strings
 /// where booleans are expected (IMDS sends "true"), unknown fields. Fails on non-JSON, a
-/// non-object, no compute object, or nesting deeper than 64 levels.
+/// non-object, no compute object, or nesting deeper than 64 levels. Every identity field that can
+/// reach a printed command (resourceId, subscriptionId, resourceGroupName, name, vmScaleSetName,
+/// vmId, securityType) is checked (azure_names.h); one that fails is dropped into `rejected`.
 Parsed<ImdsCompute> parse_imds_instance(std::string_view body);
 
 void to_json(nlohmann::json& j, const ImdsCompute& c);

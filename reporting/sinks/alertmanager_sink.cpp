@@ -16,8 +16,15 @@ nlohmann::json alert_for(const CycleReport& r, diagnosis::VerdictCode verdict,
                          std::chrono::system_clock::time_point ends_at) {
   const auto& id = r.report.identity;
   const auto& entry = diagnosis::info(verdict);
-  nlohmann::json annotations = {{"summary", entry.meaning}, {"owner_action", entry.owner_action}};
-  if (r.report.remedy) annotations["az_command"] = r.report.remedy->az_command;
+  nlohmann::json annotations = {{"summary", entry.meaning},
+                                 {"owner_action", entry.owner_action},
+                                 {"action", entry.owner_action},
+                                 {"action_by", diagnosis::action_by(verdict)}};
+  if (r.report.remedy && !r.report.remedy->az_command.empty())
+    annotations["az_command"] = r.report.remedy->az_command;
+  if (r.report.remedy && !r.report.remedy->blocked.empty())
+    annotations["remedy_blocked"] = r.report.remedy->blocked;
+  if (!r.report.host.host_name.empty()) annotations["host_name"] = r.report.host.host_name;
   return {{"labels",
            {{"alertname", diagnosis::is_key_verdict(verdict) ? "LatchwatchKeyResetNeeded"
                                                              : "LatchwatchVerdict"},

@@ -54,6 +54,13 @@ constexpr const char* kScaleSetInstanceResourceId =
     "/subscriptions/8a3f1c2e-1111-4222-8333-944455566677/resourceGroups/rg-latch/providers/"
     "Microsoft.Compute/virtualMachineScaleSets/ss-latch/virtualMachines/3";
 
+/// A Flexible scale-set member: a VM resource of its own, named by the platform.
+constexpr const char* kFlexScaleSetName = "ss-flex";
+constexpr const char* kFlexMemberName = "ss-flex_4b2a1c3d";
+constexpr const char* kFlexMemberResourceId =
+    "/subscriptions/8a3f1c2e-1111-4222-8333-944455566677/resourceGroups/rg-latch/providers/"
+    "Microsoft.Compute/virtualMachines/ss-flex_4b2a1c3d";
+
 /// Responses that went through GPA carry this header (domain brief §1); the value is arbitrary.
 constexpr const char* kViaGpaHeader = "x-ms-azure-host-authorization";
 

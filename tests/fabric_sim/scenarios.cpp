@@ -205,6 +205,54 @@ std::vector<Scenario> build_table() {
       [](Scenario& s) { s.imds_delay = 200ms; });
   add("slow_drip", "as healthy, the status response trickles one byte per drip interval",
       [](Scenario& s) { s.drip_status = true; });
+  // The owner's reset per kind of resource (real-platform.md §1), with the incarnation known
+  // (v2 status, GPA's states) and unknown (v1 status, no incarnation anywhere).
+  auto latent = [](Scenario& s) { s.key_files.clear(); };
+  auto no_incarnation = [](Scenario& s) {
+    s.status_body = StatusBody::v1_wireserver_and_imds;
+    s.server_incarnation.reset();
+    s.states_hold_incarnation = false;
+  };
+  add("key_loss_latent_no_incarnation", "as key_loss_latent, status v1: no incarnation anywhere",
+      [=](Scenario& s) {
+        latent(s);
+        no_incarnation(s);
+      });
+  add("vmss_key_loss_latent", "as key_loss_latent, IMDS names Uniform instance ss-latch/3",
+      [=](Scenario& s) {
+        latent(s);
+        s.scale_set = true;
+      });
+  add("vmss_key_loss_latent_no_incarnation", "as vmss_key_loss_latent, no incarnation anywhere",
+      [=](Scenario& s) {
+        latent(s);
+        no_incarnation(s);
+        s.scale_set = true;
+      });
+  add("flex_key_loss_latent", "as key_loss_latent, IMDS names Flexible member ss-flex_4b2a1c3d",
+      [=](Scenario& s) {
+        latent(s);
+        s.flexible = true;
+      });
+  add("flex_key_loss_latent_no_incarnation", "as flex_key_loss_latent, no incarnation anywhere",
+      [=](Scenario& s) {
+        latent(s);
+        no_incarnation(s);
+        s.flexible = true;
+      });
+  add("hostile_imds_key_loss_latent",
+      "as key_loss_latent, IMDS identity fields carry shell syntax, quotes and newlines",
+      [=](Scenario& s) {
+        latent(s);
+        s.compute_patch = {
+            {"resourceId", std::string(kResourceId) + "$(touch /tmp/latchwatch-pwned-imds)"},
+            {"subscriptionId", std::string(kSubscriptionId) + "\"; touch pwned-sub; \""},
+            {"resourceGroupName", "rg-latch'\n    az vm delete --ids x --yes\n"},
+            {"name", "vm`touch pwned-name`"},
+            {"vmScaleSetName", "ss$(touch pwned-ss)"},
+            {"vmId", std::string(kVmId) + "'; touch pwned-vmid; '"},
+            {"securityProfile", {{"securityType", "TrustedLaunch\r\n$(id)"}}}};
+      });
   return table;
 }
 
@@ -280,12 +328,14 @@ std::string status_body(const Scenario& s) {
 json imds_instance(const Scenario& s) {
   json compute{{"azEnvironment", "AzurePublicCloud"},
                {"location", kLocation},
-               {"name", s.scale_set ? kScaleSetInstanceName : kVmName},
+               {"name", s.scale_set ? kScaleSetInstanceName : s.flexible ? kFlexMemberName : kVmName},
                {"offer", "debian-12"},
                {"osType", "Linux"},
                {"publisher", "Debian"},
                {"resourceGroupName", kResourceGroup},
-               {"resourceId", s.scale_set ? kScaleSetInstanceResourceId : kResourceId},
+               {"resourceId", s.scale_set   ? kScaleSetInstanceResourceId
+                              : s.flexible ? kFlexMemberResourceId
+                                           : kResourceId},
                {"securityProfile",
                 {{"secureBootEnabled", "true"},
                  {"virtualTpmEnabled", "true"},
@@ -299,7 +349,7 @@ json imds_instance(const Scenario& s) {
                {"subscriptionId", kSubscriptionId},
                {"tags", ""},
                {"vmId", kVmId},
-               {"vmScaleSetName", s.scale_set ? kScaleSetName : ""},
+               {"vmScaleSetName", s.scale_set ? kScaleSetName : s.flexible ? kFlexScaleSetName : ""},
                {"vmSize", "Standard_D2s_v5"},
                {"zone", ""}};
   json network{
@@ -310,6 +360,7 @@ json imds_instance(const Scenario& s) {
                        {"subnet", json::array({{{"address", "10.0.1.0"}, {"prefix", "24"}}})}}},
                      {"ipv6", {{"ipAddress", json::array()}}},
                      {"macAddress", "000D3A3382E8"}}})}};
+  if (!s.compute_patch.is_null()) compute.merge_patch(s.compute_patch);
   return json{{"compute", std::move(compute)}, {"network", std::move(network)}};
 }
 
@@ -420,7 +471,7 @@ json latch_states(const Scenario& s) {
     // GPA keeps the key it latched (kPlantedKeyGuid, incarnation 10) even when the host has
     // moved on (reset_pending) or the file is gone (key_loss_latent).
     states["keyGuid"] = s.held_key_guid;
-    states["keyIncarnationId"] = std::to_string(s.held_incarnation);
+    if (s.states_hold_incarnation) states["keyIncarnationId"] = std::to_string(s.held_incarnation);
   }
   return states;
 }

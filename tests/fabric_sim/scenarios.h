@@ -67,6 +67,9 @@ struct Scenario {
   bool via_gpa = true;  ///< responses carry x-ms-azure-host-authorization
   std::chrono::seconds date_skew{0};
   bool scale_set = false;  ///< IMDS names a scale-set instance
+  bool flexible = false;   ///< IMDS names a Flexible scale-set member (a VM resource)
+  /// Merged into IMDS compute (RFC 7396): the real fields with other values (hostile ones).
+  nlohmann::json compute_patch = nullptr;
   std::chrono::milliseconds imds_delay{0};  ///< IMDS answers this late (benchmarks)
 
   // GPA GET /provision.
@@ -83,6 +86,7 @@ struct Scenario {
   std::string latch_message = "Found key details from local and ready to use. - 122";
   std::string secure_channel_state = "WireServer Enforce -  IMDS Enforce - HostGA Enforce";
   bool states_hold_key = true;  ///< states.keyGuid / keyIncarnationId present (GPA holds a key)
+  bool states_hold_incarnation = true;  ///< false: states.keyIncarnationId absent (v1 host)
   std::string held_key_guid = kPlantedKeyGuid;  ///< the key GPA holds, when it holds one
   int held_incarnation = kKeyIncarnationId;
   std::chrono::seconds status_age{0};  ///< how old the timestamp is; > 0 means GPA stopped writing

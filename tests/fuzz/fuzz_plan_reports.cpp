@@ -15,5 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
   std::string text = reset_plan_text(plan);
   for (const auto& reset : plan.vms)
     if (reset.resource_id.find_first_of("$`;|&<>\"' \\") != std::string::npos) __builtin_trap();
+  // Everything echoed is escaped on one line: the text holds no control character but '\n'.
+  for (char c : text)
+    if ((static_cast<unsigned char>(c) < 0x20 && c != '\n') || c == 0x7f) __builtin_trap();
   return 0;
 }

@@ -317,8 +317,11 @@ TEST(CheckFlags, BadConfigLineNamesTheKey) {
 TEST(Explain, PrintsMeaningAndOwnerActionForEveryVerdict) {
   auto result = testing::run_latchwatch({"explain", "key_mismatch"});
   EXPECT_EQ(result.exit_code, 0);
-  EXPECT_NE(result.out.find("Owner action"), std::string::npos);
+  EXPECT_NE(result.out.find("Action:"), std::string::npos);
+  EXPECT_NE(result.out.find("(by the owner)"), std::string::npos);
   EXPECT_NE(result.out.find("keyIncarnationId"), std::string::npos);
+  EXPECT_NE(testing::run_latchwatch({"explain", "gpa_down"}).out.find("(by the operator)"),
+            std::string::npos);
   EXPECT_EQ(testing::run_latchwatch({"explain", "no_such_code"}).exit_code, 3);
 }
 

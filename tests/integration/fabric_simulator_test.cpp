@@ -236,7 +236,13 @@ TEST_F(FabricSimulatorTest, ScenarioTableCoversEveryNameInOrder) {
                                           "malformed_json",
                                           "oversized_body",
                                           "slow_imds",
-                                          "slow_drip"};
+                                          "slow_drip",
+                                          "key_loss_latent_no_incarnation",
+                                          "vmss_key_loss_latent",
+                                          "vmss_key_loss_latent_no_incarnation",
+                                          "flex_key_loss_latent",
+                                          "flex_key_loss_latent_no_incarnation",
+                                          "hostile_imds_key_loss_latent"};
   EXPECT_EQ(FabricSimulator::scenario_names(), expected);
   EXPECT_THROW(sim_->set_scenario("no_such_scenario"), std::invalid_argument);
   EXPECT_EQ(sim_->scenario(), "healthy");

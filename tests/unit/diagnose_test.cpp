@@ -436,12 +436,15 @@ TEST(Remedy, ScaleSetInstanceUsesTheInstanceResourceId) {
   compute.name = "ss_3";
   compute.vm_scale_set_name = "ss";
   compute.resource_id = "";  // old api-version: derive it
+  compute.subscription_id = "8a3f1c2e-1111-4222-8333-944455566677";  // derived only from a GUID
   e.cycle.imds = compute;
   auto report = diagnose(e);
   ASSERT_TRUE(report.remedy);
   EXPECT_EQ(report.remedy->resource_id,
-            "/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.Compute/"
-            "virtualMachineScaleSets/ss/virtualMachines/3");
+            "/subscriptions/8a3f1c2e-1111-4222-8333-944455566677/resourceGroups/rg/providers/"
+            "Microsoft.Compute/virtualMachineScaleSets/ss/virtualMachines/3");
+  EXPECT_EQ(report.remedy->resource_kind, "uniform_instance");
+  EXPECT_EQ(report.remedy->request.method, "PUT");
   EXPECT_NE(report.remedy->scale_set_note.find("instance 3"), std::string::npos);
   EXPECT_NE(report.remedy->scale_set_note.find("no scale-set-wide reset"), std::string::npos);
 }

@@ -67,7 +67,10 @@ TEST(ImdsInstanceTest, BareComputeObjectGivesTheSameResultAsTheWrappedDocument) 
   EXPECT_EQ(json(parse_ok(rewrapped.dump())), json(parse_ok(bare.dump())));
 
   EXPECT_EQ(parse_ok(R"({"name":"vm1"})").name, "vm1");
-  EXPECT_EQ(parse_ok(R"({"vmId":"ABC"})").vm_id, "abc") << "vmId is lower-cased";
+  EXPECT_EQ(parse_ok(R"({"vmId":"D0A1B2C3-0000-4000-8000-00000000000A"})").vm_id,
+            "d0a1b2c3-0000-4000-8000-00000000000a")
+      << "vmId is lower-cased";
+  EXPECT_EQ(parse_ok(R"({"vmId":"ABC"})").vm_id, "") << "a vmId that is no GUID is dropped";
 }
 
 TEST(ImdsInstanceTest, EphemeralOsDiskOnlyForLocalInAnyCase) {
@@ -101,7 +104,10 @@ TEST(ImdsInstanceTest, TextIsSanitisedAndBounded) {
   auto c = parse_ok(R"({"compute":{"vmId":"x","name":"vm\u0007\u001b[0m",
                         "location":")" +
                     std::string(5000, 'w') + R"("}})");
-  EXPECT_EQ(c.name, "vm??[0m");
+  EXPECT_EQ(c.name, "") << "control characters: not a VM name, dropped on arrival";
+  ASSERT_GE(c.rejected.size(), 1u);
+  EXPECT_EQ(c.rejected.front().field, "name");
+  EXPECT_EQ(c.rejected.front().shown, "vm??[0m");
   EXPECT_LE(c.location.size(), 512u + 3u);
   EXPECT_NO_THROW((void)json(c).dump());
 }
@@ -140,7 +146,10 @@ TEST(ImdsInstanceTest, SummaryUsesImdsCamelCaseKeys) {
                       "/subscriptions/xxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxx/resourceGroups/"
                       "macikgo-test-may-23/providers/Microsoft.Compute/virtualMachines/"
                       "examplevmname"},
-                     {"subscriptionId", "xxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxx"},
+                     // WALinuxAgent's fixture masks the subscription: no GUID, so dropped.
+                     {"subscriptionId", ""},
+                     {"rejectedFields", json::array({{{"field", "subscriptionId"},
+                                                      {"expected", "a GUID"}}})},
                      {"resourceGroupName", "macikgo-test-may-23"},
                      {"name", "examplevmname"},
                      {"vmScaleSetName", "crpteste9vflji9"},

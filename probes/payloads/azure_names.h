@@ -1,0 +1,45 @@
+#pragma once
+/// Character-class checks for the Azure names, ids and GUIDs that can reach a printed command.
+/// One implementation for every reader of untrusted identity: IMDS answers (on arrival), the
+/// identity cache (when read back), and the reports and az exports `plan` reads. A value that
+/// fails is dropped, never quoted around (real-platform.md §3).
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace latchwatch::probes {
+
+/// Letters, digits and . _ - ( ): what Azure allows in VM, group and scale-set names.
+bool is_azure_name(std::string_view text);
+/// "/subscriptions/{...}/resourceGroups/..." made of names and slashes only.
+bool is_azure_resource_id(std::string_view text);
+/// 8-4-4-4-12 hex digits.
+bool is_guid_text(std::string_view text);
+/// "https://{vault}.vault.azure.net/keys/{name}/{version}" (any *.azure.net-style host),
+/// letters, digits, '-', '.', '/' and ':' only.
+bool is_key_url(std::string_view text);
+/// An RFC 1123 host name: letters, digits, '-' and '.', at most 253 characters.
+bool is_host_name(std::string_view text);
+/// A numeric IPv4 or IPv6 address (inet_pton accepts it).
+bool is_ip_address(std::string_view text);
+
+/// One identity field that failed its check: which, and why (the value is not repeated whole:
+/// it is hostile by assumption; `shown` is a short escaped excerpt for the finding).
+struct RejectedField {
+  std::string field;     ///< "resourceId", "vmId", ...
+  std::string expected;  ///< "an Azure resource id", "a GUID", ...
+  std::string shown;     ///< escaped, one line, at most ~60 characters
+};
+
+/// Checks `value` with `valid`; on failure clears it and records the rejection. Empty values
+/// pass (absent is not hostile).
+void keep_if_valid(std::string& value, bool (*valid)(std::string_view), const char* field,
+                   const char* expected, std::vector<RejectedField>& rejected);
+
+/// Text for a person on one line: printable ASCII kept, '\\' doubled, CR/LF/tab as \r \n \t,
+/// every other byte (controls, DEL, non-ASCII) as \xNN. Cut to `max_len` bytes of output with
+/// "..." appended. Whatever it is given, the result has no line break and no control character.
+std::string one_line(std::string_view text, std::size_t max_len = 200);
+
+}  // namespace latchwatch::probes
