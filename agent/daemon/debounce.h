@@ -12,11 +12,12 @@
 
 #include "agent/diagnosis/verdict.h"
 #include "probes/parsed.h"
+#include "reporting/transition.h"
 
 namespace latchwatch::agent {
 
-enum class Transition { fired, resolved, changed, unchanged };
-const char* to_string(Transition t);
+using reporting::Transition;  // the type sinks receive
+using reporting::to_string;
 
 struct DebounceState {
   diagnosis::VerdictCode reported = diagnosis::VerdictCode::healthy;  ///< what sinks were told

@@ -8,7 +8,7 @@ std::string transition_line(const CycleReport& report, std::size_t max_len) {
   const auto& v = report.report.verdict;
   std::string line = std::string(diagnosis::to_string(report.confirmed)) + " " +
                      diagnosis::to_string(diagnosis::info(report.confirmed).severity) + " " +
-                     report.transition + ": " + v.summary;
+                     to_string(report.transition) + ": " + v.summary;
   if (report.report.remedy && report.report.remedy->next_incarnation)
     line += " reset: keyIncarnationId -> " + std::to_string(*report.report.remedy->next_incarnation);
   std::string ascii;
@@ -18,7 +18,7 @@ std::string transition_line(const CycleReport& report, std::size_t max_len) {
 }
 
 PublishResult LogSink::publish(const CycleReport& report) {
-  if (report.transition == "unchanged") {
+  if (report.transition == Transition::unchanged) {
     spdlog::debug("cycle {}: {}{}", report.cycle, diagnosis::to_string(report.report.verdict.code),
                   report.pending ? " (key verdict pending confirmation)" : "");
     return {};
@@ -26,7 +26,7 @@ PublishResult LogSink::publish(const CycleReport& report) {
   auto line = transition_line(report);
   if (report.has_confirmed && diagnosis::info(report.confirmed).severity >= diagnosis::Severity::critical)
     spdlog::error("{}", line);
-  else if (report.transition == "fired")
+  else if (report.transition == Transition::fired)
     spdlog::warn("{}", line);
   else
     spdlog::info("{}", line);

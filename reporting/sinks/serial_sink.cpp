@@ -11,7 +11,7 @@
 namespace latchwatch::reporting {
 
 PublishResult SerialSink::publish(const CycleReport& report) {
-  if (report.transition == "unchanged") return {};
+  if (report.transition == Transition::unchanged) return {};
   std::string line = "latchwatch: " + transition_line(report, 160) + "\r\n";
   // Never block the dispatcher on a console nobody drains.
   int fd = ::open(device_.c_str(), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);

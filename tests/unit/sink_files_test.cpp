@@ -23,7 +23,7 @@ CycleReport fired(diagnosis::VerdictCode code) {
   r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
   r.has_confirmed = true;
   r.confirmed = code;
-  r.transition = "fired";
+  r.transition = Transition::fired;
   r.cycle = 3;
   return r;
 }
@@ -51,7 +51,7 @@ TEST(SerialSink, WritesOneAsciiLinePerTransitionAndNeverBlocks) {
     EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "non-ASCII byte in " << line;
 
   auto unchanged = fired(diagnosis::VerdictCode::key_lost);
-  unchanged.transition = "unchanged";
+  unchanged.transition = Transition::unchanged;
   EXPECT_TRUE(sink.publish(unchanged).ok);
   EXPECT_EQ(sink.health()["dropped_lines"], 1) << "unchanged cycles write nothing";
 }
