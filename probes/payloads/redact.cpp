@@ -17,6 +17,7 @@ bool is_separator(char c) { return c != '\0' && std::strchr(" :-_,.;|", c) != nu
 bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool word_char(char c) { return is_upper(c) || is_lower(c) || is_digit(c); }
 bool is_base64(char c, bool url) {
   return is_upper(c) || is_lower(c) || is_digit(c) || (url ? (c == '-' || c == '_') : (c == '+' || c == '/'));
 }
@@ -29,6 +30,8 @@ std::size_t hex_group(std::string_view t, std::size_t i, std::size_t& digits) {
   std::size_t first = i;
   while (i < t.size() && is_hex(t[i])) ++i;
   digits = i - first;
+  // A group is a whole word: "08 failed" must not take "fa" from "failed".
+  if (i < t.size() && word_char(t[i])) digits = 0;
   return digits == 0 ? 0 : i - start;
 }
 
@@ -46,7 +49,6 @@ std::size_t grouped_hex_end(std::string_view t, std::size_t i) {
     std::size_t next_digits = 0;
     std::size_t next = hex_group(t, end + sep, next_digits);
     if (next == 0 || next_digits > size) break;
-    // A hex group must end at a word boundary, or "ab cdefgh" would count "cdef".
     total += next_digits;
     ++groups;
     end += sep + next;
@@ -73,8 +75,6 @@ std::size_t base64_end(std::string_view t, std::size_t i) {
   }
   return i;
 }
-
-bool word_char(char c) { return is_upper(c) || is_lower(c) || is_digit(c); }
 
 }  // namespace
 

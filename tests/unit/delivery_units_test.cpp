@@ -191,7 +191,7 @@ TEST(AlertmanagerSink, AFiringAlertPersistsSoTheRecoveryAfterARestartResolvesIt)
   EXPECT_TRUE(saved["firing"].is_null());
   ASSERT_EQ(saved["unsent"].size(), 1u);
   EXPECT_EQ(saved["unsent"][0]["labels"]["verdict"], "key_lost");
-  EXPECT_EQ(saved["unsent"][0]["endsAt"], "2027-01-15T08:00:00Z");
+  EXPECT_EQ(saved["unsent"][0]["endsAt"], "2027-01-15T08:00:00.000Z");
 }
 
 TEST(AlertmanagerSink, AStateFileThatIsASymlinkIsRefused) {

@@ -27,10 +27,11 @@ class RecordingSink : public Sink {
     std::lock_guard<std::mutex> lock(mutex_);
     return cycles_;
   }
-  /// Waits (on an event, with a generous deadline) until `n` cycles arrived.
-  bool wait_for(std::size_t n) {
+  /// Waits (on an event, with a generous deadline) until cycle `n` arrived.
+  bool wait_for(std::uint64_t n) {
     std::unique_lock<std::mutex> lock(mutex_);
-    return cv_.wait_for(lock, std::chrono::seconds(30), [&] { return cycles_.size() >= n; });
+    return cv_.wait_for(lock, std::chrono::seconds(30),
+                        [&] { return !cycles_.empty() && cycles_.back() == n; });
   }
 
  private:
@@ -122,11 +123,11 @@ TEST(Dispatcher, SubmitNeverWaitsForAStuckSinkAndDropsTheOldestPastTheLimit) {
   dispatcher.submit(cycle(1));
   gate_ptr->wait_entered();  // the gate's worker is stuck in cycle 1
   for (std::uint64_t n = 2; n <= 5; ++n) dispatcher.submit(cycle(n));  // returns at once
-  // The other sink has its own worker: it got every cycle while the gate was stuck.
-  ASSERT_TRUE(seen->wait_for(5));
-  EXPECT_EQ(seen->cycles(), (std::vector<std::uint64_t>{1, 2, 3, 4, 5}));
+  // The other sink has its own worker: it got up to the last cycle while the gate was stuck
+  // (its own small queue may have dropped some on the way, counted).
+  EXPECT_TRUE(seen->wait_for(5));
+  EXPECT_EQ(seen->cycles().size() + dispatcher.health()[1].dropped, 5u);
   EXPECT_EQ(dispatcher.health()[0].dropped, 2u) << "the gate's cycles 2 and 3, oldest first";
-  EXPECT_EQ(dispatcher.health()[1].dropped, 0u);
   gate_ptr->open();
   ASSERT_TRUE(dispatcher.drain(std::chrono::steady_clock::now() + 30s));
 }

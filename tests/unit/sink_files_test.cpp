@@ -69,6 +69,7 @@ TEST(WebhookSpool, CorruptEntryIsSetAsideNeverDeliveredNorFatal) {
   TempDir dir;
   WebhookSink sink(dead_webhook(dir, 10));
   testing::write_file(dir / "spool/00000000000000000001.json", "{\"delivery\": ");  // torn
+  EXPECT_TRUE(sink.accept(fired(diagnosis::VerdictCode::key_lost)).ok) << "spooled";
   EXPECT_FALSE(sink.publish(fired(diagnosis::VerdictCode::key_lost)).ok) << "nobody listens";
   EXPECT_EQ(::access((dir / "spool/00000000000000000001.json.corrupt").c_str(), F_OK), 0);
   EXPECT_EQ(sink.health()["spool_corrupt"], 1);
@@ -79,7 +80,10 @@ TEST(WebhookSpool, CorruptEntryIsSetAsideNeverDeliveredNorFatal) {
 TEST(WebhookSpool, IsBoundedDroppingTheOldestFirst) {
   TempDir dir;
   WebhookSink sink(dead_webhook(dir, 3));
-  for (int i = 0; i < 5; ++i) EXPECT_FALSE(sink.publish(fired(diagnosis::VerdictCode::key_lost)).ok);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(sink.accept(fired(diagnosis::VerdictCode::key_lost)).ok);
+    EXPECT_FALSE(sink.publish(fired(diagnosis::VerdictCode::key_lost)).ok);
+  }
   EXPECT_EQ(sink.health()["spool_entries"], 3);
   EXPECT_EQ(sink.health()["spool_dropped"], 2);
   EXPECT_NE(::access((dir / "spool/00000000000000000001.json").c_str(), F_OK), 0) << "oldest gone";
