@@ -11,6 +11,7 @@
 #include "reporting/sinks/report_file_sink.h"
 #include "reporting/sinks/serial_sink.h"
 #include "reporting/sinks/webhook_sink.h"
+#include "tests/support/manual_clock.h"
 #include "tests/support/test_support.h"
 
 namespace latchwatch::reporting {
@@ -88,6 +89,27 @@ TEST(WebhookSpool, IsBoundedDroppingTheOldestFirst) {
   EXPECT_EQ(sink.health()["spool_dropped"], 2);
   EXPECT_NE(::access((dir / "spool/00000000000000000001.json").c_str(), F_OK), 0) << "oldest gone";
   EXPECT_EQ(::access((dir / "spool/00000000000000000005.json").c_str(), F_OK), 0) << "newest kept";
+}
+
+TEST(WebhookSpool, RetriesWaitForTheBackoffByTheInjectedClock) {
+  TempDir dir;
+  testing::ManualClock clock;
+  auto options = dead_webhook(dir, 10);
+  options.clock = &clock;
+  WebhookSink sink(options);
+  ASSERT_TRUE(sink.accept(fired(diagnosis::VerdictCode::key_lost)).ok);
+  auto first = sink.publish(fired(diagnosis::VerdictCode::key_lost));
+  EXPECT_FALSE(first.ok);
+  EXPECT_EQ(first.error.find("backing off"), std::string::npos) << "tried: " << first.error;
+  auto waiting = sink.publish(fired(diagnosis::VerdictCode::key_lost));
+  EXPECT_NE(waiting.error.find("backing off"), std::string::npos) << waiting.error;
+  clock.advance(std::chrono::seconds(1));  // retry_delay(1)
+  auto second = sink.publish(fired(diagnosis::VerdictCode::key_lost));
+  EXPECT_EQ(second.error.find("backing off"), std::string::npos) << "tried again: " << second.error;
+  clock.advance(std::chrono::seconds(1));  // retry_delay(2) is 2 s: still waiting
+  EXPECT_NE(sink.publish(fired(diagnosis::VerdictCode::key_lost)).error.find("backing off"),
+            std::string::npos);
+  EXPECT_EQ(sink.health()["spool_entries"], 1) << "nothing lost while retrying";
 }
 
 TEST(ReportFileSink, HistoryRotatesAndTheLatestReportIsWhole) {
