@@ -28,15 +28,14 @@ std::string refuse_symlinks(const std::string& path) {
   struct stat st {};
   if (::lstat(parent_of(path).c_str(), &st) == 0 && S_ISLNK(st.st_mode))
     return parent_of(path) + " is a symbolic link; refused";
-  if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
-    return path + " is a symbolic link; refused";
   return {};
 }
 
 std::string write_file_atomically(const std::string& path, const std::string& content,
                                   unsigned mode, bool durable) {
-  // The temp file is created with O_EXCL and the rename replaces a link rather than follow it,
-  // but a planted link means someone else has been in the folder: refuse, and say so.
+  // A folder that is a link would put the file somewhere else: refused. A link planted at the
+  // file itself is never followed: the temp file is created with O_EXCL and the rename replaces
+  // the link, which also heals the folder.
   if (auto error = refuse_symlinks(path); !error.empty()) return error;
   std::string pattern = path + ".tmp-XXXXXX";
   std::vector<char> temp(pattern.begin(), pattern.end());

@@ -194,7 +194,7 @@ TEST(AlertmanagerSink, AFiringAlertPersistsSoTheRecoveryAfterARestartResolvesIt)
   EXPECT_EQ(saved["unsent"][0]["endsAt"], "2027-01-15T08:00:00.000Z");
 }
 
-TEST(AlertmanagerSink, AStateFileThatIsASymlinkIsRefused) {
+TEST(AlertmanagerSink, AStateFileThatIsASymlinkIsReplacedNeverWrittenThrough) {
   TempDir dir;
   ASSERT_EQ(::symlink((dir / "elsewhere.json").c_str(), (dir / "alertmanager.json").c_str()), 0);
   reporting::AlertmanagerOptions options;
@@ -204,20 +204,28 @@ TEST(AlertmanagerSink, AStateFileThatIsASymlinkIsRefused) {
   reporting::AlertmanagerSink sink(options);
   sink.publish(report_for(VerdictCode::key_lost, Transition::fired));
   EXPECT_NE(::access((dir / "elsewhere.json").c_str(), F_OK), 0) << "never written through";
+  struct stat st {};
+  ASSERT_EQ(::lstat((dir / "alertmanager.json").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode)) << "the link was replaced by the state file";
 }
 
 // ---- state-folder writes ----
 
-TEST(StateFolder, SymlinksAreRefusedForFilesFoldersAndTheSpool) {
+TEST(StateFolder, SymlinksAreNeverWrittenThroughAndASymlinkedSpoolIsRefused) {
   TempDir dir;
   TempDir elsewhere;
   ASSERT_EQ(::symlink(elsewhere.path().c_str(), (dir / "spool").c_str()), 0);
   EXPECT_NE(diagnosis::ensure_directory(dir / "spool").find("symbolic link"), std::string::npos);
   EXPECT_NE(diagnosis::write_file_atomically(dir / "spool/x.json", "{}").find("symbolic link"),
             std::string::npos);
+  // A link at a file is replaced by the rename, its target untouched.
   ASSERT_EQ(::symlink((elsewhere / "target").c_str(), (dir / "report.json").c_str()), 0);
-  EXPECT_NE(diagnosis::write_file_atomically(dir / "report.json", "{}").find("symbolic link"),
-            std::string::npos);
+  EXPECT_EQ(diagnosis::write_file_atomically(dir / "report.json", "{}"), "");
+  EXPECT_NE(::access((elsewhere / "target").c_str(), F_OK), 0);
+  // history.jsonl is appended to: a link there is refused (O_NOFOLLOW), never appended through.
+  ASSERT_EQ(::symlink((elsewhere / "history").c_str(), (dir / "history.jsonl").c_str()), 0);
+  EXPECT_NE(reporting::append_history_line(dir / "history.jsonl", "{}\n", 4096), "");
+  EXPECT_NE(::access((elsewhere / "history").c_str(), F_OK), 0);
 
   reporting::WebhookOptions options;
   options.url = "http://127.0.0.1:1/hook";
