@@ -25,8 +25,9 @@ PublishResult SerialSink::publish(const CycleReport& report) {
   ssize_t n = ::write(fd, line.data(), line.size());
   int saved = errno;
   ::close(fd);
-  if (n < 0 && (saved == EAGAIN || saved == EWOULDBLOCK)) {
-    ++dropped_;
+  if ((n < 0 && (saved == EAGAIN || saved == EWOULDBLOCK)) ||
+      (n >= 0 && n < static_cast<ssize_t>(line.size()))) {
+    ++dropped_;  // full (or filled part-way): the line is dropped, never waited for
     return {};
   }
   if (n != static_cast<ssize_t>(line.size()))
