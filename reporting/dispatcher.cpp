@@ -159,22 +159,28 @@ bool Dispatcher::wait_all_ended(std::chrono::steady_clock::time_point deadline) 
 }
 
 void Dispatcher::submit(const CycleReport& report) {
-  for (auto& lane : lanes_) {
-    PublishResult accepted;
+  // Every sink keeps what it promised to first, then the deliveries start: no sink can show a
+  // cycle (report.json, history) before the webhook has spooled it.
+  std::vector<PublishResult> accepted(lanes_.size());
+  for (std::size_t i = 0; i < lanes_.size(); ++i) {
     try {
-      accepted = lane->sink->accept(report);
+      accepted[i] = lanes_[i]->sink->accept(report);
     } catch (const std::exception& e) {
-      accepted = PublishResult::failure(std::string("unexpected error: ") + e.what());
+      accepted[i] = PublishResult::failure(std::string("unexpected error: ") + e.what());
     }
+  }
+  for (std::size_t i = 0; i < lanes_.size(); ++i) {
+    auto& lane = lanes_[i];
     {
       std::lock_guard<std::mutex> lock(lane->mutex);
       if (lane->stopping) continue;
-      if (!accepted.ok) {
-        if (lane->health.last_error != accepted.error)
-          spdlog::warn("sink {} could not keep the report: {}", lane->health.name, accepted.error);
+      if (!accepted[i].ok) {
+        if (lane->health.last_error != accepted[i].error)
+          spdlog::warn("sink {} could not keep the report: {}", lane->health.name,
+                       accepted[i].error);
         ++lane->health.failures;
         lane->health.up = false;
-        lane->health.last_error = accepted.error;
+        lane->health.last_error = accepted[i].error;
       }
       if (lane->queue.size() >= options_.queue_limit) {
         lane->queue.pop_front();
