@@ -143,8 +143,9 @@ Dispatcher::Dispatcher(std::vector<std::unique_ptr<Sink>> sinks, DispatcherOptio
     lane->options = options_;
     thread_started();
     // The thread holds the lane: a retired lane lives until its last publish returns.
-    std::thread([lane] {
+    std::thread([lane]() mutable {
       lane->run();
+      lane.reset();  // a retired lane (and its sink) is destroyed before the thread counts as ended
       thread_ended();
     }).detach();
     lanes_.push_back(std::move(lane));
