@@ -71,7 +71,8 @@ void AlertmanagerSink::load_state() {
   std::string error;
   auto j = file.state == probes::ReadState::ok ? probes::parse_untrusted_json(file.content, error)
                                               : nlohmann::json(nlohmann::json::value_t::discarded);
-  if (j.is_discarded() || !j.is_object() || j.value("schema", 0) != 1) {
+  auto schema = j.is_object() ? j.find("schema") : j.end();
+  if (j.is_discarded() || !j.is_object() || schema == j.end() || *schema != 1) {
     spdlog::warn("alertmanager state ignored ({}): {}", options_.state_file,
                  file.state == probes::ReadState::ok ? error : file.error);
     return;
@@ -89,8 +90,9 @@ void AlertmanagerSink::load_state() {
     return;
   auto code = diagnosis::verdict_from_string(verdict->get<std::string>());
   if (!code) return;
+  auto sent = firing->find("sent");
   firing_ = Firing{*code, probes::time_from_unix_seconds(starts->get<long long>()), *alert,
-                   firing->value("sent", false), {}};
+                   sent != firing->end() && sent->is_boolean() && sent->get<bool>(), {}};
 }
 
 void AlertmanagerSink::save_state() {

@@ -209,6 +209,22 @@ TEST(AlertmanagerSink, AStateFileThatIsASymlinkIsReplacedNeverWrittenThrough) {
   EXPECT_TRUE(S_ISREG(st.st_mode)) << "the link was replaced by the state file";
 }
 
+TEST(AlertmanagerSink, AHostileStateFileIsIgnoredNeverThrown) {
+  TempDir dir;
+  reporting::AlertmanagerOptions options;
+  options.url = "http://127.0.0.1:1";
+  options.timeout = 100ms;
+  options.state_file = dir / "alertmanager.json";
+  for (const char* text :
+       {R"({"schema": "1"})", R"({"schema": 1, "firing": {"verdict": "key_lost", "starts_at_unix": 1,
+          "alert": {}, "sent": "yes"}, "unsent": [1, "x", {}]})", "[]", "\xff\xfe", ""}) {
+    testing::write_file(dir / "alertmanager.json", text);
+    reporting::AlertmanagerSink sink(options);
+    auto result = sink.publish(report_for(VerdictCode::healthy, Transition::unchanged));
+    EXPECT_EQ(result.error.find("unexpected"), std::string::npos) << text;
+  }
+}
+
 // ---- state-folder writes ----
 
 TEST(StateFolder, SymlinksAreNeverWrittenThroughAndASymlinkedSpoolIsRefused) {
