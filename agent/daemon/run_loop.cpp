@@ -30,7 +30,7 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 /// SIGTERM to exit: the sinks get this long to finish, inside the one-second promise.
-constexpr auto kShutdownBudget = std::chrono::milliseconds(700);
+constexpr auto kShutdownBudget = std::chrono::milliseconds(500);
 /// Sinks replaced by a reload finish what they hold in the background for at most this long.
 constexpr auto kRetireBudget = std::chrono::seconds(5);
 
@@ -285,7 +285,7 @@ int run_daemon(const ConfigLoader& load) {
   const auto deadline = SteadyClock::now() + kShutdownBudget;
   outputs->dispatcher->drain(deadline);
   outputs->dispatcher->retire(deadline);
-  if (!reporting::Dispatcher::wait_all_ended(deadline + std::chrono::milliseconds(100))) {
+  if (!reporting::Dispatcher::wait_all_ended(deadline + std::chrono::milliseconds(50))) {
     // A sink is stuck in a delivery: leave now rather than overrun the stop budget. Nothing is
     // lost: undelivered webhook reports stay in the spool, and mirrored state is re-sent.
     spdlog::warn("a sink is still delivering; exiting without waiting for it");
