@@ -158,9 +158,9 @@ struct Outputs {
   /// `previous` (a reload): its metrics endpoint is kept when the address did not change, so a
   /// reload never drops a scrape or fails to re-bind its own port.
   Outputs(const Config& config, std::unique_ptr<Outputs> previous) {
+    if (previous) metrics_text = previous->metrics_text;  // the text and the cycle count
     if (previous && previous->metrics_server && config.metrics_enabled &&
         previous->metrics_listen == config.metrics_listen) {
-      metrics_text = previous->metrics_text;
       metrics_server = std::move(previous->metrics_server);
       metrics_listen = previous->metrics_listen;
     }

@@ -134,7 +134,7 @@ MetricsSink::MetricsSink(std::shared_ptr<MetricsText> text, std::string textfile
     : text_(std::move(text)), textfile_dir_(std::move(textfile_dir)) {}
 
 PublishResult MetricsSink::publish(const CycleReport& report) {
-  auto text = render_metrics(report, ++cycles_);
+  auto text = render_metrics(report, text_->count_cycle());
   text_->set(text);
   if (textfile_dir_.empty()) return {};
   // node_exporter reads *.prom: write elsewhere in the folder, then rename into place.

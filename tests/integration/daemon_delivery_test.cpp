@@ -220,10 +220,13 @@ TEST_F(DaemonDelivery, WebhookThatNeverAnswersHoldsBackNobodyAndSignalsNeverWait
   // SIGHUP during the hung delivery: the reload happens and probing goes on.
   config["log"] = {{"level", "debug"}};
   write_config(config);
+  const double counted = sample(scrape(metrics_port_), "latchwatch_cycles_total");
   daemon->signal(SIGHUP);
   EXPECT_TRUE(wait_for([&] { return daemon->err().find("config reloaded") != std::string::npos; }, 30s))
       << daemon->err();
   expect_cadence(2, "after a reload during a hung delivery");
+  EXPECT_GE(sample(scrape(metrics_port_), "latchwatch_cycles_total"), counted + 2)
+      << "a reload does not reset the cycle counter";
   EXPECT_TRUE(wait_for([&] { return daemon->err().find(" debug: ") != std::string::npos; }, 30s))
       << "the reloaded log level applies";
 
