@@ -9,7 +9,9 @@ namespace latchwatch::agent {
 int check_command(const Config& config, const OutputOptions& output) {
   auto report = run_check_cycle(config, std::chrono::system_clock::now());
   if (output.json)
-    std::cout << diagnosis::report_document(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+    std::cout << diagnosis::report_document(report).dump(2, ' ', false,
+                                                         nlohmann::json::error_handler_t::replace)
+              << std::endl;
   else
     std::cout << reporting::render_human(report, output.color) << std::flush;
   return diagnosis::exit_code(report.verdict.severity);

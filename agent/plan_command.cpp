@@ -140,7 +140,8 @@ int plan_resets(const std::vector<std::string>& args) {
     } else if (args[i] == "--stale-identity-days") {
       if (i + 1 >= args.size()) return plan_usage("--stale-identity-days needs a number");
       const std::string& v = args[++i];
-      if (v.empty() || v.size() > 5 || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      if (v.empty() || v.size() > 5 ||
+          !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
         return plan_usage("--stale-identity-days: '" + v + "' is not a whole number of days");
       options.stale_identity_seconds = std::stoll(v) * 86400;
     } else if (args[i].rfind("--", 0) == 0) {
@@ -161,7 +162,9 @@ int plan_resets(const std::vector<std::string>& args) {
   plan::ResetPlan result = plan::build_reset_plan(std::move(records), options);
   result.input_errors = std::move(errors);
   if (json)
-    std::cout << plan::reset_plan_document(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cout << plan::reset_plan_document(result).dump(2, ' ', false,
+                                                        nlohmann::json::error_handler_t::replace)
+              << "\n";
   else
     std::cout << plan::reset_plan_text(result);
   // The text lists input errors itself; JSON keeps stdout machine-readable, so say them here.
@@ -207,7 +210,9 @@ int plan_cmk(const std::vector<std::string>& args) {
   }
   plan::CmkPlan result = plan::build_cmk_plan(inputs);
   if (json)
-    std::cout << plan::cmk_plan_document(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cout << plan::cmk_plan_document(result).dump(2, ' ', false,
+                                                      nlohmann::json::error_handler_t::replace)
+              << "\n";
   else
     std::cout << plan::cmk_plan_text(result);
   bool done = result.after_checked ? result.still_on_old_key.empty() : result.ready;

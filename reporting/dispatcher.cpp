@@ -1,12 +1,12 @@
 #include "reporting/dispatcher.h"
 
+#include <spdlog/spdlog.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 namespace latchwatch::reporting {
 namespace {
@@ -49,8 +49,7 @@ struct Dispatcher::Lane {
         std::unique_lock<std::mutex> lock(mutex);
         wake.wait(lock, [this] { return stopping || !queue.empty(); });
         // A retired lane delivers what it holds until its deadline, then ends.
-        if (queue.empty() ||
-            (stopping && std::chrono::steady_clock::now() >= stop_deadline)) {
+        if (queue.empty() || (stopping && std::chrono::steady_clock::now() >= stop_deadline)) {
           health.dropped += queue.size();
           queue.clear();
           busy = false;
@@ -119,13 +118,10 @@ struct Dispatcher::Lane {
 nlohmann::json to_json(const std::vector<SinkHealth>& health) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& h : health) {
-    j[h.name] = {{"up", h.up},
-                 {"successes", h.successes},
-                 {"failures", h.failures},
-                 {"dropped", h.dropped},
-                 {"stalled", h.stalled},
-                 {"busy_seconds", h.busy_seconds},
-                 {"queued", h.queued}};
+    j[h.name] = {
+        {"up", h.up},           {"successes", h.successes}, {"failures", h.failures},
+        {"dropped", h.dropped}, {"stalled", h.stalled},     {"busy_seconds", h.busy_seconds},
+        {"queued", h.queued}};
     if (!h.last_error.empty()) j[h.name]["last_error"] = h.last_error;
     if (!h.extra.empty()) j[h.name]["extra"] = h.extra;
   }

@@ -37,7 +37,7 @@ struct SinkHealth {
 nlohmann::json to_json(const std::vector<SinkHealth>& health);
 
 struct DispatcherOptions {
-  std::size_t queue_limit = 16;                    ///< per sink
+  std::size_t queue_limit = 16;                  ///< per sink
   std::chrono::milliseconds stall_after{10000};  ///< a longer publish shows as stalled
   const Clock* clock = &real_clock();
 };

@@ -50,7 +50,8 @@ void render_remedy(const diagnosis::Remedy& r, std::ostringstream& out) {
     out << "  incarnation:  unknown; read it with: " << r.read_incarnation_command << "\n";
   if (!r.find_vm_command.empty()) out << "  find the VM:  " << r.find_vm_command << "\n";
   out << "  request:      " << r.request.method << " " << r.request.url << "\n";
-  out << "                " << r.request.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  out << "                "
+      << r.request.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   out << "  az:           " << r.az_command << "\n";
   out << "  PowerShell:   " << r.powershell_command << "\n";
   if (!r.scale_set_note.empty()) out << "  scale set:    " << r.scale_set_note << "\n";

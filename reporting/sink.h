@@ -4,9 +4,8 @@
 
 #include <chrono>
 #include <cstdint>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "agent/diagnosis/report.h"
 #include "reporting/transition.h"

@@ -12,10 +12,14 @@ enum class Transition {
 
 constexpr const char* to_string(Transition t) {
   switch (t) {
-    case Transition::fired: return "fired";
-    case Transition::resolved: return "resolved";
-    case Transition::changed: return "changed";
-    case Transition::unchanged: return "unchanged";
+    case Transition::fired:
+      return "fired";
+    case Transition::resolved:
+      return "resolved";
+    case Transition::changed:
+      return "changed";
+    case Transition::unchanged:
+      return "unchanged";
   }
   return "unchanged";
 }

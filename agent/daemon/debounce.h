@@ -6,9 +6,8 @@
 /// reported at once. The state is a plain value so the daemon can persist it across restarts.
 
 #include <cstdint>
-#include <string>
-
 #include <nlohmann/json_fwd.hpp>
+#include <string>
 
 #include "agent/diagnosis/verdict.h"
 #include "probes/parsed.h"
@@ -16,8 +15,8 @@
 
 namespace latchwatch::agent {
 
-using reporting::Transition;  // the type sinks receive
 using reporting::to_string;
+using reporting::Transition;  // the type sinks receive
 
 struct DebounceState {
   diagnosis::VerdictCode reported = diagnosis::VerdictCode::healthy;  ///< what sinks were told

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -13,11 +14,9 @@
 #include <random>
 #include <thread>
 
-#include <spdlog/spdlog.h>
-
 #include "agent/check_cycle.h"
-#include "agent/daemon/resident_pages.h"
 #include "agent/daemon/debounce.h"
+#include "agent/daemon/resident_pages.h"
 #include "agent/daemon/schedule.h"
 #include "agent/daemon/sink_list.h"
 #include "agent/diagnosis/atomic_file.h"
@@ -182,7 +181,8 @@ struct Outputs {
     }
     reporting::DispatcherOptions options;
     options.stall_after = stall_bound(config);
-    dispatcher = std::make_unique<reporting::Dispatcher>(build_sinks(config, metrics_text), options);
+    dispatcher =
+        std::make_unique<reporting::Dispatcher>(build_sinks(config, metrics_text), options);
   }
 };
 
@@ -235,8 +235,11 @@ int run_daemon(const ConfigLoader& load) {
     // lag after a restart, the debounce never does.
     if (state.reported != before.reported || state.has_reported != before.has_reported ||
         state.candidate != before.candidate || state.candidate_cycles != before.candidate_cycles) {
-      if (auto error = diagnosis::write_file_atomically(debounce_path(config.sources.state_dir),
-                                                        nlohmann::json(state).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", 0640);
+      if (auto error = diagnosis::write_file_atomically(
+              debounce_path(config.sources.state_dir),
+              nlohmann::json(state).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                  "\n",
+              0640);
           !error.empty())
         spdlog::warn("debounce state not saved: {}", error);
     }

@@ -16,8 +16,8 @@ std::vector<std::unique_ptr<reporting::Sink>> build_sinks(
   std::vector<std::unique_ptr<Sink>> sinks;
   // KVP and serial first: they work even when the network does not.
   if (config.kvp_enabled)
-    sinks.push_back(std::make_unique<KvpSink>(config.kvp_pool_file, std::chrono::milliseconds(2000),
-                                              clock));
+    sinks.push_back(
+        std::make_unique<KvpSink>(config.kvp_pool_file, std::chrono::milliseconds(2000), clock));
   if (config.serial_enabled) sinks.push_back(std::make_unique<SerialSink>(config.serial_device));
   sinks.push_back(std::make_unique<LogSink>());
   if (config.report_file_enabled)

@@ -3,7 +3,6 @@
 #include <cctype>
 #include <ctime>
 #include <limits>
-
 #include <nlohmann/json.hpp>
 
 #include "probes/payloads/json_limits.h"

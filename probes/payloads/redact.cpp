@@ -19,7 +19,8 @@ bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool word_char(char c) { return is_upper(c) || is_lower(c) || is_digit(c); }
 bool is_base64(char c, bool url) {
-  return is_upper(c) || is_lower(c) || is_digit(c) || (url ? (c == '-' || c == '_') : (c == '+' || c == '/'));
+  return is_upper(c) || is_lower(c) || is_digit(c) ||
+         (url ? (c == '-' || c == '_') : (c == '+' || c == '/'));
 }
 
 /// Length of a hex group at `i` ("0x" prefix allowed), and its digit count; 0 when none.

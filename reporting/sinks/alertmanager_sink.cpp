@@ -70,7 +70,7 @@ void AlertmanagerSink::load_state() {
   if (file.state == probes::ReadState::missing) return;
   std::string error;
   auto j = file.state == probes::ReadState::ok ? probes::parse_untrusted_json(file.content, error)
-                                              : nlohmann::json(nlohmann::json::value_t::discarded);
+                                               : nlohmann::json(nlohmann::json::value_t::discarded);
   auto schema = j.is_object() ? j.find("schema") : j.end();
   if (j.is_discarded() || !j.is_object() || schema == j.end() || *schema != 1) {
     spdlog::warn("alertmanager state ignored ({}): {}", options_.state_file,
@@ -91,8 +91,11 @@ void AlertmanagerSink::load_state() {
   auto code = diagnosis::verdict_from_string(verdict->get<std::string>());
   if (!code) return;
   auto sent = firing->find("sent");
-  firing_ = Firing{*code, probes::time_from_unix_seconds(starts->get<long long>()), *alert,
-                   sent != firing->end() && sent->is_boolean() && sent->get<bool>(), {}};
+  firing_ = Firing{*code,
+                   probes::time_from_unix_seconds(starts->get<long long>()),
+                   *alert,
+                   sent != firing->end() && sent->is_boolean() && sent->get<bool>(),
+                   {}};
 }
 
 void AlertmanagerSink::save_state() {

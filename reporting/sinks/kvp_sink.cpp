@@ -3,9 +3,8 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <unistd.h>
-
 #include <time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -127,7 +126,9 @@ int lock_pool_until(int fd, std::chrono::steady_clock::time_point deadline, cons
     }
     // Neither lock has a timed wait: poll every 20 ms until the deadline. Other writers hold
     // the pool for a single write of a few KiB, so a free lock is seen at once.
-    struct timespec pause {0, 20 * 1000 * 1000};
+    struct timespec pause {
+      0, 20 * 1000 * 1000
+    };
     ::nanosleep(&pause, nullptr);
   }
 }

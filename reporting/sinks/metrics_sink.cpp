@@ -90,11 +90,13 @@ std::string render_metrics(const CycleReport& r, std::uint64_t cycles_total) {
   m.family("latchwatch_sink_stalled", "gauge",
            "1 while the sink's delivery in progress has run past its stall bound.");
   for (auto it = r.sinks_health.begin(); it != r.sinks_health.end(); ++it)
-    m.sample("latchwatch_sink_stalled", it->value("stalled", false) ? 1 : 0, label("sink", it.key()));
+    m.sample("latchwatch_sink_stalled", it->value("stalled", false) ? 1 : 0,
+             label("sink", it.key()));
   m.family("latchwatch_sink_busy_seconds", "gauge",
            "How long the sink's delivery in progress has run; 0 when idle.");
   for (auto it = r.sinks_health.begin(); it != r.sinks_health.end(); ++it)
-    m.sample("latchwatch_sink_busy_seconds", it->value("busy_seconds", 0.0), label("sink", it.key()));
+    m.sample("latchwatch_sink_busy_seconds", it->value("busy_seconds", 0.0),
+             label("sink", it.key()));
   m.family("latchwatch_sink_queued", "gauge", "Cycles waiting for the sink.");
   for (auto it = r.sinks_health.begin(); it != r.sinks_health.end(); ++it)
     m.sample("latchwatch_sink_queued", it->value("queued", 0.0), label("sink", it.key()));

@@ -2,15 +2,13 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <unistd.h>
-
-#include <spdlog/spdlog.h>
-
-#include <boost/asio/ssl/context.hpp>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/ssl/context.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>

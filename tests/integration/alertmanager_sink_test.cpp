@@ -5,7 +5,6 @@
 #include "reporting/sinks/alertmanager_sink.h"
 
 #include <gtest/gtest.h>
-
 #include <sys/socket.h>
 #include <unistd.h>
 

@@ -4,9 +4,8 @@
 // delivery. A recovery that is the first cycle after a restart or a reload resolves the alert in
 // a real Alertmanager.
 
-#include <gtest/gtest.h>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -16,7 +15,6 @@
 
 #include <fstream>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "probes/net/http_exchange.h"
@@ -122,11 +120,13 @@ class DaemonDelivery : public ::testing::Test {
     const auto from = cycles();
     const double scraped = sample(scrape(metrics_port_), "latchwatch_cycles_total");
     EXPECT_TRUE(wait_for([&] { return cycles() >= from + n; }, 30s)) << why << ": history";
-    EXPECT_TRUE(wait_for([&] { return latest_report(state_dir_).value("cycle", 0u) >= from + n; }, 30s))
+    EXPECT_TRUE(
+        wait_for([&] { return latest_report(state_dir_).value("cycle", 0u) >= from + n; }, 30s))
         << why << ": report.json";
-    EXPECT_TRUE(wait_for([&] {
-      return sample(scrape(metrics_port_), "latchwatch_cycles_total") >= scraped + n;
-    }, 30s)) << why << ": /metrics";
+    EXPECT_TRUE(wait_for(
+        [&] { return sample(scrape(metrics_port_), "latchwatch_cycles_total") >= scraped + n; },
+        30s))
+        << why << ": /metrics";
   }
 
   TempDir dir_;
@@ -147,22 +147,23 @@ TEST_F(DaemonDelivery, KvpPoolLockedByAnotherProcessHoldsBackNoOtherSinkAndConve
   sim_->set_scenario("key_lost");
   ASSERT_TRUE(wait_for([&] { return saw("fired", "key_lost"); }, 30s)) << daemon->err();
   expect_cadence(3, "while the KVP pool is locked");
-  EXPECT_TRUE(wait_for([&] {
-    auto kvp = latest_report(state_dir_)["sinks"]["kvp"];
-    return kvp.is_object() && !kvp.value("up", true) &&
-           kvp.value("last_error", "").find("locked by another process") != std::string::npos;
-  }, 30s)) << "the stuck sink shows in the next report: " << latest_report(state_dir_)["sinks"];
-  EXPECT_TRUE(wait_for([&] {
-    return sample(scrape(metrics_port_), "latchwatch_sink_up{sink=\"kvp\"}") == 0;
-  }, 30s));
+  EXPECT_TRUE(wait_for(
+      [&] {
+        auto kvp = latest_report(state_dir_)["sinks"]["kvp"];
+        return kvp.is_object() && !kvp.value("up", true) &&
+               kvp.value("last_error", "").find("locked by another process") != std::string::npos;
+      },
+      30s))
+      << "the stuck sink shows in the next report: " << latest_report(state_dir_)["sinks"];
+  EXPECT_TRUE(wait_for(
+      [&] { return sample(scrape(metrics_port_), "latchwatch_sink_up{sink=\"kvp\"}") == 0; }, 30s));
   EXPECT_EQ(kvp_value(pool_), "") << "nothing written under another process's lock";
 
   // Released: the pool converges to the confirmed state although nothing changes any more.
   ::close(holder);
   EXPECT_TRUE(wait_for([&] { return kvp_verdict(pool_) == "key_lost"; }, 30s)) << daemon->err();
-  EXPECT_TRUE(wait_for([&] {
-    return sample(scrape(metrics_port_), "latchwatch_sink_up{sink=\"kvp\"}") == 1;
-  }, 30s));
+  EXPECT_TRUE(wait_for(
+      [&] { return sample(scrape(metrics_port_), "latchwatch_sink_up{sink=\"kvp\"}") == 1; }, 30s));
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait_exit(30s), 0) << daemon->err();
 }
@@ -195,10 +196,11 @@ TEST_F(DaemonDelivery, WebhookThatNeverAnswersHoldsBackNobodyAndSignalsNeverWait
   SilentListener webhook;
   ASSERT_NE(webhook.port(), 0);
   auto config = base_config();
-  config["sinks"]["webhook"] = {{"enabled", true},
-                                {"url", "http://127.0.0.1:" + std::to_string(webhook.port()) + "/hook"},
-                                {"secret", "whsec-test"},
-                                {"timeout_ms", 60000}};
+  config["sinks"]["webhook"] = {
+      {"enabled", true},
+      {"url", "http://127.0.0.1:" + std::to_string(webhook.port()) + "/hook"},
+      {"secret", "whsec-test"},
+      {"timeout_ms", 60000}};
   auto daemon = start(config);
   ASSERT_TRUE(wait_for([&] { return cycles() >= 1; }, 30s)) << daemon->err();
   sim_->set_scenario("key_lost");
@@ -206,14 +208,19 @@ TEST_F(DaemonDelivery, WebhookThatNeverAnswersHoldsBackNobodyAndSignalsNeverWait
   // The fired report is spooled before any delivery is tried; the delivery now hangs.
   EXPECT_FALSE(testing::files_containing(state_dir_ + "/spool", "key_lost").empty());
   expect_cadence(3, "while the webhook hangs");
-  EXPECT_TRUE(wait_for([&] {
-    auto webhook_health = latest_report(state_dir_)["sinks"]["webhook"];
-    return webhook_health.is_object() && webhook_health.value("stalled", false) &&
-           !webhook_health.value("up", true);
-  }, 30s)) << "the hung delivery shows in the next report: " << latest_report(state_dir_)["sinks"];
-  EXPECT_TRUE(wait_for([&] {
-    return sample(scrape(metrics_port_), "latchwatch_sink_stalled{sink=\"webhook\"}") == 1;
-  }, 30s));
+  EXPECT_TRUE(wait_for(
+      [&] {
+        auto webhook_health = latest_report(state_dir_)["sinks"]["webhook"];
+        return webhook_health.is_object() && webhook_health.value("stalled", false) &&
+               !webhook_health.value("up", true);
+      },
+      30s))
+      << "the hung delivery shows in the next report: " << latest_report(state_dir_)["sinks"];
+  EXPECT_TRUE(wait_for(
+      [&] {
+        return sample(scrape(metrics_port_), "latchwatch_sink_stalled{sink=\"webhook\"}") == 1;
+      },
+      30s));
   EXPECT_TRUE(wait_for([&] { return kvp_verdict(pool_) == "key_lost"; }, 30s))
       << "KVP is not behind the webhook";
 
@@ -222,7 +229,8 @@ TEST_F(DaemonDelivery, WebhookThatNeverAnswersHoldsBackNobodyAndSignalsNeverWait
   write_config(config);
   const double counted = sample(scrape(metrics_port_), "latchwatch_cycles_total");
   daemon->signal(SIGHUP);
-  EXPECT_TRUE(wait_for([&] { return daemon->err().find("config reloaded") != std::string::npos; }, 30s))
+  EXPECT_TRUE(
+      wait_for([&] { return daemon->err().find("config reloaded") != std::string::npos; }, 30s))
       << daemon->err();
   expect_cadence(2, "after a reload during a hung delivery");
   EXPECT_GE(sample(scrape(metrics_port_), "latchwatch_cycles_total"), counted + 2)
@@ -236,8 +244,10 @@ TEST_F(DaemonDelivery, WebhookThatNeverAnswersHoldsBackNobodyAndSignalsNeverWait
   daemon->signal(SIGTERM);
   auto code = daemon->wait_exit(30s);
   ASSERT_TRUE(code) << "still running after SIGTERM\n" << daemon->err();
-  std::cout << "exit " << std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::steady_clock::now() - asked).count()
+  std::cout << "exit "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - asked)
+                   .count()
             << " ms after SIGTERM during a hung delivery (a measurement, not asserted)\n";
   EXPECT_EQ(*code, 0);
   EXPECT_FALSE(testing::files_containing(state_dir_ + "/spool", "key_lost").empty());
@@ -262,9 +272,12 @@ TEST_F(DaemonDelivery, SerialDeviceNobodyReadsDropsLinesAndHoldsBackNobody) {
   sim_->set_scenario("key_lost");
   ASSERT_TRUE(wait_for([&] { return saw("fired", "key_lost"); }, 30s)) << daemon->err();
   expect_cadence(3, "while the serial device is full");
-  EXPECT_TRUE(wait_for([&] {
-    return sample(scrape(metrics_port_), "latchwatch_sink_dropped_total{sink=\"serial\"}") >= 1;
-  }, 30s)) << "the dropped line is counted";
+  EXPECT_TRUE(wait_for(
+      [&] {
+        return sample(scrape(metrics_port_), "latchwatch_sink_dropped_total{sink=\"serial\"}") >= 1;
+      },
+      30s))
+      << "the dropped line is counted";
   EXPECT_TRUE(wait_for([&] { return kvp_verdict(pool_) == "key_lost"; }, 30s));
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait_exit(30s), 0) << daemon->err();
@@ -286,9 +299,9 @@ TEST_F(DaemonDelivery, RecoveryAsTheFirstCycleAfterARestartResolvesInAlertmanage
   auto config = slow_alerting_config(base_config(), alertmanager.url());
   sim_->set_scenario("key_lost");
   auto daemon = start(config);
-  ASSERT_TRUE(wait_for([&] {
-    return testing::has_active_alert(alertmanager.alerts(true), "key_lost");
-  }, 30s)) << daemon->err();
+  ASSERT_TRUE(wait_for(
+      [&] { return testing::has_active_alert(alertmanager.alerts(true), "key_lost"); }, 30s))
+      << daemon->err();
   daemon->signal(SIGTERM);
   ASSERT_EQ(daemon->wait_exit(30s), 0) << daemon->err();
 
@@ -297,9 +310,9 @@ TEST_F(DaemonDelivery, RecoveryAsTheFirstCycleAfterARestartResolvesInAlertmanage
   ASSERT_TRUE(wait_for([&] { return cycles() >= 2; }, 30s)) << daemon->err();
   auto lines = history_of(state_dir_);
   EXPECT_EQ(lines[1]["transition"], "resolved") << "the restart's first cycle is the recovery";
-  EXPECT_TRUE(wait_for([&] {
-    return !testing::has_active_alert(alertmanager.alerts(true), "key_lost");
-  }, 30s)) << "resolved in Alertmanager: " << alertmanager.alerts(false).dump();
+  EXPECT_TRUE(wait_for(
+      [&] { return !testing::has_active_alert(alertmanager.alerts(true), "key_lost"); }, 30s))
+      << "resolved in Alertmanager: " << alertmanager.alerts(false).dump();
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait_exit(30s), 0);
 }
@@ -311,9 +324,9 @@ TEST_F(DaemonDelivery, RecoveryAsTheFirstCycleAfterAReloadResolvesAndKvpEnabledW
   config["sinks"]["kvp"]["enabled"] = false;
   sim_->set_scenario("key_lost");
   auto daemon = start(config);
-  ASSERT_TRUE(wait_for([&] {
-    return testing::has_active_alert(alertmanager.alerts(true), "key_lost");
-  }, 30s)) << daemon->err();
+  ASSERT_TRUE(wait_for(
+      [&] { return testing::has_active_alert(alertmanager.alerts(true), "key_lost"); }, 30s))
+      << daemon->err();
   EXPECT_EQ(kvp_value(pool_), "");
 
   sim_->set_scenario("healthy");
@@ -322,9 +335,9 @@ TEST_F(DaemonDelivery, RecoveryAsTheFirstCycleAfterAReloadResolvesAndKvpEnabledW
   daemon->signal(SIGHUP);
   ASSERT_TRUE(wait_for([&] { return cycles() >= 2; }, 30s)) << daemon->err();
   EXPECT_EQ(history_of(state_dir_)[1]["transition"], "resolved");
-  EXPECT_TRUE(wait_for([&] {
-    return !testing::has_active_alert(alertmanager.alerts(true), "key_lost");
-  }, 30s)) << "resolved in Alertmanager: " << alertmanager.alerts(false).dump();
+  EXPECT_TRUE(wait_for(
+      [&] { return !testing::has_active_alert(alertmanager.alerts(true), "key_lost"); }, 30s))
+      << "resolved in Alertmanager: " << alertmanager.alerts(false).dump();
   EXPECT_TRUE(wait_for([&] { return kvp_verdict(pool_) == "healthy"; }, 30s))
       << "KVP enabled by a reload writes the current state";
   daemon->signal(SIGTERM);

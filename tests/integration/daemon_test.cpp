@@ -2,11 +2,9 @@
 // TLS webhook, the metrics endpoint and textfile, KVP, restarts and signals.
 
 #include <gtest/gtest.h>
-
 #include <signal.h>
 
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "reporting/sinks/webhook_sink.h"

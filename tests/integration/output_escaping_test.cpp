@@ -24,8 +24,8 @@ TEST(OutputEscaping, CheckJsonWithANonUtf8PathIsEscapedNeverAborted) {
   simulator.start();
   TempDir state;
   const std::string odd = vm_dir / "keys-\xff\xfe-latin1-\xe9";  // not UTF-8
-  std::vector<std::string> args{"check", "--json", "--state-dir", state.path(), "--timeout-ms",
-                                "1000"};
+  std::vector<std::string> args{"check",      "--json",       "--state-dir",
+                                state.path(), "--timeout-ms", "1000"};
   for (auto& flag : simulator.check_flags()) args.push_back(flag);
   args.push_back("--gpa-key-dir");  // the last one wins
   args.push_back(odd);
@@ -52,8 +52,8 @@ TEST(OutputEscaping, AHostNameThatCannotResolveIsAResolverFailureNotAReset) {
   net::Options options;
   options.budget = 5s;
   auto response = net::exchange({host, 80}, request, options);
-  EXPECT_EQ(response.failure, net::Failure::resolve) << net::to_string(response.failure) << ": "
-                                                     << response.error;
+  EXPECT_EQ(response.failure, net::Failure::resolve)
+      << net::to_string(response.failure) << ": " << response.error;
   EXPECT_NE(response.error.find("resolving"), std::string::npos) << response.error;
 }
 

@@ -23,10 +23,10 @@ AlertmanagerProcess::AlertmanagerProcess(const std::string& dir) : port_(free_po
   write_file(dir + "/am.yml",
              "route:\n  receiver: none\n  group_wait: 1s\nreceivers:\n  - name: none\n");
   process_ = std::make_unique<BackgroundProcess>(
-      std::vector<std::string>{"/usr/bin/prometheus-alertmanager", "--config.file=" + dir + "/am.yml",
-                               "--storage.path=" + dir + "/am-data",
-                               "--web.listen-address=127.0.0.1:" + std::to_string(port_),
-                               "--cluster.listen-address="},
+      std::vector<std::string>{
+          "/usr/bin/prometheus-alertmanager", "--config.file=" + dir + "/am.yml",
+          "--storage.path=" + dir + "/am-data",
+          "--web.listen-address=127.0.0.1:" + std::to_string(port_), "--cluster.listen-address="},
       dir, "alertmanager");
   ready_ = wait_for([&] { return get(port_, "/-/ready").status == 200; }, 30s);
 }

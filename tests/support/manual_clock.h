@@ -15,7 +15,7 @@ class ManualClock final : public reporting::Clock {
   explicit ManualClock(std::chrono::milliseconds auto_step = std::chrono::milliseconds(0))
       : auto_step_(auto_step.count()) {}
   std::chrono::steady_clock::time_point steady_now() const override {
-    auto ms = steady_ms_.fetch_add(auto_step_) ;
+    auto ms = steady_ms_.fetch_add(auto_step_);
     return std::chrono::steady_clock::time_point(std::chrono::milliseconds(ms));
   }
   std::chrono::system_clock::time_point system_now() const override {

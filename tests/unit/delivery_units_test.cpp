@@ -2,11 +2,8 @@
 // Alertmanager's persisted state, history writes, symlink refusal, a truncated key listing and
 // redaction. Time is a ManualClock; nothing sleeps.
 
-#include "agent/daemon/schedule.h"
-
-#include <gtest/gtest.h>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -15,9 +12,9 @@
 
 #include <csignal>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
+#include "agent/daemon/schedule.h"
 #include "agent/diagnosis/atomic_file.h"
 #include "probes/local/key_folder.h"
 #include "probes/payloads/gpa_status_file.h"
@@ -215,9 +212,10 @@ TEST(AlertmanagerSink, AHostileStateFileIsIgnoredNeverThrown) {
   options.url = "http://127.0.0.1:1";
   options.timeout = 100ms;
   options.state_file = dir / "alertmanager.json";
-  for (const char* text :
-       {R"({"schema": "1"})", R"({"schema": 1, "firing": {"verdict": "key_lost", "starts_at_unix": 1,
-          "alert": {}, "sent": "yes"}, "unsent": [1, "x", {}]})", "[]", "\xff\xfe", ""}) {
+  for (const char* text : {R"({"schema": "1"})",
+                           R"({"schema": 1, "firing": {"verdict": "key_lost", "starts_at_unix": 1,
+          "alert": {}, "sent": "yes"}, "unsent": [1, "x", {}]})",
+                           "[]", "\xff\xfe", ""}) {
     testing::write_file(dir / "alertmanager.json", text);
     reporting::AlertmanagerSink sink(options);
     auto result = sink.publish(report_for(VerdictCode::healthy, Transition::unchanged));
@@ -267,7 +265,9 @@ TEST(ReportFileSink, APartialWriteAfterRotationIsCutBackWithoutPaddingTheNewFile
   if (child == 0) {
     // A file-size limit makes write() stop part-way through the line, as a full disk does.
     std::signal(SIGXFSZ, SIG_IGN);
-    struct rlimit limit {1000, 1000};
+    struct rlimit limit {
+      1000, 1000
+    };
     ::setrlimit(RLIMIT_FSIZE, &limit);
     auto error = reporting::append_history_line(history, line, 4096);
     ::_exit(error.empty() ? 1 : 0);

@@ -1,8 +1,7 @@
 // Sinks that write files and devices: serial console, webhook spool, report file.
 
-#include <gtest/gtest.h>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
