@@ -49,7 +49,7 @@ std::string plugin_status_line(const diagnosis::Report& report) {
 int check_command(const Config& config, const OutputOptions& output) {
   auto report = run_check_cycle(config, std::chrono::system_clock::now());
   if (output.json) {
-    std::cout << diagnosis::report_document(report).dump(2) << std::endl;
+    std::cout << diagnosis::report_document(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   } else {
     // The table's own first line restates the verdict; the plugin line takes its place.
     std::string table = reporting::render_human(report, output.color);

@@ -186,11 +186,15 @@ int run_cli(const std::vector<std::string>& args) {
       Config defaults;
       for (const auto& spec : option_table())
         std::cout << spec.key << "\t" << (spec.flag.empty() ? "-" : spec.flag) << "\t"
-                  << spec.get(defaults).dump() << "\t" << spec.help << "\n";
+                  << spec.get(defaults).dump(-1, ' ', false,
+                                             nlohmann::json::error_handler_t::replace)
+                  << "\t" << spec.help << "\n";
       return 0;
     }
     if (parsed.positional.size() == 1 && parsed.positional[0] == "show") {
-      std::cout << effective_config(parsed.config).dump(2) << "\n";
+      std::cout << effective_config(parsed.config)
+                       .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                << "\n";
       return 0;
     }
     return usage_error("config needs 'validate FILE', 'show' or 'keys'");

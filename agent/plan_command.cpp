@@ -194,7 +194,8 @@ int plan_resets(const std::vector<std::string>& args) {
     } else if (args[i] == "--stale-identity-days") {
       if (i + 1 >= args.size()) return plan_usage("--stale-identity-days needs a number");
       const std::string& v = args[++i];
-      if (v.empty() || v.size() > 5 || !std::all_of(v.begin(), v.end(), ::isdigit))
+      if (v.empty() || v.size() > 5 ||
+          !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
         return plan_usage("--stale-identity-days: '" + v + "' is not a whole number of days");
       options.stale_identity_seconds = std::stoll(v) * 86400;
     } else if (args[i].rfind("--", 0) == 0) {
@@ -237,7 +238,7 @@ int plan_resets(const std::vector<std::string>& args) {
   if (json) {
     auto doc = plan::reset_plan_document(result);
     if (inventory_use) doc["resource_graph"] = plan::inventory_document(inventory, *inventory_use);
-    std::cout << doc.dump(2) << "\n";
+    std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::cout << plan::reset_plan_text(result);
     if (inventory_use) std::cout << "\n" << plan::inventory_text(inventory, *inventory_use);
@@ -302,7 +303,9 @@ int plan_cmk(const std::vector<std::string>& args) {
   }
   plan::CmkPlan result = plan::build_cmk_plan(inputs);
   if (json)
-    std::cout << plan::cmk_plan_document(result).dump(2) << "\n";
+    std::cout << plan::cmk_plan_document(result).dump(2, ' ', false,
+                                                      nlohmann::json::error_handler_t::replace)
+              << "\n";
   else
     std::cout << plan::cmk_plan_text(result);
   return result.complete() ? 0 : 1;

@@ -2,13 +2,17 @@
 
 namespace latchwatch::reporting {
 
+std::string dump_json(const nlohmann::json& j, int indent) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 nlohmann::json cycle_document(const CycleReport& r) {
   nlohmann::json doc = diagnosis::report_document(r.report);
   doc["host"] = r.host;
   doc["cycle"] = r.cycle;
   doc["started_at"] = diagnosis::iso8601_utc(r.started);
   doc["finished_at"] = diagnosis::iso8601_utc(r.finished);
-  doc["transition"] = r.transition;
+  doc["transition"] = to_string(r.transition);
   doc["debounce"] = {
       {"confirmed", r.has_confirmed ? nlohmann::json(diagnosis::to_string(r.confirmed))
                                     : nlohmann::json(nullptr)},

@@ -52,7 +52,7 @@ void render_remedy(const diagnosis::Remedy& r, std::ostringstream& out) {
   out << "  read current: " << r.read_incarnation_command << "\n";
   if (!r.find_vm_command.empty()) out << "  find the VM:  " << r.find_vm_command << "\n";
   out << "  request:      " << r.request.method << " " << r.request.url << "\n";
-  out << "                " << r.request.body.dump()
+  out << "                " << r.request.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
       << (r.request.method == "PUT" ? "  (merged into the instance model read by GET)" : "")
       << "\n";
   if (!r.az_command.empty()) out << "  az:           " << r.az_command << "\n";

@@ -1,14 +1,14 @@
 #pragma once
 /// Sinks: where each cycle's report goes. One job, `publish`; failure is a value, never an
-/// exception; a sink never blocks another (the dispatcher runs them apart from probing).
+/// exception; a sink never blocks another (the dispatcher gives each sink a worker of its own).
 
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "agent/diagnosis/report.h"
+#include "reporting/transition.h"
 
 namespace latchwatch::reporting {
 
@@ -16,7 +16,7 @@ namespace latchwatch::reporting {
 struct CycleReport {
   diagnosis::Report report;
   std::uint64_t cycle = 0;
-  std::string transition = "unchanged";  ///< fired, resolved, changed, unchanged
+  Transition transition = Transition::unchanged;
   bool has_confirmed = false;
   diagnosis::VerdictCode confirmed = diagnosis::VerdictCode::healthy;  ///< debounced verdict
   bool has_previous = false;
@@ -35,6 +35,10 @@ struct CycleReport {
 /// transition, the debounced verdict and the sinks' health.
 nlohmann::json cycle_document(const CycleReport& report);
 
+/// JSON text of untrusted content: invalid UTF-8 (a path, a name from outside) becomes U+FFFD
+/// instead of throwing. Every dump of a report, plan or config goes through this.
+std::string dump_json(const nlohmann::json& j, int indent = -1);
+
 struct PublishResult {
   bool ok = true;
   std::string error;  ///< for a person; never carries a secret
@@ -45,8 +49,15 @@ class Sink {
  public:
   virtual ~Sink() = default;
   virtual std::string name() const = 0;
-  /// Delivers one report. May take up to the sink's own deadline; never throws.
+  /// Called on the submitting thread before the report is queued, for a sink that promises to
+  /// keep what it was given (the webhook spools it here). Quick, local, never the network.
+  virtual PublishResult accept(const CycleReport&) { return {}; }
+  /// Delivers one report, on the sink's own worker. Bounded by the sink's own deadline; never
+  /// throws.
   virtual PublishResult publish(const CycleReport& report) = 0;
+  /// Asks a publish in progress to give up at its next safe point (between deliveries), from
+  /// another thread; the daemon calls it when it stops or replaces the sink.
+  virtual void interrupt() {}
   /// Extra health facts for metrics (e.g. a spool's size); empty by default.
   virtual nlohmann::json health() const { return nlohmann::json::object(); }
 };

@@ -8,16 +8,6 @@ namespace latchwatch::agent {
 
 using diagnosis::VerdictCode;
 
-const char* to_string(Transition t) {
-  switch (t) {
-    case Transition::fired: return "fired";
-    case Transition::resolved: return "resolved";
-    case Transition::changed: return "changed";
-    case Transition::unchanged: return "unchanged";
-  }
-  return "unchanged";
-}
-
 bool is_alerting(VerdictCode code) {
   return diagnosis::info(code).severity != diagnosis::Severity::ok;
 }

@@ -6,17 +6,17 @@
 /// reported at once. The state is a plain value so the daemon can persist it across restarts.
 
 #include <cstdint>
-#include <string>
-
 #include <nlohmann/json_fwd.hpp>
+#include <string>
 
 #include "agent/diagnosis/verdict.h"
 #include "probes/parsed.h"
+#include "reporting/transition.h"
 
 namespace latchwatch::agent {
 
-enum class Transition { fired, resolved, changed, unchanged };
-const char* to_string(Transition t);
+using reporting::to_string;
+using reporting::Transition;  // the type sinks receive
 
 struct DebounceState {
   diagnosis::VerdictCode reported = diagnosis::VerdictCode::healthy;  ///< what sinks were told

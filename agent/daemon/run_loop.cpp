@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -13,11 +14,10 @@
 #include <random>
 #include <thread>
 
-#include <spdlog/spdlog.h>
-
 #include "agent/check_cycle.h"
-#include "agent/daemon/resident_pages.h"
 #include "agent/daemon/debounce.h"
+#include "agent/daemon/resident_pages.h"
+#include "agent/daemon/schedule.h"
 #include "agent/daemon/sink_list.h"
 #include "agent/diagnosis/atomic_file.h"
 #include "probes/local/bounded_file.h"
@@ -28,35 +28,55 @@ namespace latchwatch::agent {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-constexpr auto kShutdownBudget = std::chrono::milliseconds(700);
+/// SIGTERM to exit: the sinks get this long to finish, inside the one-second promise.
+constexpr auto kShutdownBudget = std::chrono::milliseconds(500);
+/// Sinks replaced by a reload finish what they hold in the background for at most this long.
+constexpr auto kRetireBudget = std::chrono::seconds(5);
 
-/// Signals arrive on a thread of their own (sigwait); the loop waits on a condition variable.
-class SignalWatch {
+/// Why the loop woke up.
+enum class Wake { stop, reload, cycle_now, timer };
+
+/// Everything that wakes the loop between cycles. Signals arrive on a thread of their own
+/// (sigwait); the loop waits on a condition variable, never on a sink. `request_cycle()` is the
+/// place for other triggers (a file watch) to start a cycle at once.
+class Wakeups {
  public:
-  SignalWatch() {
+  Wakeups() {
     sigemptyset(&set_);
     for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set_, s);
     // Blocked in this thread before any other starts, so every thread inherits the mask.
     pthread_sigmask(SIG_BLOCK, &set_, nullptr);
     thread_ = std::thread([this] { watch(); });
   }
-  ~SignalWatch() {
+  ~Wakeups() {
     done_ = true;
     pthread_kill(thread_.native_handle(), SIGHUP);  // wakes sigwait
     thread_.join();
   }
 
-  /// Waits until `deadline` or a signal. Returns true when a stop was asked.
-  bool wait_until(SteadyClock::time_point deadline) {
+  /// Waits until `deadline` (real steady time) or a wake-up, and says which; a stop wins over
+  /// a reload, a reload over a requested cycle.
+  Wake wait_until(SteadyClock::time_point deadline) {
     std::unique_lock<std::mutex> lock(mutex_);
-    cv_.wait_until(lock, deadline, [this] { return stop_.load() || reload_; });
-    return stop_.load();
+    cv_.wait_until(lock, deadline, [this] { return stop_.load() || reload_ || cycle_now_; });
+    if (stop_) return Wake::stop;
+    if (reload_) {
+      reload_ = false;
+      return Wake::reload;
+    }
+    if (cycle_now_) {
+      cycle_now_ = false;
+      return Wake::cycle_now;
+    }
+    return Wake::timer;
   }
-  bool take_reload() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    bool r = reload_;
-    reload_ = false;
-    return r;
+  /// Starts the next cycle at once (from any thread).
+  void request_cycle() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      cycle_now_ = true;
+    }
+    cv_.notify_all();
   }
   const std::atomic<bool>& stop_flag() const { return stop_; }
 
@@ -81,6 +101,7 @@ class SignalWatch {
   std::atomic<bool> done_{false};
   std::atomic<bool> stop_{false};
   bool reload_ = false;
+  bool cycle_now_ = false;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::thread thread_;
@@ -130,10 +151,20 @@ std::string host_name() {
 struct Outputs {
   std::shared_ptr<reporting::MetricsText> metrics_text = std::make_shared<reporting::MetricsText>();
   std::unique_ptr<reporting::MetricsServer> metrics_server;
+  std::string metrics_listen;  ///< what `metrics_server` was built for
   std::unique_ptr<reporting::Dispatcher> dispatcher;
 
-  explicit Outputs(const Config& config) {
-    if (config.metrics_enabled) {
+  /// `previous` (a reload): its metrics endpoint is kept when the address did not change, so a
+  /// reload never drops a scrape or fails to re-bind its own port.
+  Outputs(const Config& config, std::unique_ptr<Outputs> previous) {
+    if (previous) metrics_text = previous->metrics_text;  // the text and the cycle count
+    if (previous && previous->metrics_server && config.metrics_enabled &&
+        previous->metrics_listen == config.metrics_listen) {
+      metrics_server = std::move(previous->metrics_server);
+      metrics_listen = previous->metrics_listen;
+    }
+    if (previous) previous->metrics_server.reset();  // frees the port before binding it again
+    if (config.metrics_enabled && !metrics_server) {
       net::Endpoint listen;
       std::string error;
       if (!net::parse_endpoint(config.metrics_listen, listen, error, true)) {
@@ -141,19 +172,25 @@ struct Outputs {
       } else {
         try {
           metrics_server = std::make_unique<reporting::MetricsServer>(listen, metrics_text);
+          metrics_listen = config.metrics_listen;
           spdlog::info("metrics on http://{}/metrics", metrics_server->endpoint().to_string());
         } catch (const std::exception& e) {
           spdlog::error("metrics endpoint off: {}", e.what());  // degraded, not fatal
         }
       }
     }
-    dispatcher = std::make_unique<reporting::Dispatcher>(build_sinks(config, metrics_text));
-  }
-  void stop(SteadyClock::time_point deadline) {
-    dispatcher->stop(deadline);
-    metrics_server.reset();
+    reporting::DispatcherOptions options;
+    options.stall_after = stall_bound(config);
+    dispatcher =
+        std::make_unique<reporting::Dispatcher>(build_sinks(config, metrics_text), options);
   }
 };
+
+/// Applies what a reload may change in the running process besides the sinks.
+void apply_log_level(const Config& config) {
+  auto level = spdlog::level::from_str(config.log_level);
+  if (auto logger = spdlog::default_logger()) logger->set_level(level);
+}
 
 }  // namespace
 
@@ -163,30 +200,34 @@ int run_daemon(const ConfigLoader& load) {
     spdlog::error("{}", error);
     return 3;
   }
-  SignalWatch signals;
+  Wakeups wakeups;
   std::string lock_error;
   int lock_fd = take_instance_lock(config.sources.state_dir, lock_error);
   if (lock_fd < 0) {
     spdlog::error("{}", lock_error);
     return 3;
   }
-  auto outputs = std::make_unique<Outputs>(config);
+  auto outputs = std::make_unique<Outputs>(config, nullptr);
   DebounceState state = load_debounce(config.sources.state_dir);
   std::mt19937 random(std::random_device{}());
+  auto draw = [&random](std::int64_t bound) {
+    return std::uniform_int_distribution<std::int64_t>(0, bound)(random);
+  };
   const std::string host = host_name();
   spdlog::info("latchwatch {} running: every {} s (+ up to {} s jitter), state in {}",
                LATCHWATCH_VERSION, config.interval_s, config.jitter_s, config.sources.state_dir);
 
   bool startup_pages_released = false;
   for (;;) {
+    // 1. One cycle: probe, diagnose, debounce, hand over to the sinks (never waiting on one).
     const auto cycle_start = SteadyClock::now();
     Config cycle_config = config;
-    cycle_config.sources.probes.cancel = &signals.stop_flag();
+    cycle_config.sources.probes.cancel = &wakeups.stop_flag();
     reporting::CycleReport cycle;
     cycle.started = std::chrono::system_clock::now();
     cycle.report = run_check_cycle(cycle_config, cycle.started);
     cycle.finished = std::chrono::system_clock::now();
-    if (signals.stop_flag()) break;  // an interrupted cycle is not reported
+    if (wakeups.stop_flag()) break;  // an interrupted cycle is not reported
 
     const DebounceState before = state;
     Step step = debounce(state, cycle.report.verdict.code, config.debounce_cycles);
@@ -194,13 +235,16 @@ int run_daemon(const ConfigLoader& load) {
     // lag after a restart, the debounce never does.
     if (state.reported != before.reported || state.has_reported != before.has_reported ||
         state.candidate != before.candidate || state.candidate_cycles != before.candidate_cycles) {
-      if (auto error = diagnosis::write_file_atomically(debounce_path(config.sources.state_dir),
-                                                        nlohmann::json(state).dump() + "\n", 0640);
+      if (auto error = diagnosis::write_file_atomically(
+              debounce_path(config.sources.state_dir),
+              nlohmann::json(state).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                  "\n",
+              0640);
           !error.empty())
         spdlog::warn("debounce state not saved: {}", error);
     }
     cycle.cycle = state.cycle;
-    cycle.transition = to_string(step.transition);
+    cycle.transition = step.transition;
     cycle.has_confirmed = step.has_confirmed;
     cycle.confirmed = step.confirmed;
     cycle.has_previous = step.has_previous;
@@ -208,19 +252,19 @@ int run_daemon(const ConfigLoader& load) {
     cycle.pending = step.pending;
     cycle.host = host;
     cycle.sinks_health = reporting::to_json(outputs->dispatcher->health());
-    outputs->dispatcher->submit(std::move(cycle));
+    outputs->dispatcher->submit(cycle);
     // Start-up is over once a cycle has run: from here on the resident set is the cycle's own.
     if (!startup_pages_released) {
       startup_pages_released = true;
       release_startup_pages();
     }
 
-    auto jitter = std::chrono::milliseconds(
-        config.jitter_s > 0 ? std::uniform_int_distribution<long>(0, config.jitter_s * 1000L)(random) : 0);
-    const auto interval = config.interval_ms > 0 ? std::chrono::milliseconds(config.interval_ms)
-                                                  : std::chrono::milliseconds(config.interval_s * 1000L);
-    if (signals.wait_until(cycle_start + interval + jitter)) break;
-    if (signals.take_reload()) {
+    // 2. Wait for the next cycle, a signal, or a request to start one now.
+    const auto next = next_cycle_at(cycle_start, SteadyClock::now(), cycle_interval(config),
+                                    max_jitter(config), draw);
+    Wake wake = wakeups.wait_until(next);
+    if (wake == Wake::stop) break;
+    if (wake == Wake::reload) {
       Config fresh;
       if (auto error = load(fresh); !error.empty()) {
         spdlog::error("config reload failed, keeping the running config: {}", error);
@@ -228,22 +272,30 @@ int run_daemon(const ConfigLoader& load) {
         spdlog::error("config reload: paths.state_dir cannot change while running; kept {}",
                       config.sources.state_dir);
       } else {
-        spdlog::info("config reloaded");
-        outputs->stop(SteadyClock::now() + kShutdownBudget);
+        // The old sinks finish in the background (bounded); probing goes on at once with the new.
+        outputs->dispatcher->retire(SteadyClock::now() + kRetireBudget);
         config = fresh;
-        outputs = std::make_unique<Outputs>(config);
+        apply_log_level(config);
+        outputs = std::make_unique<Outputs>(config, std::move(outputs));
+        spdlog::info("config reloaded");
       }
+      // A reload starts a cycle at once, so the new sinks converge without waiting an interval.
     }
   }
   spdlog::info("stopping: flushing sinks");
-  if (!outputs->dispatcher->drain(SteadyClock::now() + kShutdownBudget)) {
+  // What was accepted is already kept (the webhook spooled it in submit); the sinks get the
+  // rest of the budget to finish, then the process leaves without waiting for a stuck one.
+  const auto deadline = SteadyClock::now() + kShutdownBudget;
+  outputs->dispatcher->drain(deadline);
+  outputs->dispatcher->retire(deadline);
+  if (!reporting::Dispatcher::wait_all_ended(deadline + std::chrono::milliseconds(50))) {
     // A sink is stuck in a delivery: leave now rather than overrun the stop budget. Nothing is
-    // lost: undelivered webhook reports stay in the spool, and Alertmanager alerts are re-sent.
+    // lost: undelivered webhook reports stay in the spool, and mirrored state is re-sent.
     spdlog::warn("a sink is still delivering; exiting without waiting for it");
     spdlog::shutdown();
     ::_exit(0);
   }
-  outputs->stop(SteadyClock::now() + kShutdownBudget);
+  outputs.reset();
   ::close(lock_fd);
   return 0;
 }

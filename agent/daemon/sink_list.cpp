@@ -12,11 +12,14 @@
 namespace latchwatch::agent {
 
 std::vector<std::unique_ptr<reporting::Sink>> build_sinks(
-    const Config& config, const std::shared_ptr<reporting::MetricsText>& metrics_text) {
+    const Config& config, const std::shared_ptr<reporting::MetricsText>& metrics_text,
+    const reporting::Clock& clock) {
   using namespace reporting;
   std::vector<std::unique_ptr<Sink>> sinks;
   // KVP and serial first: they work even when the network does not.
-  if (config.kvp_enabled) sinks.push_back(std::make_unique<KvpSink>(config.kvp_pool_file));
+  if (config.kvp_enabled)
+    sinks.push_back(
+        std::make_unique<KvpSink>(config.kvp_pool_file, std::chrono::milliseconds(2000), clock));
   if (config.serial_enabled) {
     // On by default, but a console is written only where boot diagnostics can read it.
     std::string why;
@@ -39,6 +42,8 @@ std::vector<std::unique_ptr<reporting::Sink>> build_sinks(
     options.bearer_token = config.alertmanager.bearer_token;
     options.timeout = std::chrono::milliseconds(config.alertmanager.timeout_ms);
     options.resend_interval = std::chrono::seconds(config.alertmanager.resend_interval_s);
+    options.state_file = config.sources.state_dir + "/alertmanager.json";
+    options.clock = &clock;
     sinks.push_back(std::make_unique<AlertmanagerSink>(options));
   }
   if (config.webhook.enabled) {
@@ -50,6 +55,7 @@ std::vector<std::unique_ptr<reporting::Sink>> build_sinks(
     options.timeout = std::chrono::milliseconds(config.webhook.timeout_ms);
     options.spool_max_entries = static_cast<std::size_t>(config.webhook.spool_max_entries);
     options.spool_dir = config.sources.state_dir + "/spool";
+    options.clock = &clock;
     sinks.push_back(std::make_unique<WebhookSink>(options));
   }
   return sinks;

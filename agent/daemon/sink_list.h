@@ -5,12 +5,16 @@
 #include <vector>
 
 #include "agent/config.h"
+#include "reporting/clock.h"
 #include "reporting/sink.h"
 #include "reporting/sinks/metrics_sink.h"
 
 namespace latchwatch::agent {
 
+/// Sinks that mirror state keep what they last sent under `config.sources.state_dir`
+/// (STATE/alertmanager.json; the webhook's STATE/spool), so it survives restarts and reloads.
 std::vector<std::unique_ptr<reporting::Sink>> build_sinks(
-    const Config& config, const std::shared_ptr<reporting::MetricsText>& metrics_text);
+    const Config& config, const std::shared_ptr<reporting::MetricsText>& metrics_text,
+    const reporting::Clock& clock = reporting::real_clock());
 
 }  // namespace latchwatch::agent

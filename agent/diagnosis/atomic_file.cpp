@@ -24,8 +24,19 @@ std::string parent_of(const std::string& path) {
 
 }  // namespace
 
+std::string refuse_symlinks(const std::string& path) {
+  struct stat st {};
+  if (::lstat(parent_of(path).c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+    return parent_of(path) + " is a symbolic link; refused";
+  return {};
+}
+
 std::string write_file_atomically(const std::string& path, const std::string& content,
                                   unsigned mode, bool durable) {
+  // A folder that is a link would put the file somewhere else: refused. A link planted at the
+  // file itself is never followed: the temp file is created with O_EXCL and the rename replaces
+  // the link, which also heals the folder.
+  if (auto error = refuse_symlinks(path); !error.empty()) return error;
   std::string pattern = path + ".tmp-XXXXXX";
   std::vector<char> temp(pattern.begin(), pattern.end());
   temp.push_back('\0');
@@ -80,7 +91,8 @@ std::string ensure_directory(const std::string& path, unsigned mode) {
       return errno_text("cannot create folder", partial);
   }
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return errno_text("cannot stat", path);
+  if (::lstat(path.c_str(), &st) != 0) return errno_text("cannot stat", path);
+  if (S_ISLNK(st.st_mode)) return path + " is a symbolic link; refused";
   if (!S_ISDIR(st.st_mode)) return path + " is not a folder";
   return {};
 }

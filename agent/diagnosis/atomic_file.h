@@ -6,6 +6,8 @@
 
 namespace latchwatch::diagnosis {
 
+/// Refuses (returns an error) when `path`'s folder is a symbolic link; a link at `path` itself is
+/// replaced by the rename, never written through.
 /// Returns an error text naming the path and errno (e.g. "No space left on device"), or empty.
 /// On failure the old file is untouched and no temp file is left behind. `durable` adds the
 /// fsyncs that make the new content survive a crash; files rewritten every cycle (the latest
@@ -13,7 +15,11 @@ namespace latchwatch::diagnosis {
 std::string write_file_atomically(const std::string& path, const std::string& content,
                                   unsigned mode = 0644, bool durable = true);
 
-/// mkdir -p with `mode` for created folders; returns an error text or empty.
+/// mkdir -p with `mode` for created folders; returns an error text or empty. A symbolic link at
+/// `path` itself is refused (never followed into someone else's folder).
 std::string ensure_directory(const std::string& path, unsigned mode = 0750);
+
+/// An error text when `path`'s parent folder is a symbolic link; empty otherwise.
+std::string refuse_symlinks(const std::string& path);
 
 }  // namespace latchwatch::diagnosis

@@ -145,8 +145,10 @@ CacheLoad load_identity_cache(const std::string& state_dir) {
 
 std::string store_identity_cache(const std::string& state_dir, const CachedIdentity& identity) {
   if (auto error = ensure_directory(state_dir); !error.empty()) return error;
-  return write_file_atomically(identity_cache_path(state_dir),
-                               nlohmann::json(identity).dump(2) + "\n", 0640);
+  return write_file_atomically(
+      identity_cache_path(state_dir),
+      nlohmann::json(identity).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+      0640);
 }
 
 }  // namespace latchwatch::diagnosis

@@ -16,7 +16,7 @@
 namespace latchwatch::probes {
 namespace {
 
-constexpr std::size_t kMaxEntries = 4096;  // a folder GPA keeps small; bound our work anyway
+constexpr std::size_t kMaxEntries = kMaxKeyFolderEntries;  // GPA keeps it small; bound our work
 
 ReadState state_of(int error) {
   switch (error) {
@@ -99,7 +99,14 @@ KeyFolderListing list_key_folder(const std::string& path) {
   while (dirent* entry = ::readdir(dir)) {
     std::string name = entry->d_name;
     if (name == "." || name == "..") continue;
-    if (listing.entries.size() >= kMaxEntries) break;
+    if (listing.entries.size() >= kMaxEntries) {
+      // The rest is unseen, and the real key file may be in it: a partial listing is not
+      // evidence of absence, so the folder counts as unreadable, never as "ok".
+      listing.state = ReadState::too_large;
+      listing.error = path + ": more than " + std::to_string(kMaxEntries) +
+                      " entries; listing stopped, the key file may be among the unseen";
+      break;
+    }
     struct stat st {};
     // lstat-like on the folder's fd: names, sizes and times only; never open an entry. An
     // entry removed between readdir and fstatat is skipped (GPA rewrites its files atomically).

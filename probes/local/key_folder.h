@@ -35,7 +35,10 @@ struct KeyFolderListing {
   bool has_key_for(const std::string& guid) const;  ///< case-insensitive
 };
 
-/// Lists `path` with opendir/readdir and lstat (never stat, never open on entries).
+/// Lists `path` with opendir/readdir and lstat (never stat, never open on entries). Past
+/// `kMaxKeyFolderEntries` entries the listing stops and its state is `too_large` (unreadable
+/// evidence): an unseen entry could be the key file.
+constexpr std::size_t kMaxKeyFolderEntries = 4096;
 KeyFolderListing list_key_folder(const std::string& path);
 
 void to_json(nlohmann::json& j, const KeyFolderListing& k);

@@ -271,7 +271,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       }
     }
     if (ec) {
-      response_.failure = classify(ec);
+      // A failed lookup is its own outcome (a name that does not resolve), never a "reset".
+      response_.failure =
+          stage == Stage::resolve && ec != beast::error::timeout ? Failure::resolve : classify(ec);
       response_.error = describe(ec, stage);
     } else {
       response_.body = parser_->release().body();

@@ -3,10 +3,10 @@
 #include <cctype>
 #include <ctime>
 #include <limits>
-
 #include <nlohmann/json.hpp>
 
 #include "probes/payloads/json_limits.h"
+#include "probes/payloads/redact.h"
 
 namespace latchwatch::probes {
 namespace {
@@ -300,24 +300,7 @@ KeyLatchMessage classify_key_latch_message(std::string_view message) {
   return KeyLatchMessage::other;
 }
 
-std::string redact_hex(std::string_view text) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t run = 0;
-    while (i + run < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + run]))) ++run;
-    if (run >= 32) {
-      out += "<redacted>";
-      i += run;
-    } else if (run > 0) {
-      out.append(text.substr(i, run));
-      i += run;
-    } else {
-      out += text[i++];
-    }
-  }
-  return out;
-}
+std::string redact_hex(std::string_view text) { return redact_key_material(text); }
 
 Parsed<GpaStatusFile> parse_gpa_status_file(std::string_view body) {
   std::string error;

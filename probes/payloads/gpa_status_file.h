@@ -72,8 +72,9 @@ struct GpaStatusFile {
 /// Tolerates missing optional parts and unknown fields.
 Parsed<GpaStatusFile> parse_gpa_status_file(std::string_view body);
 
-/// Replaces every run of 32 or more hex digits with "<redacted>": GPA's own messages can contain
-/// key hex, and nothing latchwatch ingests may carry it outward.
+/// Redacts key material (hex runs of 32+ digits, grouped hex, key-length base64; see
+/// redact_key_material in redact.h): GPA's own messages can contain a key, and nothing
+/// latchwatch ingests may carry it outward.
 std::string redact_hex(std::string_view text);
 
 void to_json(nlohmann::json& j, const GpaStatusFile& s);

@@ -1,5 +1,10 @@
 #include "reporting/sinks/alertmanager_sink.h"
 
+#include <spdlog/spdlog.h>
+
+#include "agent/diagnosis/atomic_file.h"
+#include "probes/local/bounded_file.h"
+#include "probes/payloads/json_limits.h"
 #include "reporting/sinks/log_sink.h"
 
 namespace latchwatch::reporting {
@@ -54,7 +59,7 @@ PublishResult AlertmanagerSink::post(const nlohmann::json& alerts) {
   request.headers = {{"Content-Type", "application/json"}};
   if (!options_.bearer_token.empty())
     request.headers.emplace_back("Authorization", "Bearer " + options_.bearer_token);
-  request.body = alerts.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  request.body = dump_json(alerts);
   net::Options net_options;
   net_options.budget = options_.timeout;
   net_options.body_limit = 64 * 1024;
@@ -65,39 +70,96 @@ PublishResult AlertmanagerSink::post(const nlohmann::json& alerts) {
   return {};
 }
 
+void AlertmanagerSink::load_state() {
+  loaded_ = true;
+  if (options_.state_file.empty()) return;
+  auto file = probes::read_bounded_file(options_.state_file, 256 * 1024);
+  if (file.state == probes::ReadState::missing) return;
+  std::string error;
+  auto j = file.state == probes::ReadState::ok ? probes::parse_untrusted_json(file.content, error)
+                                               : nlohmann::json(nlohmann::json::value_t::discarded);
+  auto schema = j.is_object() ? j.find("schema") : j.end();
+  if (j.is_discarded() || !j.is_object() || schema == j.end() || *schema != 1) {
+    spdlog::warn("alertmanager state ignored ({}): {}", options_.state_file,
+                 file.state == probes::ReadState::ok ? error : file.error);
+    return;
+  }
+  if (auto unsent = j.find("unsent"); unsent != j.end() && unsent->is_array())
+    for (const auto& alert : *unsent)
+      if (alert.is_object()) unsent_resolutions_.push_back(alert);
+  auto firing = j.find("firing");
+  if (firing == j.end() || !firing->is_object()) return;
+  auto verdict = firing->find("verdict");
+  auto starts = firing->find("starts_at_unix");
+  auto alert = firing->find("alert");
+  if (verdict == firing->end() || !verdict->is_string() || starts == firing->end() ||
+      !starts->is_number_integer() || alert == firing->end() || !alert->is_object())
+    return;
+  auto code = diagnosis::verdict_from_string(verdict->get<std::string>());
+  if (!code) return;
+  auto sent = firing->find("sent");
+  firing_ = Firing{*code,
+                   probes::time_from_unix_seconds(starts->get<long long>()),
+                   *alert,
+                   sent != firing->end() && sent->is_boolean() && sent->get<bool>(),
+                   {}};
+}
+
+void AlertmanagerSink::save_state() {
+  if (options_.state_file.empty()) return;
+  nlohmann::json j = {{"schema", 1}, {"unsent", unsent_resolutions_}, {"firing", nullptr}};
+  if (firing_)
+    j["firing"] = {{"verdict", diagnosis::to_string(firing_->verdict)},
+                   {"starts_at_unix", std::chrono::duration_cast<std::chrono::seconds>(
+                                          firing_->starts_at.time_since_epoch())
+                                          .count()},
+                   {"alert", firing_->alert},
+                   {"sent", firing_->sent}};
+  if (auto error = diagnosis::write_file_atomically(options_.state_file, dump_json(j) + "\n", 0640);
+      !error.empty())
+    spdlog::warn("alertmanager state not saved: {}", error);
+}
+
 PublishResult AlertmanagerSink::publish(const CycleReport& report) {
+  if (!loaded_) load_state();
   if (report.pending || !report.has_confirmed) return {};  // nothing confirmed yet
   const auto now = report.finished;
+  const auto steady_now = options_.clock->steady_now();
   const auto lifetime = 3 * options_.resend_interval;
+  bool changed = false;
+  if (firing_ && firing_->verdict != report.confirmed) {
+    // Resolved, or replaced by another verdict: end the old alert now, with its own labels.
+    auto resolution = firing_->alert;
+    resolution["endsAt"] = diagnosis::iso8601_utc(now);
+    unsent_resolutions_.push_back(std::move(resolution));
+    firing_.reset();
+    changed = true;
+  }
   nlohmann::json alerts = unsent_resolutions_;
   bool send = !alerts.empty();
-  if (firing_ && firing_->verdict != report.confirmed) {
-    // Resolved, or replaced by another verdict: end the old alert now.
-    auto resolution = alert_for(firing_->report, firing_->verdict, firing_->starts_at, now);
-    unsent_resolutions_.push_back(resolution);
-    alerts.push_back(std::move(resolution));
-    firing_.reset();
-    send = true;
-  }
   if (alerting(report.confirmed)) {
     if (!firing_) {
-      firing_ = Firing{report.confirmed, now, {}, report};
-      send = true;
-    } else {
-      firing_->report = report;
+      firing_ = Firing{report.confirmed, now, {}, false, {}};
+      changed = true;
     }
-    if (now - firing_->last_sent >= options_.resend_interval) send = true;
-    if (send) {
-      alerts.push_back(alert_for(report, report.confirmed, firing_->starts_at, now + lifetime));
-      firing_->last_sent = now;
-    }
+    if (!firing_->sent || steady_now - firing_->last_sent >= options_.resend_interval) send = true;
+    firing_->alert = alert_for(report, report.confirmed, firing_->starts_at, now + lifetime);
+    if (send) alerts.push_back(firing_->alert);
   }
+  if (changed) save_state();  // before sending: a crash mid-POST still resolves after restart
   if (!send) return {};
   auto result = post(alerts);
-  if (result.ok)
+  if (result.ok) {
+    const bool first = firing_ && !firing_->sent;
+    const bool had_unsent = !unsent_resolutions_.empty();
     unsent_resolutions_ = nlohmann::json::array();
-  else if (firing_)
-    firing_->last_sent = {};  // try again next cycle
+    if (firing_) {
+      firing_->sent = true;
+      firing_->last_sent = steady_now;
+    }
+    if (first || had_unsent) save_state();
+  }
+  // On failure nothing is marked sent: the next cycle sends it all again.
   return result;
 }
 

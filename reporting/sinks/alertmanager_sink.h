@@ -2,9 +2,15 @@
 /// Pushes alerts to a Prometheus Alertmanager (API v2): a debounced alerting verdict fires an
 /// alert, re-sent while it lasts (endsAt a few intervals ahead, as Prometheus does); a recovery
 /// or a change sends the old alert with endsAt = now, which resolves it.
+///
+/// The sink mirrors state and converges: what Alertmanager was last told (the firing alert and
+/// any resolution not yet delivered) is kept in `state_file` (STATE/alertmanager.json, never
+/// through a symlink), so a recovery that is the first cycle after a restart or a reload still
+/// resolves the alert; a failed POST is retried every cycle until it is delivered.
 
 #include <optional>
 
+#include "reporting/clock.h"
 #include "reporting/sink.h"
 #include "reporting/url.h"
 
@@ -15,6 +21,8 @@ struct AlertmanagerOptions {
   std::string bearer_token;
   std::chrono::milliseconds timeout{5000};
   std::chrono::seconds resend_interval{60};
+  std::string state_file;  ///< empty: nothing survives a restart (tests of the pure logic)
+  const Clock* clock = &real_clock();
 };
 
 /// The JSON alert for `report`'s confirmed verdict (pure; tests read it).
@@ -30,15 +38,19 @@ class AlertmanagerSink : public Sink {
 
  private:
   PublishResult post(const nlohmann::json& alerts);
+  void load_state();
+  void save_state();
 
   AlertmanagerOptions options_;
   Url url_;
   std::string url_error_;
+  bool loaded_ = false;
   struct Firing {
     diagnosis::VerdictCode verdict;
     std::chrono::system_clock::time_point starts_at;
-    std::chrono::system_clock::time_point last_sent;
-    CycleReport report;  ///< what the alert said, to resolve it with the same labels
+    nlohmann::json alert;  ///< as last sent, to resolve it with the same labels
+    bool sent = false;     ///< Alertmanager has it (at least once)
+    std::chrono::steady_clock::time_point last_sent{};
   };
   std::optional<Firing> firing_;
   nlohmann::json unsent_resolutions_ = nlohmann::json::array();  ///< retried until delivered

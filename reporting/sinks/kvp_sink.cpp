@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -39,15 +40,31 @@ std::vector<std::string> split_utf8(const std::string& text, std::size_t size) {
   return pieces;
 }
 
+/// A record without what changes every cycle (the time, the transition): equal states need no
+/// rewrite. A split value's pieces are compared as written.
+std::string record_state(const std::string& key, const std::string& value) {
+  auto j = nlohmann::json::parse(value, nullptr, false);
+  if (j.is_object() && !j.contains("msg_i")) {
+    j.erase("at");
+    j.erase("transition");
+    return key + "=" + dump_json(j);
+  }
+  return key + "=" + value;
+}
+
 class LockedFile {
  public:
-  explicit LockedFile(const std::string& path) {
+  LockedFile(const std::string& path, std::chrono::steady_clock::time_point deadline,
+             const Clock& clock) {
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd_ < 0) return;
-    struct flock lock {};
-    lock.l_type = F_WRLCK;
-    lock.l_whence = SEEK_SET;
-    if (::flock(fd_, LOCK_EX) != 0 || ::fcntl(fd_, F_SETLKW, &lock) != 0) close_with_error();
+    if (fd_ < 0) {
+      error_ = errno;
+      return;
+    }
+    if (int e = lock_pool_until(fd_, deadline, clock); e != 0) {
+      errno = e;
+      close_with_error();
+    }
   }
   ~LockedFile() {
     if (fd_ >= 0) ::close(fd_);  // releases both locks
@@ -67,13 +84,74 @@ class LockedFile {
 
 }  // namespace
 
+bool KvpSink::pool_holds(const std::vector<std::string>& states) const {
+  // Read without the lock: records are written whole, and a torn look only costs a rewrite.
+  int fd = ::open(pool_file_.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st {};
+  std::string content;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < (64 << 20)) {
+    content.resize(static_cast<std::size_t>(st.st_size));
+    if (::pread(fd, content.data(), content.size(), 0) != st.st_size) content.clear();
+  }
+  ::close(fd);
+  std::vector<std::string> found;
+  for (std::size_t off = 0; off + kKvpRecordSize <= content.size(); off += kKvpRecordSize) {
+    std::string key = field(content.data() + off, kKvpKeySize);
+    if (key.rfind(kKvpPrefix, 0) != 0) continue;
+    found.push_back(record_state(key, field(content.data() + off + kKvpKeySize, kKvpValueSize)));
+  }
+  return found == states;
+}
+
+int lock_pool_until(int fd, std::chrono::steady_clock::time_point deadline, const Clock& clock) {
+  bool have_flock = false;
+  for (;;) {
+    if (!have_flock) {
+      if (::flock(fd, LOCK_EX | LOCK_NB) == 0)
+        have_flock = true;
+      else if (errno != EWOULDBLOCK && errno != EINTR)
+        return errno;
+    }
+    if (have_flock) {
+      struct flock lock {};
+      lock.l_type = F_WRLCK;
+      lock.l_whence = SEEK_SET;
+      if (::fcntl(fd, F_SETLK, &lock) == 0) return 0;
+      if (errno != EACCES && errno != EAGAIN && errno != EINTR) return errno;
+    }
+    if (clock.steady_now() >= deadline) {
+      if (have_flock) ::flock(fd, LOCK_UN);
+      return EWOULDBLOCK;
+    }
+    // Neither lock has a timed wait: poll every 20 ms until the deadline. Other writers hold
+    // the pool for a single write of a few KiB, so a free lock is seen at once.
+    struct timespec pause {
+      0, 20 * 1000 * 1000
+    };
+    ::nanosleep(&pause, nullptr);
+  }
+}
+
+std::vector<std::string> kvp_state_records(const CycleReport& r) {
+  std::vector<std::string> states;
+  for (auto& [key, value] : kvp_records(r)) states.push_back(record_state(key, value));
+  return states;
+}
+
+std::string kvp_state(const CycleReport& r) {
+  std::string state;
+  for (auto& s : kvp_state_records(r)) state += s + "\n";
+  return state;
+}
+
 std::vector<std::pair<std::string, std::string>> kvp_records(const CycleReport& r) {
   const auto& id = r.report.identity;
   const std::string key = std::string(kKvpPrefix) + (id.vm_id.empty() ? r.host : id.vm_id) + "|verdict";
   const auto verdict = r.has_confirmed ? r.confirmed : r.report.verdict.code;
   nlohmann::json value = {{"verdict", diagnosis::to_string(verdict)},
                           {"severity", diagnosis::to_string(diagnosis::info(verdict).severity)},
-                          {"transition", r.transition},
+                          {"transition", to_string(r.transition)},
                           {"at", diagnosis::iso8601_utc(r.finished)},
                           {"summary", diagnosis::info(verdict).meaning}};
   if (r.report.remedy) {
@@ -87,15 +165,23 @@ std::vector<std::pair<std::string, std::string>> kvp_records(const CycleReport& 
   auto pieces = split_utf8(text, kKvpMaxValue - 40);
   for (std::size_t i = 0; i < pieces.size(); ++i)
     out.emplace_back(key + "|" + std::to_string(i),
-                     nlohmann::json({{"msg_i", i}, {"msg", pieces[i]}}).dump(-1, ' ', true));
+                     nlohmann::json({{"msg_i", i}, {"msg", pieces[i]}})
+                         .dump(-1, ' ', true, nlohmann::json::error_handler_t::replace));
   return out;
 }
 
 PublishResult KvpSink::publish(const CycleReport& report) {
-  if (report.transition == "unchanged" && report.cycle > 1) return {};
-  LockedFile file(pool_file_);
-  if (file.fd() < 0)
-    return PublishResult::failure(pool_file_ + ": " + std::strerror(file.error() ? file.error() : errno));
+  // Mirrors state: rewritten until the pool holds what is confirmed now, then left alone.
+  const std::string state = kvp_state(report);
+  if (state == written_ && pool_holds(kvp_state_records(report))) return {};
+  LockedFile file(pool_file_, clock_->steady_now() + lock_timeout_, *clock_);
+  if (file.fd() < 0) {
+    if (file.error() == EWOULDBLOCK)
+      return PublishResult::failure(pool_file_ + ": locked by another process for more than " +
+                                    std::to_string(lock_timeout_.count()) +
+                                    " ms; retried next cycle");
+    return PublishResult::failure(pool_file_ + ": " + std::strerror(file.error()));
+  }
   struct stat st {};
   if (::fstat(file.fd(), &st) != 0) return PublishResult::failure(pool_file_ + ": cannot stat");
   std::string content(static_cast<std::size_t>(st.st_size), '\0');
@@ -117,6 +203,7 @@ PublishResult KvpSink::publish(const CycleReport& report) {
   if (::pwrite(file.fd(), kept.data(), kept.size(), 0) != static_cast<ssize_t>(kept.size()) ||
       ::ftruncate(file.fd(), static_cast<off_t>(kept.size())) != 0)
     return PublishResult::failure(pool_file_ + ": " + std::strerror(errno));
+  written_ = state;
   return {};
 }
 

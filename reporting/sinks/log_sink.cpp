@@ -14,7 +14,7 @@ std::string transition_line(const CycleReport& report, std::size_t max_len) {
   };
   std::string head = std::string(diagnosis::to_string(report.confirmed)) + " " +
                      diagnosis::to_string(diagnosis::info(report.confirmed).severity) + " " +
-                     report.transition + ": ";
+                     to_string(report.transition) + ": ";
   // The reset is what the owner acts on: when the line is too long the summary gives way, never
   // the reset value.
   std::string reset;
@@ -27,7 +27,7 @@ std::string transition_line(const CycleReport& report, std::size_t max_len) {
 }
 
 PublishResult LogSink::publish(const CycleReport& report) {
-  if (report.transition == "unchanged") {
+  if (report.transition == Transition::unchanged) {
     spdlog::debug("cycle {}: {}{}", report.cycle, diagnosis::to_string(report.report.verdict.code),
                   report.pending ? " (key verdict pending confirmation)" : "");
     return {};
@@ -35,7 +35,7 @@ PublishResult LogSink::publish(const CycleReport& report) {
   auto line = transition_line(report, 1024);  // the journal keeps long lines whole
   if (report.has_confirmed && diagnosis::info(report.confirmed).severity >= diagnosis::Severity::critical)
     spdlog::error("{}", line);
-  else if (report.transition == "fired")
+  else if (report.transition == Transition::fired)
     spdlog::warn("{}", line);
   else
     spdlog::info("{}", line);

@@ -87,6 +87,19 @@ std::string render_metrics(const CycleReport& r, std::uint64_t cycles_total) {
   m.family("latchwatch_sink_up", "gauge", "1 when the sink's last delivery succeeded.");
   for (auto it = r.sinks_health.begin(); it != r.sinks_health.end(); ++it)
     m.sample("latchwatch_sink_up", it->value("up", true) ? 1 : 0, label("sink", it.key()));
+  m.family("latchwatch_sink_stalled", "gauge",
+           "1 while the sink's delivery in progress has run past its stall bound.");
+  for (auto it = r.sinks_health.begin(); it != r.sinks_health.end(); ++it)
+    m.sample("latchwatch_sink_stalled", it->value("stalled", false) ? 1 : 0,
+             label("sink", it.key()));
+  m.family("latchwatch_sink_busy_seconds", "gauge",
+           "How long the sink's delivery in progress has run; 0 when idle.");
+  for (auto it = r.sinks_health.begin(); it != r.sinks_health.end(); ++it)
+    m.sample("latchwatch_sink_busy_seconds", it->value("busy_seconds", 0.0),
+             label("sink", it.key()));
+  m.family("latchwatch_sink_queued", "gauge", "Cycles waiting for the sink.");
+  for (auto it = r.sinks_health.begin(); it != r.sinks_health.end(); ++it)
+    m.sample("latchwatch_sink_queued", it->value("queued", 0.0), label("sink", it.key()));
   m.family("latchwatch_sink_errors_total", "counter", "Failed deliveries per sink.");
   for (auto it = r.sinks_health.begin(); it != r.sinks_health.end(); ++it)
     m.sample("latchwatch_sink_errors_total", it->value("failures", 0.0), label("sink", it.key()));
@@ -123,7 +136,7 @@ MetricsSink::MetricsSink(std::shared_ptr<MetricsText> text, std::string textfile
     : text_(std::move(text)), textfile_dir_(std::move(textfile_dir)) {}
 
 PublishResult MetricsSink::publish(const CycleReport& report) {
-  auto text = render_metrics(report, ++cycles_);
+  auto text = render_metrics(report, text_->count_cycle());
   text_->set(text);
   if (textfile_dir_.empty()) return {};
   // node_exporter reads *.prom: write elsewhere in the folder, then rename into place.

@@ -70,8 +70,8 @@ PublishResult SerialSink::publish(const CycleReport& report) {
   const bool firing = !report.pending && report.key_alert_firing() &&
                       report.report.verdict.code == report.confirmed;
   std::string event;
-  if (report.transition != "unchanged") {
-    event = report.transition;
+  if (report.transition != Transition::unchanged) {
+    event = to_string(report.transition);
   } else if (firing) {
     // A wall clock that went back (a resumed VM) makes the reminder due rather than silent.
     bool due = !last_key_line_ || now < *last_key_line_ ||

@@ -1,14 +1,17 @@
 #include "reporting/sinks/webhook_sink.h"
 
 #include <dirent.h>
-#include <unistd.h>
-
-#include <boost/asio/ssl/context.hpp>
+#include <fcntl.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/ssl/context.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "agent/diagnosis/atomic_file.h"
 #include "probes/local/bounded_file.h"
@@ -76,19 +79,27 @@ WebhookSink::WebhookSink(WebhookOptions options) : options_(std::move(options)) 
       tls_->set_verify_mode(ssl::verify_none);
     }
   }
-  diagnosis::ensure_directory(options_.spool_dir, 0700);
+  if (auto error = diagnosis::ensure_directory(options_.spool_dir, 0700); !error.empty())
+    spdlog::warn("webhook spool: {}", error);
 }
 
 WebhookSink::~WebhookSink() = default;
 
-std::vector<std::string> WebhookSink::spooled() const {
+std::vector<std::string> WebhookSink::spooled(std::string* error) const {
   std::vector<std::string> names;
-  DIR* dir = ::opendir(options_.spool_dir.c_str());
-  if (!dir) return names;
+  // O_NOFOLLOW: a symlink planted at STATE/spool is refused, never listed through.
+  int fd = ::open(options_.spool_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  DIR* dir = fd < 0 ? nullptr : ::fdopendir(fd);
+  if (!dir) {
+    if (error) *error = options_.spool_dir + ": " + std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    return names;
+  }
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
   while (dirent* entry = ::readdir(dir)) {
     std::string name = entry->d_name;
     if (name.size() == 25 && name.compare(20, 5, ".json") == 0 &&
-        std::all_of(name.begin(), name.begin() + 20, ::isdigit))
+        std::all_of(name.begin(), name.begin() + 20, is_digit))
       names.push_back(name);
   }
   ::closedir(dir);
@@ -98,7 +109,11 @@ std::vector<std::string> WebhookSink::spooled() const {
 }
 
 std::string WebhookSink::enqueue(const std::string& body) {
-  auto files = spooled();
+  if (auto error = diagnosis::ensure_directory(options_.spool_dir, 0700); !error.empty())
+    return error;
+  std::string list_error;
+  auto files = spooled(&list_error);
+  if (!list_error.empty()) return list_error;
   std::uint64_t next = 1;
   if (!files.empty()) next = sequence_of(files.back().substr(files.back().rfind('/') + 1)) + 1;
   // Bounded: drop the oldest first, counted, so disk use never grows without bound.
@@ -110,7 +125,7 @@ std::string WebhookSink::enqueue(const std::string& body) {
   char name[32];
   std::snprintf(name, sizeof name, "%020llu.json", static_cast<unsigned long long>(next));
   nlohmann::json entry = {{"delivery", new_uuid()}, {"body", body}};
-  return diagnosis::write_file_atomically(options_.spool_dir + "/" + name, entry.dump(), 0600);
+  return diagnosis::write_file_atomically(options_.spool_dir + "/" + name, dump_json(entry), 0600);
 }
 
 PublishResult WebhookSink::deliver(const std::string& delivery, const std::string& body) {
@@ -134,13 +149,21 @@ PublishResult WebhookSink::deliver(const std::string& delivery, const std::strin
   return {};
 }
 
-PublishResult WebhookSink::flush(std::chrono::steady_clock::time_point now) {
-  auto files = spooled();
+PublishResult WebhookSink::flush() {
+  std::vector<std::string> files;
+  {
+    std::lock_guard<std::mutex> lock(spool_mutex_);
+    std::string error;
+    files = spooled(&error);
+    if (!error.empty()) return PublishResult::failure("webhook spool " + error);
+  }
   if (files.empty()) return {};
+  const auto now = options_.clock->steady_now();
   if (now < next_attempt_)
     return PublishResult::failure(std::to_string(files.size()) +
                                   " report(s) spooled; backing off before the next retry");
   for (const auto& path : files) {
+    if (interrupted_) return PublishResult::failure("stopped; the rest stays spooled");
     auto file = probes::read_bounded_file(path, kSpoolFileLimit);
     std::string error;
     auto entry = file.state == probes::ReadState::ok
@@ -156,7 +179,7 @@ PublishResult WebhookSink::flush(std::chrono::steady_clock::time_point now) {
     auto result = deliver(entry["delivery"].get<std::string>(), entry["body"].get<std::string>());
     if (!result.ok) {
       ++attempt_;
-      next_attempt_ = now + retry_delay(attempt_);
+      next_attempt_ = options_.clock->steady_now() + retry_delay(attempt_);
       return result;
     }
     ::unlink(path.c_str());
@@ -166,17 +189,26 @@ PublishResult WebhookSink::flush(std::chrono::steady_clock::time_point now) {
   return {};
 }
 
-PublishResult WebhookSink::publish(const CycleReport& report) {
-  if (report.transition != "unchanged") {
-    auto body = cycle_document(report).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    if (auto error = enqueue(body); !error.empty())
-      return PublishResult::failure("cannot spool the report: " + error);
-  }
-  return flush(std::chrono::steady_clock::now());
+PublishResult WebhookSink::accept(const CycleReport& report) {
+  if (report.transition == Transition::unchanged) return {};
+  auto body = dump_json(cycle_document(report));
+  std::lock_guard<std::mutex> lock(spool_mutex_);
+  if (auto error = enqueue(body); !error.empty())
+    return PublishResult::failure("cannot spool the report: " + error);
+  return {};
 }
 
+PublishResult WebhookSink::publish(const CycleReport&) { return flush(); }
+
 nlohmann::json WebhookSink::health() const {
-  return {{"spool_entries", spooled().size()}, {"spool_dropped", dropped_}, {"spool_corrupt", corrupt_}};
+  std::size_t entries = 0;
+  {
+    std::lock_guard<std::mutex> lock(spool_mutex_);
+    entries = spooled().size();
+  }
+  return {{"spool_entries", entries},
+          {"spool_dropped", dropped_.load()},
+          {"spool_corrupt", corrupt_.load()}};
 }
 
 }  // namespace latchwatch::reporting

@@ -4,11 +4,19 @@
 /// sequence order; what cannot be delivered stays for later, across restarts. The spool is
 /// bounded: past the limit the oldest entries are dropped and counted.
 ///
+/// The report is spooled in `accept` (on the daemon's thread, before any network), so a
+/// delivery that hangs never holds a transition in memory only: SIGTERM at any moment leaves
+/// every accepted report in the spool. The spool folder is never a symlink (refused) and its
+/// files are opened without following links.
+///
 /// Headers: X-Latchwatch-Signature: sha256=<hex HMAC-SHA256 of the raw body> and
 /// X-Latchwatch-Delivery: <uuid> (the same uuid on every retry, so receivers can drop duplicates).
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 
+#include "reporting/clock.h"
 #include "reporting/sink.h"
 #include "reporting/url.h"
 
@@ -26,6 +34,7 @@ struct WebhookOptions {
   std::chrono::milliseconds timeout{5000};
   std::size_t spool_max_entries = 1000;
   std::string spool_dir;  ///< STATE/spool
+  const Clock* clock = &real_clock();
 };
 
 /// hex(HMAC-SHA256(secret, body)).
@@ -39,15 +48,20 @@ class WebhookSink : public Sink {
   explicit WebhookSink(WebhookOptions options);
   ~WebhookSink() override;
   std::string name() const override { return "webhook"; }
+  /// Spools a transition's report (unchanged cycles are not sent).
+  PublishResult accept(const CycleReport& report) override;
+  /// Delivers the spool (after its backoff).
   PublishResult publish(const CycleReport& report) override;
+  void interrupt() override { interrupted_ = true; }
   nlohmann::json health() const override;
 
-  /// Delivers what the spool holds, oldest first, stopping at the first failure.
-  PublishResult flush(std::chrono::steady_clock::time_point now);
+  /// Delivers what the spool holds, oldest first, stopping at the first failure, or once
+  /// interrupted. Waits for the backoff by the injected clock.
+  PublishResult flush();
 
  private:
   std::string enqueue(const std::string& body);
-  std::vector<std::string> spooled() const;  ///< file paths, oldest first
+  std::vector<std::string> spooled(std::string* error = nullptr) const;  ///< oldest first
   PublishResult deliver(const std::string& delivery, const std::string& body);
 
   WebhookOptions options_;
@@ -55,8 +69,10 @@ class WebhookSink : public Sink {
   std::string url_error_;
   std::unique_ptr<boost::asio::ssl::context> tls_;
   std::string tls_error_;
-  std::uint64_t dropped_ = 0;
-  std::uint64_t corrupt_ = 0;
+  mutable std::mutex spool_mutex_;  ///< accept (daemon thread) against flush (the sink's lane)
+  std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<std::uint64_t> corrupt_{0};
+  std::atomic<bool> interrupted_{false};
   int attempt_ = 0;
   std::chrono::steady_clock::time_point next_attempt_{};
 };

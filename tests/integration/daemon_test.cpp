@@ -2,15 +2,14 @@
 // TLS webhook, the metrics endpoint and textfile, KVP, restarts and signals.
 
 #include <gtest/gtest.h>
-
 #include <signal.h>
 
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "reporting/sinks/webhook_sink.h"
 #include "tests/fabric_sim/fabric_simulator.h"
+#include "tests/support/alertmanager_process.h"
 #include "tests/support/raw_server.h"
 #include "tests/support/test_support.h"
 #include "tests/support/tls_server.h"
@@ -186,42 +185,10 @@ TEST_F(Daemon, MetricsPortTakenByAnotherProcessDegradesButNothingElseStops) {
   EXPECT_EQ(daemon->wait_exit(5s), 0);
 }
 
-/// A real Alertmanager from Debian on loopback, with its own storage.
-class Alertmanager {
- public:
-  explicit Alertmanager(const std::string& dir) : port_(testing::free_port()) {
-    testing::write_file(dir + "/am.yml",
-                        "route:\n  receiver: none\n  group_wait: 1s\nreceivers:\n  - name: none\n");
-    process_ = std::make_unique<BackgroundProcess>(
-        std::vector<std::string>{"/usr/bin/prometheus-alertmanager", "--config.file=" + dir + "/am.yml",
-                                 "--storage.path=" + dir + "/am-data",
-                                 "--web.listen-address=127.0.0.1:" + std::to_string(port_),
-                                 "--cluster.listen-address="},
-        dir, "alertmanager");
-    ready_ = wait_for([&] { return http_get(port_, "/-/ready").status == 200; }, 30s);
-  }
-  bool ready() const { return ready_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  nlohmann::json alerts(bool active_only) {
-    auto r = http_get(port_, std::string("/api/v2/alerts") + (active_only ? "?active=true&silenced=false&inhibited=false" : ""));
-    auto doc = nlohmann::json::parse(r.body, nullptr, false);
-    return doc.is_discarded() ? nlohmann::json::array() : doc;
-  }
-  ~Alertmanager() {
-    process_->signal(SIGTERM);
-    process_->wait_exit(5s);
-  }
-
- private:
-  std::uint16_t port_;
-  std::unique_ptr<BackgroundProcess> process_;
-  bool ready_ = false;
-};
+using Alertmanager = testing::AlertmanagerProcess;
 
 bool has_alert(const nlohmann::json& alerts, const std::string& verdict) {
-  for (const auto& a : alerts)
-    if (a["labels"]["verdict"] == verdict && a["status"]["state"] == "active") return true;
-  return false;
+  return testing::has_active_alert(alerts, verdict);
 }
 
 TEST_F(Daemon, EveryTransitionReachesAlertmanagerAndTheSignedWebhookInOrderAcrossRestarts) {

@@ -84,7 +84,7 @@ reporting::CycleReport sample_report(VerdictCode code) {
   r.report.identity.resource_id = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/virtualMachines/vm1";
   r.has_confirmed = true;
   r.confirmed = code;
-  r.transition = "fired";
+  r.transition = Transition::fired;
   r.cycle = 7;
   r.host = "host1";
   probes::ProbeResult p;
@@ -144,7 +144,7 @@ TEST(Kvp, RecordsFitTheHostAndKeepOthersByteForByte) {
   report.report.remedy = diagnosis::Remedy{};
   report.report.remedy->next_incarnation = 11;
   ASSERT_TRUE(sink.publish(report).ok);
-  report.transition = "resolved";
+  report.transition = Transition::resolved;
   report.confirmed = VerdictCode::healthy;
   report.report.remedy.reset();
   ASSERT_TRUE(sink.publish(report).ok);  // replaces our record, never appends without bound

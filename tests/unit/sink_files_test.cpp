@@ -1,8 +1,7 @@
 // Sinks that write files and devices: serial console, webhook spool, report file.
 
-#include <gtest/gtest.h>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +10,7 @@
 #include "reporting/sinks/report_file_sink.h"
 #include "reporting/sinks/serial_sink.h"
 #include "reporting/sinks/webhook_sink.h"
+#include "tests/support/manual_clock.h"
 #include "tests/support/test_support.h"
 
 namespace latchwatch::reporting {
@@ -23,7 +23,7 @@ CycleReport fired(diagnosis::VerdictCode code) {
   r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
   r.has_confirmed = true;
   r.confirmed = code;
-  r.transition = "fired";
+  r.transition = Transition::fired;
   r.cycle = 3;
   return r;
 }
@@ -51,7 +51,7 @@ TEST(SerialSink, WritesOneAsciiLinePerTransitionAndNeverBlocks) {
     EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "non-ASCII byte in " << line;
 
   auto unchanged = fired(diagnosis::VerdictCode::key_lost);
-  unchanged.transition = "unchanged";
+  unchanged.transition = Transition::unchanged;
   EXPECT_TRUE(sink.publish(unchanged).ok);
   EXPECT_EQ(sink.health()["dropped_lines"], 1) << "unchanged cycles write nothing";
 }
@@ -69,6 +69,7 @@ TEST(WebhookSpool, CorruptEntryIsSetAsideNeverDeliveredNorFatal) {
   TempDir dir;
   WebhookSink sink(dead_webhook(dir, 10));
   testing::write_file(dir / "spool/00000000000000000001.json", "{\"delivery\": ");  // torn
+  EXPECT_TRUE(sink.accept(fired(diagnosis::VerdictCode::key_lost)).ok) << "spooled";
   EXPECT_FALSE(sink.publish(fired(diagnosis::VerdictCode::key_lost)).ok) << "nobody listens";
   EXPECT_EQ(::access((dir / "spool/00000000000000000001.json.corrupt").c_str(), F_OK), 0);
   EXPECT_EQ(sink.health()["spool_corrupt"], 1);
@@ -79,11 +80,35 @@ TEST(WebhookSpool, CorruptEntryIsSetAsideNeverDeliveredNorFatal) {
 TEST(WebhookSpool, IsBoundedDroppingTheOldestFirst) {
   TempDir dir;
   WebhookSink sink(dead_webhook(dir, 3));
-  for (int i = 0; i < 5; ++i) EXPECT_FALSE(sink.publish(fired(diagnosis::VerdictCode::key_lost)).ok);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(sink.accept(fired(diagnosis::VerdictCode::key_lost)).ok);
+    EXPECT_FALSE(sink.publish(fired(diagnosis::VerdictCode::key_lost)).ok);
+  }
   EXPECT_EQ(sink.health()["spool_entries"], 3);
   EXPECT_EQ(sink.health()["spool_dropped"], 2);
   EXPECT_NE(::access((dir / "spool/00000000000000000001.json").c_str(), F_OK), 0) << "oldest gone";
   EXPECT_EQ(::access((dir / "spool/00000000000000000005.json").c_str(), F_OK), 0) << "newest kept";
+}
+
+TEST(WebhookSpool, RetriesWaitForTheBackoffByTheInjectedClock) {
+  TempDir dir;
+  testing::ManualClock clock;
+  auto options = dead_webhook(dir, 10);
+  options.clock = &clock;
+  WebhookSink sink(options);
+  ASSERT_TRUE(sink.accept(fired(diagnosis::VerdictCode::key_lost)).ok);
+  auto first = sink.publish(fired(diagnosis::VerdictCode::key_lost));
+  EXPECT_FALSE(first.ok);
+  EXPECT_EQ(first.error.find("backing off"), std::string::npos) << "tried: " << first.error;
+  auto waiting = sink.publish(fired(diagnosis::VerdictCode::key_lost));
+  EXPECT_NE(waiting.error.find("backing off"), std::string::npos) << waiting.error;
+  clock.advance(std::chrono::seconds(1));  // retry_delay(1)
+  auto second = sink.publish(fired(diagnosis::VerdictCode::key_lost));
+  EXPECT_EQ(second.error.find("backing off"), std::string::npos) << "tried again: " << second.error;
+  clock.advance(std::chrono::seconds(1));  // retry_delay(2) is 2 s: still waiting
+  EXPECT_NE(sink.publish(fired(diagnosis::VerdictCode::key_lost)).error.find("backing off"),
+            std::string::npos);
+  EXPECT_EQ(sink.health()["spool_entries"], 1) << "nothing lost while retrying";
 }
 
 TEST(ReportFileSink, HistoryRotatesAndTheLatestReportIsWhole) {
