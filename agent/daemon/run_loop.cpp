@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/check_cycle.h"
+#include "agent/daemon/cycle_trigger.h"
 #include "agent/daemon/resident_pages.h"
 #include "agent/daemon/debounce.h"
 #include "agent/daemon/sink_list.h"
@@ -49,8 +50,17 @@ class SignalWatch {
   /// Waits until `deadline` or a signal. Returns true when a stop was asked.
   bool wait_until(SteadyClock::time_point deadline) {
     std::unique_lock<std::mutex> lock(mutex_);
-    cv_.wait_until(lock, deadline, [this] { return stop_.load() || reload_; });
+    cv_.wait_until(lock, deadline, [this] { return stop_.load() || reload_ || woken_; });
+    woken_ = false;
     return stop_.load();
+  }
+  /// Ends the current (or next) wait early: a file change asks for a cycle now.
+  void wake() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      woken_ = true;
+    }
+    cv_.notify_all();
   }
   bool take_reload() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -81,6 +91,7 @@ class SignalWatch {
   std::atomic<bool> done_{false};
   std::atomic<bool> stop_{false};
   bool reload_ = false;
+  bool woken_ = false;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::thread thread_;
@@ -177,9 +188,11 @@ int run_daemon(const ConfigLoader& load) {
   spdlog::info("latchwatch {} running: every {} s (+ up to {} s jitter), state in {}",
                LATCHWATCH_VERSION, config.interval_s, config.jitter_s, config.sources.state_dir);
 
+  CycleTrigger trigger(config, [&signals] { signals.wake(); });
   bool startup_pages_released = false;
   for (;;) {
     const auto cycle_start = SteadyClock::now();
+    trigger.cycle_started();
     Config cycle_config = config;
     cycle_config.sources.probes.cancel = &signals.stop_flag();
     reporting::CycleReport cycle;
@@ -190,6 +203,7 @@ int run_daemon(const ConfigLoader& load) {
 
     const DebounceState before = state;
     Step step = debounce(state, cycle.report.verdict.code, config.debounce_cycles);
+    trigger.cycle_finished(step.pending);
     // Saved (durably) when the decision changes, not every cycle: the cycle counter alone may
     // lag after a restart, the debounce never does.
     if (state.reported != before.reported || state.has_reported != before.has_reported ||
@@ -232,6 +246,7 @@ int run_daemon(const ConfigLoader& load) {
         outputs->stop(SteadyClock::now() + kShutdownBudget);
         config = fresh;
         outputs = std::make_unique<Outputs>(config);
+        trigger.reconfigure(config);
       }
     }
   }
