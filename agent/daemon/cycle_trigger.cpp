@@ -82,7 +82,7 @@ void CycleTrigger::stop() {
 
 void CycleTrigger::reconfigure(const Config& config) {
   stop();
-  logged_state_.clear();
+  logged_ = false;
   start(config);
 }
 
@@ -104,7 +104,8 @@ void CycleTrigger::observe_armed(GpaFileWatch::Armed armed, TriggerPolicy::Time 
 
 void CycleTrigger::log_watch_state() {
   std::string state = watch_->unwatched_reason();
-  if (state == logged_state_) return;
+  if (logged_ && state == logged_state_) return;
+  logged_ = true;
   if (state.empty())
     spdlog::info("watching {} (names only) and {}: a change starts a cycle at once",
                  watch_->key_dir(), watch_->status_file());

@@ -52,6 +52,7 @@ class CycleTrigger {
   bool fired_ = false;        ///< wake called; reset when the cycle starts
   bool stopping_ = false;
   std::string logged_state_;  ///< last watch state logged, so each change is logged once
+  bool logged_ = false;
   int nudge_fd_ = -1;         ///< eventfd: stop, or re-read the policy's deadline
   std::thread thread_;
 };
