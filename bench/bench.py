@@ -331,7 +331,7 @@ def main():
         r = file_trigger.bench_file_trigger(binary, args.build, tempfile.mkdtemp(dir=work),
                                             args.file_trigger_load_seconds)
         doc["file_trigger"] = {"date": machine["date"], "results": r, "targets": file_trigger.targets(r)}
-        trigger_section = "\n" + file_trigger.markdown(r, machine["date"])
+        trigger_section = "\n" + file_trigger.markdown(r, machine["date"], args.build)
     json.dump(doc, open(args.out + ".json", "w"), indent=2)
     lines = [f"# latchwatch benchmark ({machine['date']})", "",
              f"Machine: {machine['cpus']} CPUs, kernel {machine['kernel']}; {machine['latchwatch']}; "

@@ -319,12 +319,15 @@ def targets(r):
                 r["load_ratio_flapping_vs_timer_only"] <= 1.1}
 
 
-def markdown(r, when):
-    lines = [START, f"## File trigger ({when})", "",
+def markdown(r, when, build="build-bench"):
+    lines = [START, f"## File trigger ({when}, binary from `{build}`)", "",
              "`bench/file_trigger.py`: the real daemon with every `daemon.*` setting at its default "
              "(interval 300 s, jitter up to 30 s, debounce 2, trigger on: quiet window 5 s, 3 per hour, "
              "confirm after 15 s) against the fabric simulator, a real Alertmanager and a webhook "
-             "receiver that checks the HMAC; the loss comes 20 s after the start-up cycle.", "",
+             "receiver that checks the HMAC; the loss comes 20 s after the start-up cycle. Requests are "
+             "counted in the simulator's request log over one window for all three daemons at once "
+             "(the window holds three timer cycles whatever the jitter, so per-hour figures are "
+             "that window's rate, not a long-run mean).", "",
              "| measure | value |", "|---|---|"]
     for k, v in r.items():
         lines.append(f"| {k} | {v:.4g} |" if isinstance(v, float) else f"| {k} | {v} |")
@@ -343,7 +346,7 @@ def main():
     work = tempfile.mkdtemp(prefix="latchwatch-bench-trigger-")
     r = bench_file_trigger(binary, args.build, work, args.load_seconds)
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    section = markdown(r, when)
+    section = markdown(r, when, args.build)
     md = args.out + ".md"
     text = open(md).read() if os.path.exists(md) else ""
     if START in text and END in text:
