@@ -1,13 +1,12 @@
 #include "agent/daemon/cycle_trigger.h"
 
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
-
-#include <spdlog/spdlog.h>
 
 namespace latchwatch::agent {
 namespace {
@@ -96,10 +95,11 @@ void CycleTrigger::nudge() {
 /// A watch just set: its first view is the baseline, not a change.
 void CycleTrigger::observe_armed(GpaFileWatch::Armed armed, TriggerPolicy::Time now) {
   if (armed.key_folder || !watch_->key_folder_watched())
-    policy_->key_folder_seen(now, watch_->key_folder_watched() ? watch_->key_names() : std::nullopt);
+    policy_->key_folder_seen(now,
+                             watch_->key_folder_watched() ? watch_->key_names() : std::nullopt);
   if (armed.status || !watch_->status_watched())
-    policy_->status_file_seen(now, watch_->status_watched() ? watch_->status_fingerprint() : "unwatched",
-                              false);
+    policy_->status_file_seen(
+        now, watch_->status_watched() ? watch_->status_fingerprint() : "unwatched", false);
 }
 
 void CycleTrigger::log_watch_state() {
@@ -153,9 +153,9 @@ void CycleTrigger::watch_loop() {
       }
     }
     if (fire) {
-      spdlog::info("{}: starting a cycle now",
-                   reason == TriggerReason::confirm ? "confirming a pending key verdict"
-                                                    : "GPA's key folder or status changed");
+      spdlog::info("{}: starting a cycle now", reason == TriggerReason::confirm
+                                                   ? "confirming a pending key verdict"
+                                                   : "GPA's key folder or status changed");
       wake_();
       continue;
     }

@@ -49,11 +49,11 @@ class CycleTrigger {
   std::mutex mutex_;
   std::unique_ptr<GpaFileWatch> watch_;
   std::unique_ptr<TriggerPolicy> policy_;
-  bool fired_ = false;        ///< wake called; reset when the cycle starts
+  bool fired_ = false;  ///< wake called; reset when the cycle starts
   bool stopping_ = false;
   std::string logged_state_;  ///< last watch state logged, so each change is logged once
   bool logged_ = false;
-  int nudge_fd_ = -1;         ///< eventfd: stop, or re-read the policy's deadline
+  int nudge_fd_ = -1;  ///< eventfd: stop, or re-read the policy's deadline
   std::thread thread_;
 };
 

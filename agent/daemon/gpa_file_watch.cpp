@@ -148,7 +148,8 @@ KeyNames GpaFileWatch::key_names() const {
 
 std::string GpaFileWatch::status_fingerprint() const {
   auto file = probes::read_bounded_file(status_file_, kStatusFileLimit);
-  if (file.state != probes::ReadState::ok) return std::string("unreadable:") + to_string(file.state);
+  if (file.state != probes::ReadState::ok)
+    return std::string("unreadable:") + to_string(file.state);
   return agent::status_fingerprint(file.content);
 }
 

@@ -8,17 +8,20 @@ namespace {
 using Duration = std::chrono::steady_clock::duration;
 
 Duration seconds_per_token(int max_per_hour) {
-  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(
-      3600.0 / std::max(1, max_per_hour)));
+  return std::chrono::duration_cast<Duration>(
+      std::chrono::duration<double>(3600.0 / std::max(1, max_per_hour)));
 }
 
 }  // namespace
 
 const char* to_string(TriggerReason r) {
   switch (r) {
-    case TriggerReason::none: return "none";
-    case TriggerReason::change: return "change";
-    case TriggerReason::confirm: return "confirm";
+    case TriggerReason::none:
+      return "none";
+    case TriggerReason::change:
+      return "change";
+    case TriggerReason::confirm:
+      return "confirm";
   }
   return "none";
 }

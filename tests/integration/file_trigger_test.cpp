@@ -3,13 +3,11 @@
 // Synchronised on the report history, with generous deadlines; nothing sleeps.
 
 #include <gtest/gtest.h>
-
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "tests/fabric_sim/fabric_simulator.h"
@@ -62,9 +60,7 @@ class FileTrigger : public ::testing::Test {
     return std::make_unique<BackgroundProcess>(argv, dir_.path(), "daemon");
   }
 
-  std::string key_file() const {
-    return sim_->key_dir() + "/" + sim::kPlantedKeyGuid + ".key";
-  }
+  std::string key_file() const { return sim_->key_dir() + "/" + sim::kPlantedKeyGuid + ".key"; }
 
   TempDir dir_;
   std::string state_dir_ = dir_ / "state";
@@ -79,12 +75,15 @@ TEST_F(FileTrigger, DeletingTheKeyFileReportsWithoutWaitingForTheInterval) {
   ASSERT_EQ(::unlink(key_file().c_str()), 0);
   // The loss is seen by a cycle the deletion started, then confirmed by the follow-up cycle
   // (confirm_after_s 2), not an hour later.
-  ASSERT_TRUE(wait_for([&] {
-    for (const auto& line : history(state_dir_))
-      if (line["transition"] == "fired" && line["debounce"]["confirmed"] == "key_loss_latent")
-        return true;
-    return false;
-  }, 45s)) << daemon->err();
+  ASSERT_TRUE(wait_for(
+      [&] {
+        for (const auto& line : history(state_dir_))
+          if (line["transition"] == "fired" && line["debounce"]["confirmed"] == "key_loss_latent")
+            return true;
+        return false;
+      },
+      45s))
+      << daemon->err();
   auto lines = history(state_dir_);
   ASSERT_EQ(lines.size(), 3u) << "start-up, triggered, confirmation: " << daemon->err();
   EXPECT_EQ(lines[1]["verdict"]["code"], "key_loss_latent");
@@ -93,10 +92,13 @@ TEST_F(FileTrigger, DeletingTheKeyFileReportsWithoutWaitingForTheInterval) {
 
   // Recovery: the owner's reset brings a key file back; the resolution follows at once.
   sim_->set_scenario("healthy");
-  ASSERT_TRUE(wait_for([&] {
-    auto now = history(state_dir_);
-    return now.size() > 3 && now.back()["transition"] == "resolved";
-  }, 45s)) << daemon->err();
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto now = history(state_dir_);
+        return now.size() > 3 && now.back()["transition"] == "resolved";
+      },
+      45s))
+      << daemon->err();
   EXPECT_EQ(history(state_dir_).size(), 4u);
   EXPECT_NE(daemon->err().find("starting a cycle now"), std::string::npos);
   // Names only: the key's hex reaches no output and no state file.
@@ -110,13 +112,15 @@ TEST_F(FileTrigger, DeletingTheKeyFileReportsWithoutWaitingForTheInterval) {
 TEST_F(FileTrigger, AMissingKeyFolderIsWatchedOnceItAppears) {
   const std::string later = dir_ / "keys-later";
   auto daemon = start(config(1), {"--gpa-key-dir", later});
-  ASSERT_TRUE(wait_for([&] { return daemon->err().find("not watching") != std::string::npos; },
-                       15s)) << daemon->err();
+  ASSERT_TRUE(
+      wait_for([&] { return daemon->err().find("not watching") != std::string::npos; }, 15s))
+      << daemon->err();
   EXPECT_NE(daemon->err().find("keys-later"), std::string::npos);
   ASSERT_EQ(::mkdir(later.c_str(), 0700), 0);
   // Re-tried at every cycle: the next one (1 s interval) sets the watch.
-  ASSERT_TRUE(wait_for([&] { return daemon->err().find("watching " + later) != std::string::npos; },
-                       15s)) << daemon->err();
+  ASSERT_TRUE(
+      wait_for([&] { return daemon->err().find("watching " + later) != std::string::npos; }, 15s))
+      << daemon->err();
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait_exit(5s), 0) << daemon->err();
 }

@@ -4,7 +4,6 @@
 #include "agent/daemon/gpa_file_watch.h"
 
 #include <gtest/gtest.h>
-
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -52,8 +51,9 @@ TEST_F(GpaFileWatchTest, KeyFileDeleteAndCreateAreSeenByName) {
   // GPA saves a key as {guid}.tmp and renames it: the temp file alone is no key-file event.
   testing::write_file(key_dir_ + "/" + kKey + ".tmp", "{}");
   EXPECT_FALSE(watch.read_events().key_folder);
-  ASSERT_EQ(::rename((key_dir_ + "/" + kKey + ".tmp").c_str(),
-                     (key_dir_ + "/" + kKey + ".key").c_str()), 0);
+  ASSERT_EQ(
+      ::rename((key_dir_ + "/" + kKey + ".tmp").c_str(), (key_dir_ + "/" + kKey + ".key").c_str()),
+      0);
   EXPECT_TRUE(watch.read_events().key_folder);
   EXPECT_EQ(watch.key_names(), KeyNames(std::vector<std::string>{kKey + ".key"}));
   // Tags are not key files.

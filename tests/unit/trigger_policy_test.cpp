@@ -272,8 +272,9 @@ TEST(StatusFingerprint, KeyLatchMessageGuidIncarnationAndStateCount) {
   auto body = fixture("aggregate-status-synthesized-healthy.json");
   const auto base = status_fingerprint(body);
   EXPECT_NE(base, status_fingerprint(fixture("aggregate-status-synthesized-key-lost.json")));
-  EXPECT_NE(base, status_fingerprint(replaced(body, "Found key details from local and ready to use.",
-                                              "Failed to acquire key details: Key(KeyResponse(\\\"acquire\\\", 403))")));
+  EXPECT_NE(base, status_fingerprint(replaced(
+                      body, "Found key details from local and ready to use.",
+                      "Failed to acquire key details: Key(KeyResponse(\\\"acquire\\\", 403))")));
   EXPECT_NE(base, status_fingerprint(replaced(body, "e3882f98-da8d-4410-8394-06c23462781c",
                                               "5b1e0c2a-7d4f-4c1e-9a3b-2f6e8d9c0a11")));
   EXPECT_NE(base, status_fingerprint(replaced(body, "\"keyIncarnationId\": \"10\"",
