@@ -171,6 +171,21 @@ std::vector<OptionSpec> build_table() {
   t.push_back(int_option("daemon.debounce_cycles", "--debounce-cycles",
                          "consecutive cycles a key verdict must persist before it fires", 1, 100,
                          [](Config& c) -> auto& { return c.debounce_cycles; }));
+  t.push_back(bool_option("daemon.trigger.enabled", "",
+                          "watch GPA's key folder (names only) and status file with inotify and "
+                          "start a cycle when they change",
+                          [](Config& c) -> auto& { return c.trigger_enabled; }));
+  t.push_back(int_option("daemon.trigger.min_gap_s", "",
+                         "a change starts a cycle once the files were quiet this long, and no "
+                         "sooner than this after the previous cycle",
+                         1, 3600, [](Config& c) -> auto& { return c.trigger_min_gap_s; }));
+  t.push_back(int_option("daemon.trigger.max_per_hour", "",
+                         "change-triggered cycles allowed per hour (a bucket of this size)", 0, 60,
+                         [](Config& c) -> auto& { return c.trigger_max_per_hour; }));
+  t.push_back(int_option("daemon.trigger.confirm_after_s", "",
+                         "a pending key verdict is confirmed at GPA's next status write or after "
+                         "this many seconds",
+                         1, 3600, [](Config& c) -> auto& { return c.trigger_confirm_after_s; }));
   t.push_back(bool_option("sinks.report_file.enabled", "", "write STATE/report.json and history",
                           [](Config& c) -> auto& { return c.report_file_enabled; }));
   t.push_back(int_option("sinks.report_file.history_max_bytes", "",

@@ -49,6 +49,11 @@ struct Config {
   int interval_ms = 0;  ///< when > 0, overrides interval_s (soak tests and benchmarks)
   int jitter_s = 30;
   int debounce_cycles = 2;
+  // Daemon: cycles triggered by changes in GPA's key folder and status file (daemon/trigger_policy.h).
+  bool trigger_enabled = true;
+  int trigger_min_gap_s = 5;
+  int trigger_max_per_hour = 3;
+  int trigger_confirm_after_s = 15;
   // Sinks.
   bool report_file_enabled = true;
   int history_max_bytes = 1024 * 1024;

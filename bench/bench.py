@@ -21,6 +21,7 @@ import threading
 import time
 import urllib.request
 
+import file_trigger
 import plan_fleet
 
 
@@ -275,6 +276,10 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--cycles", type=int, default=200)
     parser.add_argument("--out", default="bench/RESULTS")
+    parser.add_argument("--file-trigger-load-seconds", type=int, default=880,
+                        help="window of the fabric-load comparison in the file-trigger scenario")
+    parser.add_argument("--skip-file-trigger", action="store_true",
+                        help="leave out the file-trigger scenario (about 15 minutes)")
     args = parser.parse_args()
     binary = f"{args.build}/agent/latchwatch"
     work = tempfile.mkdtemp(prefix="latchwatch-bench-")
@@ -321,6 +326,12 @@ def main():
                "latchwatch": subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.strip(),
                "repeats": args.repeats, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     doc = {"machine": machine, "medians": med, "targets": targets, "runs": runs}
+    trigger_section = ""
+    if not args.skip_file_trigger:
+        r = file_trigger.bench_file_trigger(binary, args.build, tempfile.mkdtemp(dir=work),
+                                            args.file_trigger_load_seconds)
+        doc["file_trigger"] = {"date": machine["date"], "results": r, "targets": file_trigger.targets(r)}
+        trigger_section = "\n" + file_trigger.markdown(r, machine["date"], args.build)
     json.dump(doc, open(args.out + ".json", "w"), indent=2)
     lines = [f"# latchwatch benchmark ({machine['date']})", "",
              f"Machine: {machine['cpus']} CPUs, kernel {machine['kernel']}; {machine['latchwatch']}; "
@@ -329,7 +340,7 @@ def main():
     for k, v in med.items():
         lines.append(f"| {k} | {v:.4g} |" if isinstance(v, float) else f"| {k} | {v} |")
     lines += ["", "| target | met |", "|---|---|"] + [f"| {k} | {'yes' if v else 'no'} |" for k, v in targets.items()]
-    open(args.out + ".md", "w").write("\n".join(lines) + "\n")
+    open(args.out + ".md", "w").write("\n".join(lines) + "\n" + trigger_section)
     print("\n".join(lines))
 
 

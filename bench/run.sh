@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make bench`: a Release build, then bench.py; results in bench/RESULTS.md and bench/RESULTS.json.
+# `make bench`: a Release build, then bench.py (with the file-trigger scenario of bench/file_trigger.py,
+# about 15 minutes; --skip-file-trigger leaves it out); results in bench/RESULTS.md and bench/RESULTS.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packaging/install-deps.sh bench

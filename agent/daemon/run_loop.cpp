@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "agent/check_cycle.h"
+#include "agent/daemon/cycle_trigger.h"
 #include "agent/daemon/debounce.h"
 #include "agent/daemon/resident_pages.h"
 #include "agent/daemon/schedule.h"
@@ -217,10 +218,12 @@ int run_daemon(const ConfigLoader& load) {
   spdlog::info("latchwatch {} running: every {} s (+ up to {} s jitter), state in {}",
                LATCHWATCH_VERSION, config.interval_s, config.jitter_s, config.sources.state_dir);
 
+  CycleTrigger trigger(config, [&wakeups] { wakeups.request_cycle(); });
   bool startup_pages_released = false;
   for (;;) {
     // 1. One cycle: probe, diagnose, debounce, hand over to the sinks (never waiting on one).
     const auto cycle_start = SteadyClock::now();
+    trigger.cycle_started();
     Config cycle_config = config;
     cycle_config.sources.probes.cancel = &wakeups.stop_flag();
     reporting::CycleReport cycle;
@@ -231,6 +234,7 @@ int run_daemon(const ConfigLoader& load) {
 
     const DebounceState before = state;
     Step step = debounce(state, cycle.report.verdict.code, config.debounce_cycles);
+    trigger.cycle_finished(step.pending);
     // Saved (durably) when the decision changes, not every cycle: the cycle counter alone may
     // lag after a restart, the debounce never does.
     if (state.reported != before.reported || state.has_reported != before.has_reported ||
@@ -277,6 +281,7 @@ int run_daemon(const ConfigLoader& load) {
         config = fresh;
         apply_log_level(config);
         outputs = std::make_unique<Outputs>(config, std::move(outputs));
+        trigger.reconfigure(config);
         spdlog::info("config reloaded");
       }
       // A reload starts a cycle at once, so the new sinks converge without waiting an interval.
