@@ -195,7 +195,7 @@ TEST(TransitionLine, ALongSummaryGivesWayNeverTheResetValue) {
   cycle.report = report_with(diagnosis::Severity::critical, std::string(300, 's'));
   cycle.report.remedy = diagnosis::Remedy{};
   cycle.report.remedy->next_incarnation = 11;
-  cycle.transition = "fired";
+  cycle.transition = reporting::Transition::fired;
   cycle.has_confirmed = true;
   cycle.confirmed = diagnosis::VerdictCode::key_lost;
   for (std::size_t max_len : {80u, 160u, 200u}) {

@@ -206,7 +206,7 @@ TEST(SerialLine, UnknownKeysAreIgnoredForForwardCompatibility) {
 
 // ---- the sink's policy -------------------------------------------------------------------
 
-CycleReport cycle(diagnosis::VerdictCode code, const std::string& transition,
+CycleReport cycle(diagnosis::VerdictCode code, reporting::Transition transition,
                   std::chrono::system_clock::time_point at) {
   CycleReport r;
   r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
@@ -248,16 +248,16 @@ TEST(SerialSinkPolicy, RemindsEverySixHoursWhileAKeyVerdictFiresByTheReportsCloc
   SerialSink sink(device);
   const auto t0 = std::chrono::system_clock::time_point(std::chrono::seconds(1795000000));
   using V = diagnosis::VerdictCode;
-  ASSERT_TRUE(sink.publish(cycle(V::key_lost, "fired", t0)).ok);
+  ASSERT_TRUE(sink.publish(cycle(V::key_lost, reporting::Transition::fired, t0)).ok);
   for (auto offset : {5min, 60min, 359min})  // not yet due
-    ASSERT_TRUE(sink.publish(cycle(V::key_lost, "unchanged", t0 + offset)).ok);
-  ASSERT_TRUE(sink.publish(cycle(V::key_lost, "unchanged", t0 + 6h)).ok);
-  ASSERT_TRUE(sink.publish(cycle(V::key_lost, "unchanged", t0 + 7h)).ok);
-  ASSERT_TRUE(sink.publish(cycle(V::key_lost, "unchanged", t0 + 12h + 1s)).ok);
+    ASSERT_TRUE(sink.publish(cycle(V::key_lost, reporting::Transition::unchanged, t0 + offset)).ok);
+  ASSERT_TRUE(sink.publish(cycle(V::key_lost, reporting::Transition::unchanged, t0 + 6h)).ok);
+  ASSERT_TRUE(sink.publish(cycle(V::key_lost, reporting::Transition::unchanged, t0 + 7h)).ok);
+  ASSERT_TRUE(sink.publish(cycle(V::key_lost, reporting::Transition::unchanged, t0 + 12h + 1s)).ok);
   // A wall clock that jumped back (a resumed VM): due now, not in 6 hours of catching up.
-  ASSERT_TRUE(sink.publish(cycle(V::key_lost, "unchanged", t0 + 2h)).ok);
-  ASSERT_TRUE(sink.publish(cycle(V::healthy, "resolved", t0 + 13h)).ok);
-  ASSERT_TRUE(sink.publish(cycle(V::healthy, "unchanged", t0 + 20h)).ok);
+  ASSERT_TRUE(sink.publish(cycle(V::key_lost, reporting::Transition::unchanged, t0 + 2h)).ok);
+  ASSERT_TRUE(sink.publish(cycle(V::healthy, reporting::Transition::resolved, t0 + 13h)).ok);
+  ASSERT_TRUE(sink.publish(cycle(V::healthy, reporting::Transition::unchanged, t0 + 20h)).ok);
 
   auto lines = lines_of(device);
   ASSERT_EQ(lines.size(), 5u) << testing::read_file(device);
@@ -283,13 +283,13 @@ TEST(SerialSinkPolicy, AFiringVerdictAfterARestartIsRepeatedAtOnceAndADroppedOne
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   SerialSink sink(fifo);
   const auto t0 = std::chrono::system_clock::time_point(std::chrono::seconds(1795000000));
-  // The daemon restarted with key_lost already confirmed: "unchanged", yet this boot's log
+  // The daemon restarted with key_lost already confirmed: reporting::Transition::unchanged, yet this boot's log
   // needs the line. Nobody reads the FIFO: dropped, counted, and due again next cycle.
-  ASSERT_TRUE(sink.publish(cycle(diagnosis::VerdictCode::key_lost, "unchanged", t0)).ok);
+  ASSERT_TRUE(sink.publish(cycle(diagnosis::VerdictCode::key_lost, reporting::Transition::unchanged, t0)).ok);
   EXPECT_EQ(sink.health()["dropped_lines"], 1);
   int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
   ASSERT_GE(reader, 0);
-  ASSERT_TRUE(sink.publish(cycle(diagnosis::VerdictCode::key_lost, "unchanged", t0 + 5min)).ok);
+  ASSERT_TRUE(sink.publish(cycle(diagnosis::VerdictCode::key_lost, reporting::Transition::unchanged, t0 + 5min)).ok);
   char buffer[512] = {};
   ssize_t n = ::read(reader, buffer, sizeof buffer - 1);
   ::close(reader);
@@ -306,12 +306,12 @@ TEST(SerialSinkPolicy, PendingAndNonKeyVerdictsGetNoReminder) {
   testing::write_file(device, "");
   SerialSink sink(device);
   const auto t0 = std::chrono::system_clock::time_point(std::chrono::seconds(1795000000));
-  auto pending = cycle(diagnosis::VerdictCode::key_lost, "unchanged", t0);
+  auto pending = cycle(diagnosis::VerdictCode::key_lost, reporting::Transition::unchanged, t0);
   pending.pending = true;
   pending.has_confirmed = false;
   ASSERT_TRUE(sink.publish(pending).ok);
-  ASSERT_TRUE(sink.publish(cycle(diagnosis::VerdictCode::gpa_down, "fired", t0)).ok);
-  ASSERT_TRUE(sink.publish(cycle(diagnosis::VerdictCode::gpa_down, "unchanged", t0 + 24h)).ok);
+  ASSERT_TRUE(sink.publish(cycle(diagnosis::VerdictCode::gpa_down, reporting::Transition::fired, t0)).ok);
+  ASSERT_TRUE(sink.publish(cycle(diagnosis::VerdictCode::gpa_down, reporting::Transition::unchanged, t0 + 24h)).ok);
   EXPECT_EQ(lines_of(device).size(), 1u) << testing::read_file(device);
 }
 
