@@ -40,7 +40,7 @@ sanitize: test-deps
 tsan: test-deps
 	cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=Debug -DLATCHWATCH_TSAN=ON
 	cmake --build $(BUILD)-tsan -j$(JOBS)
-	cd $(BUILD)-tsan && ctest --output-on-failure --no-tests=error -j$(JOBS) -R 'Dispatcher|Daemon|FabricSimulator'
+	cd $(BUILD)-tsan && ctest --output-on-failure --no-tests=error -j$(JOBS) -R 'Dispatcher|Daemon|FabricSimulator|FileTrigger|GpaFileWatch'
 
 # libFuzzer targets for every parser of outside data, FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 30

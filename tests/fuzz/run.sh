@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds nothing: runs every fuzz target in BUILD_DIR for SECONDS each, seeded from the fixtures.
-# Fails on the first crash; the crashing input is left in BUILD_DIR/fuzz-artifacts/.
+# Runs as many targets at once as there are cores. Fails when any target crashes; the crashing
+# input is left in BUILD_DIR/fuzz-artifacts/.
 set -euo pipefail
 build=${1:?BUILD_DIR}
 seconds=${2:-30}
@@ -15,9 +16,9 @@ seed() {  # seed NAME FILES...: a fresh corpus folder for one target
   echo "$dir"
 }
 declare -A corpus=(
-  [secure_channel_status]="$(seed secure_channel_status "$fixtures"/gpa/status-*.json)"
+  [secure_channel_status]="$(seed secure_channel_status "$fixtures"/gpa/status-*.json "$fixtures"/gpa-eras/sc-*.json)"
   [imds_instance]="$(seed imds_instance "$fixtures"/peers/*.json)"
-  [gpa_status_file]="$(seed gpa_status_file "$fixtures"/gpa/aggregate-status-*.json)"
+  [gpa_status_file]="$(seed gpa_status_file "$fixtures"/gpa/aggregate-status-*.json "$fixtures"/gpa-eras/status-*.json)"
   [provision_reply]="$(seed provision_reply)"
   [identity_cache]="$(seed identity_cache)"
   [config]="$(seed config "$here/../../packaging/config.json")"
@@ -27,10 +28,26 @@ declare -A corpus=(
   [boot_logs]="$(seed boot_logs "$fixtures"/bootlog/*.log)"
   [resource_graph]="$(seed resource_graph "$fixtures"/resource_graph/*.json)"
 )
-for name in "${!corpus[@]}"; do
+run_one() {  # run_one NAME: one target for SECONDS; a crash leaves NAME.crashed beside its log
+  local name=$1
   echo "fuzz_$name: ${seconds}s"
   "$build/tests/fuzz/fuzz_$name" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
     -artifact_prefix="$build/fuzz-artifacts/$name-" -print_final_stats=0 "${corpus[$name]}" \
-    >"$build/fuzz-artifacts/$name.log" 2>&1 || { tail -40 "$build/fuzz-artifacts/$name.log"; exit 1; }
+    >"$build/fuzz-artifacts/$name.log" 2>&1 || touch "$build/fuzz-artifacts/$name.crashed"
+}
+rm -f "$build"/fuzz-artifacts/*.crashed
+for name in "${!corpus[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do sleep 1; done  # a free core, not a sync point
+  run_one "$name" &
 done
+wait
+crashed=0
+for mark in "$build"/fuzz-artifacts/*.crashed; do
+  [ -e "$mark" ] || continue
+  crashed=1
+  name=$(basename "$mark" .crashed)
+  echo "fuzz_$name crashed:"
+  tail -40 "$build/fuzz-artifacts/$name.log"
+done
+[ "$crashed" -eq 0 ] || exit 1
 echo "fuzzers: no crash"

@@ -21,6 +21,7 @@
 #include "reporting/sinks/kvp_sink.h"
 #include "tests/fabric_sim/fabric_simulator.h"
 #include "tests/support/alertmanager_process.h"
+#include "tests/support/daemon_state.h"
 #include "tests/support/test_support.h"
 
 namespace latchwatch {
@@ -30,21 +31,6 @@ using namespace std::chrono_literals;
 using testing::BackgroundProcess;
 using testing::TempDir;
 using testing::wait_for;
-
-std::vector<nlohmann::json> history_of(const std::string& state_dir) {
-  std::vector<nlohmann::json> lines;
-  std::ifstream in(state_dir + "/history.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    auto doc = nlohmann::json::parse(line, nullptr, false);
-    if (!doc.is_discarded()) lines.push_back(doc);
-  }
-  return lines;
-}
-
-nlohmann::json latest_report(const std::string& state_dir) {
-  auto doc = nlohmann::json::parse(testing::read_file(state_dir + "/report.json"), nullptr, false);
-  return doc.is_discarded() ? nlohmann::json::object() : doc;
-}
 
 std::string scrape(std::uint16_t port) {
   net::Request request;
@@ -95,7 +81,8 @@ class DaemonDelivery : public ::testing::Test {
             {"paths", {{"state_dir", state_dir_}}},
             {"sinks",
              {{"metrics", {{"listen", "127.0.0.1:" + std::to_string(metrics_port_)}}},
-              {"kvp", {{"enabled", true}, {"pool_file", pool_}}}}}};
+              {"kvp", {{"enabled", true}, {"pool_file", pool_}}},
+              {"serial", {{"device", dir_ / "serial.log"}}}}}};
   }
 
   std::unique_ptr<BackgroundProcess> start(const nlohmann::json& config,
@@ -109,9 +96,9 @@ class DaemonDelivery : public ::testing::Test {
     testing::write_file(dir_ / "config.json", config.dump(2));
   }
 
-  std::size_t cycles() { return history_of(state_dir_).size(); }
+  std::size_t cycles() { return testing::read_history(state_dir_).size(); }
   bool saw(const std::string& transition, const std::string& verdict) {
-    for (const auto& doc : history_of(state_dir_))
+    for (const auto& doc : testing::read_history(state_dir_))
       if (doc["transition"] == transition && doc["debounce"]["confirmed"] == verdict) return true;
     return false;
   }
@@ -121,7 +108,7 @@ class DaemonDelivery : public ::testing::Test {
     const double scraped = sample(scrape(metrics_port_), "latchwatch_cycles_total");
     EXPECT_TRUE(wait_for([&] { return cycles() >= from + n; }, 30s)) << why << ": history";
     EXPECT_TRUE(
-        wait_for([&] { return latest_report(state_dir_).value("cycle", 0u) >= from + n; }, 30s))
+        wait_for([&] { return testing::read_report(state_dir_).value("cycle", 0u) >= from + n; }, 30s))
         << why << ": report.json";
     EXPECT_TRUE(wait_for(
         [&] { return sample(scrape(metrics_port_), "latchwatch_cycles_total") >= scraped + n; },
@@ -149,12 +136,12 @@ TEST_F(DaemonDelivery, KvpPoolLockedByAnotherProcessHoldsBackNoOtherSinkAndConve
   expect_cadence(3, "while the KVP pool is locked");
   EXPECT_TRUE(wait_for(
       [&] {
-        auto kvp = latest_report(state_dir_)["sinks"]["kvp"];
+        auto kvp = testing::read_report(state_dir_)["sinks"]["kvp"];
         return kvp.is_object() && !kvp.value("up", true) &&
                kvp.value("last_error", "").find("locked by another process") != std::string::npos;
       },
       30s))
-      << "the stuck sink shows in the next report: " << latest_report(state_dir_)["sinks"];
+      << "the stuck sink shows in the next report: " << testing::read_report(state_dir_)["sinks"];
   EXPECT_TRUE(wait_for(
       [&] { return sample(scrape(metrics_port_), "latchwatch_sink_up{sink=\"kvp\"}") == 0; }, 30s));
   EXPECT_EQ(kvp_value(pool_), "") << "nothing written under another process's lock";
@@ -210,12 +197,12 @@ TEST_F(DaemonDelivery, WebhookThatNeverAnswersHoldsBackNobodyAndSignalsNeverWait
   expect_cadence(3, "while the webhook hangs");
   EXPECT_TRUE(wait_for(
       [&] {
-        auto webhook_health = latest_report(state_dir_)["sinks"]["webhook"];
+        auto webhook_health = testing::read_report(state_dir_)["sinks"]["webhook"];
         return webhook_health.is_object() && webhook_health.value("stalled", false) &&
                !webhook_health.value("up", true);
       },
       30s))
-      << "the hung delivery shows in the next report: " << latest_report(state_dir_)["sinks"];
+      << "the hung delivery shows in the next report: " << testing::read_report(state_dir_)["sinks"];
   EXPECT_TRUE(wait_for(
       [&] {
         return sample(scrape(metrics_port_), "latchwatch_sink_stalled{sink=\"webhook\"}") == 1;
@@ -308,7 +295,7 @@ TEST_F(DaemonDelivery, RecoveryAsTheFirstCycleAfterARestartResolvesInAlertmanage
   sim_->set_scenario("healthy");
   daemon = start(config, "daemon2");
   ASSERT_TRUE(wait_for([&] { return cycles() >= 2; }, 30s)) << daemon->err();
-  auto lines = history_of(state_dir_);
+  auto lines = testing::read_history(state_dir_);
   EXPECT_EQ(lines[1]["transition"], "resolved") << "the restart's first cycle is the recovery";
   EXPECT_TRUE(wait_for(
       [&] { return !testing::has_active_alert(alertmanager.alerts(true), "key_lost"); }, 30s))
@@ -334,7 +321,7 @@ TEST_F(DaemonDelivery, RecoveryAsTheFirstCycleAfterAReloadResolvesAndKvpEnabledW
   write_config(config);
   daemon->signal(SIGHUP);
   ASSERT_TRUE(wait_for([&] { return cycles() >= 2; }, 30s)) << daemon->err();
-  EXPECT_EQ(history_of(state_dir_)[1]["transition"], "resolved");
+  EXPECT_EQ(testing::read_history(state_dir_)[1]["transition"], "resolved");
   EXPECT_TRUE(wait_for(
       [&] { return !testing::has_active_alert(alertmanager.alerts(true), "key_lost"); }, 30s))
       << "resolved in Alertmanager: " << alertmanager.alerts(false).dump();

@@ -11,6 +11,7 @@
 #include "tests/fabric_sim/fabric_simulator.h"
 #include "tests/support/alertmanager_process.h"
 #include "tests/support/raw_server.h"
+#include "tests/support/daemon_state.h"
 #include "tests/support/test_support.h"
 #include "tests/support/tls_server.h"
 
@@ -25,19 +26,9 @@ using testing::wait_for;
 constexpr const char* kWebhookSecret = "whsec-3f9a1c77e2b04d5c8a6e1b2c3d4e5f60";
 constexpr const char* kBearerToken = "am-token-8d7c6b5a4f3e2d1c";
 
-std::vector<nlohmann::json> history(const std::string& state_dir) {
-  std::vector<nlohmann::json> lines;
-  std::ifstream in(state_dir + "/history.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    auto doc = nlohmann::json::parse(line, nullptr, false);
-    if (!doc.is_discarded()) lines.push_back(doc);
-  }
-  return lines;
-}
-
 bool saw_transition(const std::string& state_dir, const std::string& transition,
                     const std::string& verdict) {
-  for (const auto& doc : history(state_dir))
+  for (const auto& doc : testing::read_history(state_dir))
     if (doc["transition"] == transition && doc["debounce"]["confirmed"] == verdict) return true;
   return false;
 }
@@ -68,7 +59,8 @@ class Daemon : public ::testing::Test {
              {{"metrics",
                {{"listen", "127.0.0.1:" + std::to_string(metrics_port_)},
                 {"textfile_dir", dir_.path()}}},
-              {"kvp", {{"enabled", true}, {"pool_file", dir_ / "kvp_pool_1"}}}}}};
+              {"kvp", {{"enabled", true}, {"pool_file", dir_ / "kvp_pool_1"}}},
+              {"serial", {{"device", dir_ / "serial.log"}}}}}};
   }
 
   std::unique_ptr<BackgroundProcess> start(const nlohmann::json& config,
@@ -79,7 +71,7 @@ class Daemon : public ::testing::Test {
     return std::make_unique<BackgroundProcess>(argv, dir_.path(), name);
   }
 
-  std::size_t cycles() { return history(state_dir_).size(); }
+  std::size_t cycles() { return testing::read_history(state_dir_).size(); }
 
   TempDir dir_;
   std::string state_dir_ = dir_ / "state";
@@ -99,7 +91,7 @@ TEST_F(Daemon, KeyLossFiresAfterTwoCyclesAndRecoveryResolvesAtOnce) {
   ASSERT_TRUE(wait_for([&] { return saw_transition(state_dir_, "fired", "key_lost"); }, 15s))
       << daemon->err();
   // The first key_lost cycle was held back (pending), the second fired.
-  auto lines = history(state_dir_);
+  auto lines = testing::read_history(state_dir_);
   std::size_t first_seen = 0;
   while (first_seen < lines.size() && lines[first_seen]["verdict"]["code"] != "key_lost") ++first_seen;
   ASSERT_LT(first_seen + 1, lines.size());
@@ -118,7 +110,7 @@ TEST_F(Daemon, KeyLossFiresAfterTwoCyclesAndRecoveryResolvesAtOnce) {
   sim_->set_scenario("healthy");
   auto before = cycles();
   ASSERT_TRUE(wait_for([&] { return saw_transition(state_dir_, "resolved", "healthy"); }, 10s));
-  EXPECT_EQ(history(state_dir_)[before]["transition"], "resolved") << "recovery is not debounced";
+  EXPECT_EQ(testing::read_history(state_dir_)[before]["transition"], "resolved") << "recovery is not debounced";
 
   // KVP: an independent reader of the documented record format.
   auto pool = testing::read_file(dir_ / "kvp_pool_1");

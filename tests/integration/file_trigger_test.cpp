@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/fabric_sim/fabric_simulator.h"
+#include "tests/support/daemon_state.h"
 #include "tests/support/test_support.h"
 
 namespace latchwatch {
@@ -20,16 +21,6 @@ using namespace std::chrono_literals;
 using testing::BackgroundProcess;
 using testing::TempDir;
 using testing::wait_for;
-
-std::vector<nlohmann::json> history(const std::string& state_dir) {
-  std::vector<nlohmann::json> lines;
-  std::ifstream in(state_dir + "/history.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    auto doc = nlohmann::json::parse(line, nullptr, false);
-    if (!doc.is_discarded()) lines.push_back(doc);
-  }
-  return lines;
-}
 
 class FileTrigger : public ::testing::Test {
  protected:
@@ -48,7 +39,8 @@ class FileTrigger : public ::testing::Test {
               {"trigger", {{"enabled", true}, {"min_gap_s", 1}, {"confirm_after_s", 2}}}}},
             {"probes", {{"timeout_ms", 1000}}},
             {"paths", {{"state_dir", state_dir_}}},
-            {"sinks", {{"metrics", {{"enabled", false}}}}}};
+            {"sinks",
+             {{"metrics", {{"enabled", false}}}, {"serial", {{"enabled", false}}}}}};
   }
 
   std::unique_ptr<BackgroundProcess> start(const nlohmann::json& config,
@@ -69,22 +61,22 @@ class FileTrigger : public ::testing::Test {
 
 TEST_F(FileTrigger, DeletingTheKeyFileReportsWithoutWaitingForTheInterval) {
   auto daemon = start(config(3600));
-  ASSERT_TRUE(wait_for([&] { return history(state_dir_).size() >= 1; }, 15s)) << daemon->err();
-  ASSERT_EQ(history(state_dir_)[0]["verdict"]["code"], "healthy");
+  ASSERT_TRUE(wait_for([&] { return testing::read_history(state_dir_).size() >= 1; }, 15s)) << daemon->err();
+  ASSERT_EQ(testing::read_history(state_dir_)[0]["verdict"]["code"], "healthy");
 
   ASSERT_EQ(::unlink(key_file().c_str()), 0);
   // The loss is seen by a cycle the deletion started, then confirmed by the follow-up cycle
   // (confirm_after_s 2), not an hour later.
   ASSERT_TRUE(wait_for(
       [&] {
-        for (const auto& line : history(state_dir_))
+        for (const auto& line : testing::read_history(state_dir_))
           if (line["transition"] == "fired" && line["debounce"]["confirmed"] == "key_loss_latent")
             return true;
         return false;
       },
       45s))
       << daemon->err();
-  auto lines = history(state_dir_);
+  auto lines = testing::read_history(state_dir_);
   ASSERT_EQ(lines.size(), 3u) << "start-up, triggered, confirmation: " << daemon->err();
   EXPECT_EQ(lines[1]["verdict"]["code"], "key_loss_latent");
   EXPECT_TRUE(lines[1]["debounce"]["pending"].get<bool>());
@@ -94,12 +86,12 @@ TEST_F(FileTrigger, DeletingTheKeyFileReportsWithoutWaitingForTheInterval) {
   sim_->set_scenario("healthy");
   ASSERT_TRUE(wait_for(
       [&] {
-        auto now = history(state_dir_);
+        auto now = testing::read_history(state_dir_);
         return now.size() > 3 && now.back()["transition"] == "resolved";
       },
       45s))
       << daemon->err();
-  EXPECT_EQ(history(state_dir_).size(), 4u);
+  EXPECT_EQ(testing::read_history(state_dir_).size(), 4u);
   EXPECT_NE(daemon->err().find("starting a cycle now"), std::string::npos);
   // Names only: the key's hex reaches no output and no state file.
   EXPECT_EQ(daemon->err().find(sim::kPlantedKeyHex), std::string::npos);
@@ -129,7 +121,7 @@ TEST_F(FileTrigger, DisabledLeavesTheTimerAlone) {
   auto cfg = config(3600);
   cfg["daemon"]["trigger"]["enabled"] = false;
   auto daemon = start(cfg);
-  ASSERT_TRUE(wait_for([&] { return history(state_dir_).size() >= 1; }, 15s)) << daemon->err();
+  ASSERT_TRUE(wait_for([&] { return testing::read_history(state_dir_).size() >= 1; }, 15s)) << daemon->err();
   EXPECT_NE(daemon->err().find("file trigger off"), std::string::npos) << daemon->err();
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait_exit(5s), 0) << daemon->err();

@@ -15,6 +15,7 @@
 
 #include "reporting/serial_line.h"
 #include "tests/fabric_sim/fabric_simulator.h"
+#include "tests/support/daemon_state.h"
 #include "tests/support/test_support.h"
 
 namespace latchwatch {
@@ -29,16 +30,6 @@ using testing::write_file;
 
 std::string fixture(const std::string& name) {
   return std::string(LATCHWATCH_FIXTURES_DIR) + "/" + name;
-}
-
-std::vector<nlohmann::json> history(const std::string& state_dir) {
-  std::vector<nlohmann::json> lines;
-  std::ifstream in(state_dir + "/history.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    auto doc = nlohmann::json::parse(line, nullptr, false);
-    if (!doc.is_discarded()) lines.push_back(doc);
-  }
-  return lines;
 }
 
 /// The plan without the fields that name input files (they differ by construction), and with a
@@ -113,11 +104,11 @@ class SerialLoop : public ::testing::Test {
 
 TEST_F(SerialLoop, DaemonSerialLinesInABootLogPlanLikeTheJsonReport) {
   auto daemon = start_daemon();
-  ASSERT_TRUE(wait_for([&] { return !history(state_dir_).empty(); }, 15s)) << daemon->err();
+  ASSERT_TRUE(wait_for([&] { return !testing::read_history(state_dir_).empty(); }, 15s)) << daemon->err();
   EXPECT_NE(daemon->err().find("serial sink on: " + serial_), std::string::npos) << daemon->err();
   sim_->set_scenario("key_lost");
   auto fired = [&]() -> std::optional<nlohmann::json> {
-    for (const auto& doc : history(state_dir_))
+    for (const auto& doc : testing::read_history(state_dir_))
       if (doc["transition"] == "fired") return doc;
     return std::nullopt;
   };

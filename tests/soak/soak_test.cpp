@@ -72,6 +72,7 @@ TEST(Soak, TenThousandCyclesStayFlat) {
        {{"metrics", {{"listen", "127.0.0.1:0"}, {"textfile_dir", dir.path()}}},
         {"report_file", {{"history_max_bytes", 262144}}},
         {"kvp", {{"enabled", true}, {"pool_file", dir / "kvp_pool_1"}}},
+        {"serial", {{"enabled", false}}},
         // Nobody listens there: every transition is spooled, and the spool must stay bounded.
         {"webhook",
          {{"enabled", true},
