@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "probes/local/smbios.h"
+#include "probes/payloads/azure_names.h"
 
 namespace latchwatch::reporting {
 namespace {
@@ -44,16 +45,10 @@ bool is_event(std::string_view t) { return t.size() <= kMaxEvent && all_of(t, co
 bool is_verdict(std::string_view t) { return t.size() <= kMaxVerdict && all_of(t, code_char); }
 bool is_time(std::string_view t) { return t.size() <= kMaxTime && all_of(t, time_char); }
 
-bool is_name(std::string_view text) { return text.size() <= 90 && all_of(text, name_char); }
-
-bool is_guid(std::string_view text) {
-  if (text.size() != 36) return false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? text[i] != '-' : !std::isxdigit(static_cast<unsigned char>(text[i]))) return false;
-  }
-  return true;
-}
+// The identity checks every reader of untrusted identity shares (probes/payloads/azure_names.h);
+// names are capped at 90 characters here so the line's fixed part always fits.
+bool is_name(std::string_view text) { return text.size() <= 90 && probes::is_azure_name(text); }
+bool is_guid(std::string_view text) { return probes::is_guid_text(text); }
 
 std::string lower(std::string_view text) {
   std::string out(text);
