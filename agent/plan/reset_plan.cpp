@@ -109,8 +109,14 @@ class PlanBuilder {
                                            top.verdict_code == "key_loss_latent",
                                            &top.host_facts);
     if (!reset.remedy.blocked.empty()) reset.flags.push_back(reset.remedy.blocked);
-    (reset.scale_set_id.empty() ? vms_ : scale_sets_[reset.scale_set_id])
-        .push_back(std::move(reset));
+    if (reset.scale_set_id.empty()) {
+      vms_.push_back(std::move(reset));
+      return;
+    }
+    // ARM ids compare case-insensitively: one group per scale set, named as first seen.
+    auto& set = scale_sets_[ascii_lower(reset.scale_set_id)];
+    if (set.first.empty()) set.first = reset.scale_set_id;
+    set.second.push_back(std::move(reset));
   }
 
   /// Reports without a usable resource id (or whose identity names another VM): grouped by the
@@ -170,7 +176,8 @@ class PlanBuilder {
       return ascii_lower(a.resource_id) < ascii_lower(b.resource_id);
     });
     plan_.vms = std::move(vms_);
-    for (auto& [id, instances] : scale_sets_) {
+    for (auto& [key, set] : scale_sets_) {
+      auto& [id, instances] = set;
       std::sort(instances.begin(), instances.end(), instance_order);
       plan_.scale_sets.push_back({id, std::move(instances)});
     }
@@ -260,7 +267,7 @@ class PlanBuilder {
   const ResetPlanOptions& options_;
   ResetPlan& plan_;
   std::vector<PlannedReset> vms_;
-  std::map<std::string, std::vector<PlannedReset>> scale_sets_;
+  std::map<std::string, std::pair<std::string, std::vector<PlannedReset>>> scale_sets_;
   Records copies_;
   std::map<const ReportRecord*, std::string> claimed_;
   std::set<std::string> copies_resolved_;

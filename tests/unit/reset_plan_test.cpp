@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <functional>
 
 #include "agent/diagnosis/verdict.h"
@@ -127,6 +128,24 @@ TEST(ResetPlan, ScaleSetInstancesAreGroupedPerScaleSetInInstanceOrder) {
   EXPECT_EQ(plan.vms.size(), 1u);
   EXPECT_EQ(plan.reset_count(), 5u);
   EXPECT_NE(reset_plan_text(plan).find("no scale-set-wide reset"), std::string::npos);
+}
+
+TEST(ResetPlan, OneScaleSetWhoseIdsDifferInCaseIsOneGroup) {
+  // ARM ids compare case-insensitively; IMDS and a boot log's expanded id may spell the group
+  // differently, and the owner must still see one scale set, not two.
+  Fleet fleet;
+  std::string lower = instance_id("pool-c", "1");
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  fleet.add("c1.json", report("key_lost", lower, "d0a1b2c3-0000-4000-8000-0000000000c1", "imds",
+                              "2026-11-20T10:00:00Z", 3, 0, "pool-c"));
+  fleet.add("c2.json", report("key_lost", instance_id("pool-c", "2"),
+                              "d0a1b2c3-0000-4000-8000-0000000000c2", "imds",
+                              "2026-11-20T10:00:00Z", 3, 0, "pool-c"));
+  auto plan = fleet.plan();
+  ASSERT_EQ(plan.scale_sets.size(), 1u);
+  ASSERT_EQ(plan.scale_sets[0].instances.size(), 2u);
+  EXPECT_EQ(plan.scale_sets[0].instances[0].instance_id, "1");
+  EXPECT_EQ(plan.scale_sets[0].instances[1].instance_id, "2");
 }
 
 TEST(ResetPlan, CopiedDiskWithAnImdsClaimGoesToTheCopyNotTheOriginal) {
