@@ -3,6 +3,7 @@
 #include "agent/plan/boot_log_records.h"
 
 #include <map>
+#include <optional>
 
 #include "agent/diagnosis/verdict.h"
 #include "agent/plan/json_cursor.h"
@@ -68,6 +69,22 @@ std::optional<ReportRecord> to_record(const reporting::SerialLine& line, const s
   return r;
 }
 
+/// Windows PowerShell 5.1 saves `az ... > FILE` as UTF-16 with a BOM. latchwatch's lines are
+/// ASCII: each code unit below 0x80 is kept, any other becomes '?' (console noise only).
+std::optional<std::string> from_utf16(const std::string& text) {
+  if (text.size() < 2) return std::nullopt;
+  const bool little = text.compare(0, 2, "\xff\xfe") == 0;
+  if (!little && text.compare(0, 2, "\xfe\xff") != 0) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() / 2);
+  for (std::size_t i = 2; i + 1 < text.size(); i += 2) {
+    auto lo = static_cast<unsigned char>(text[little ? i : i + 1]);
+    auto hi = static_cast<unsigned char>(text[little ? i + 1 : i]);
+    out += hi == 0 && lo < 0x80 ? static_cast<char>(lo) : '?';
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string strip_terminal_escapes(std::string_view text) {
@@ -99,8 +116,10 @@ std::string strip_terminal_escapes(std::string_view text) {
   return out;
 }
 
-BootLogRead read_boot_log_records(const std::string& file_name, const std::string& text,
+BootLogRead read_boot_log_records(const std::string& file_name, const std::string& original,
                                   std::vector<std::string>& errors) {
+  const std::optional<std::string> decoded = from_utf16(original);
+  const std::string& text = decoded ? *decoded : original;
   BootLogRead read;
   std::map<std::string, ReportRecord> newest;  // by machine: SMBIOS UUID, else vmId, else id
   std::vector<std::string> order;

@@ -51,6 +51,26 @@ TEST(BootLogRecords, FindsTheNewestLineAmongConsoleNoise) {
       << errors[1];
 }
 
+TEST(BootLogRecords, ALogSavedAsUtf16ByWindowsPowerShellIsRead) {
+  // Windows PowerShell 5.1's `>` and Out-File write UTF-16LE with a BOM: the same log, saved by
+  // `az vm boot-diagnostics get-boot-log ... > vm.log` there, must give the same record.
+  std::string utf8 = fixture("vm-web-01.serial.log");
+  std::string utf16 = "\xff\xfe";
+  for (char c : utf8) {
+    utf16 += c;
+    utf16 += '\0';
+  }
+  std::vector<std::string> errors8, errors16;
+  auto read8 = read_boot_log_records("vm-web-01.serial.log", utf8, errors8);
+  auto read16 = read_boot_log_records("vm-web-01.serial.log", utf16, errors16);
+  ASSERT_EQ(read16.records.size(), 1u);
+  EXPECT_EQ(read16.lines_found, read8.lines_found);
+  EXPECT_EQ(read16.records[0].origin, read8.records[0].origin);
+  EXPECT_EQ(read16.records[0].identity.resource_id, read8.records[0].identity.resource_id);
+  EXPECT_EQ(read16.records[0].largest_incarnation, 6);
+  EXPECT_EQ(errors16.size(), errors8.size());
+}
+
 TEST(BootLogRecords, ALogWithoutLatchwatchLinesIsNotAnError) {
   std::vector<std::string> errors;
   auto read =
