@@ -261,6 +261,25 @@ TEST(ResetPlanInput, BadRecordsAreRejectedWithFileAndField) {
     EXPECT_EQ(fleet.errors[i].rfind(expected[i], 0), 0u) << fleet.errors[i];
 }
 
+TEST(ResetPlanInput, AnIdentityAgeOutsideAnyRealCacheIsAnInputError) {
+  // 1e300 seconds once printed "a cache -9223372036854775808 days old" (a double cast to an
+  // integer it does not fit). A negative age (the clock ran ahead when the cache was written)
+  // is read as a new cache, as the serial line reads it.
+  Fleet fleet;
+  auto doc = nlohmann::json::parse(
+      report("key_lost", vm_id("vm-age"), {}, "cache", "2026-11-20T10:00:00Z", 3, 60));
+  auto copy = doc;
+  copy["identity"]["age_seconds"] = 1e300;
+  fleet.add("age.json", copy.dump());
+  EXPECT_TRUE(fleet.records.empty());
+  ASSERT_EQ(fleet.errors.size(), 1u);
+  EXPECT_EQ(fleet.errors[0].rfind("age.json: identity.age_seconds: ", 0), 0u) << fleet.errors[0];
+  copy["identity"]["age_seconds"] = -5.0;
+  fleet.add("ahead.json", copy.dump());
+  ASSERT_EQ(fleet.records.size(), 1u);
+  EXPECT_EQ(fleet.records[0].identity.age_seconds, 0.0);
+}
+
 TEST(ResetPlanInput, Iso8601TimesOrderByInstantNotByText) {
   EXPECT_LT(*parse_iso8601_utc_ms("2026-11-20T10:00:00Z"),
             *parse_iso8601_utc_ms("2026-11-20T10:00:00.123Z"));
