@@ -283,6 +283,11 @@ std::size_t ResetPlan::reset_count() const {
 
 bool ResetPlan::needs_attention() const {
   if (!input_errors.empty() || !unidentified.empty()) return true;
+  // A reset with no command (keyIncarnationId at the int32 limit) is for a person, not a paste.
+  auto blocked = [](const PlannedReset& r) { return !r.remedy.blocked.empty(); };
+  if (std::any_of(vms.begin(), vms.end(), blocked)) return true;
+  for (const auto& set : scale_sets)
+    if (std::any_of(set.instances.begin(), set.instances.end(), blocked)) return true;
   return std::any_of(conflicts.begin(), conflicts.end(),
                      [](const Conflict& c) { return !c.resolved; });
 }

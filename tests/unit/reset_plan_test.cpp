@@ -217,6 +217,26 @@ TEST(ResetPlan, LatentKeyLossIsAPlannedReset) {
   EXPECT_TRUE(plan.vms[0].remedy.planned);
 }
 
+TEST(ResetPlan, AnIncarnationAtTheInt32LimitNeedsAPerson) {
+  // No command can raise 2147483647: the plan must not exit 0 ("nothing but running").
+  Fleet fleet;
+  fleet.add("limit.json", report("key_lost", vm_id("vm-limit"), {}, "imds",
+                                 "2026-11-20T10:00:00Z", 2147483647));
+  auto plan = fleet.plan();
+  ASSERT_EQ(plan.vms.size(), 1u);
+  EXPECT_TRUE(plan.vms[0].remedy.az_command.empty());
+  EXPECT_FALSE(plan.vms[0].remedy.blocked.empty());
+  EXPECT_TRUE(plan.needs_attention());
+
+  Fleet below;
+  below.add("below.json", report("key_lost", instance_id("pool-l", "4"), {}, "imds",
+                                 "2026-11-20T10:00:00Z", 2147483646, 0, "pool-l"));
+  auto fine = below.plan();
+  ASSERT_EQ(fine.scale_sets.size(), 1u);
+  EXPECT_EQ(fine.scale_sets[0].instances[0].remedy.next_incarnation, 2147483647);
+  EXPECT_FALSE(fine.needs_attention());
+}
+
 TEST(ResetPlanInput, ArraysAndJsonLinesAreRead) {
   Fleet fleet;
   fleet.add("fleet.json", "[" + report("key_lost", vm_id("vm-j")) + "," +
