@@ -124,6 +124,8 @@ BootLogRead read_boot_log_records(const std::string& file_name, const std::strin
   std::map<std::string, ReportRecord> newest;  // by machine: SMBIOS UUID, else vmId, else id
   std::vector<std::string> order;
   int line_number = 0;
+  constexpr long kNamedBrokenLines = 20;
+  long broken = 0;
   std::size_t start = 0;
   auto marker = reporting::kSerialMarker;
   while (start < text.size()) {
@@ -151,7 +153,9 @@ BootLogRead read_boot_log_records(const std::string& file_name, const std::strin
       else
         error = parsed.error;
       if (!record) {
-        errors.push_back(origin + ": latchwatch line " + probes::sanitize_text(error, 160));
+        // A VM writes its own console: name the first broken lines, count the rest.
+        if (++broken <= kNamedBrokenLines)
+          errors.push_back(origin + ": latchwatch line " + probes::sanitize_text(error, 160));
         continue;
       }
       ++read.lines_found;
@@ -168,6 +172,10 @@ BootLogRead read_boot_log_records(const std::string& file_name, const std::strin
       }
     }
   }
+  if (broken > kNamedBrokenLines)
+    errors.push_back(file_name + ": " + std::to_string(broken - kNamedBrokenLines) +
+                     " more broken latchwatch lines (only the first " +
+                     std::to_string(kNamedBrokenLines) + " are named)");
   if (read.lines_found == 0) ++read.logs_without_lines;
   for (const auto& machine : order) read.records.push_back(std::move(newest.at(machine)));
   return read;
