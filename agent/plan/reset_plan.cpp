@@ -40,7 +40,10 @@ std::optional<std::int64_t> largest_incarnation(const Records& records) {
 
 std::string resource_id_of(const diagnosis::Identity& id) {
   if (id.moved_to_other_vm) return {};  // the disk's identity names another VM
-  if (!id.resource_id.empty()) return id.resource_id;
+  // Only an id naming a VM or a scale-set instance is one whose key can be reset.
+  if (!id.resource_id.empty() &&
+      diagnosis::parse_resource_id(id.resource_id, id.vm_scale_set_name).kind != "unknown")
+    return id.resource_id;
   return diagnosis::derive_resource_id(id.subscription_id, id.resource_group_name, id.name,
                                        id.vm_scale_set_name);
 }

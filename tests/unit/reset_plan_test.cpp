@@ -237,6 +237,25 @@ TEST(ResetPlan, AnIncarnationAtTheInt32LimitNeedsAPerson) {
   EXPECT_FALSE(fine.needs_attention());
 }
 
+TEST(ResetPlan, AnIdThatNamesNoVmIsAMachineToIdentifyNotAReset) {
+  // A storage account's id (or the scale set's own) passes the character classes but names
+  // nothing whose key can be reset: it was planned as a VM with a {resourceId} command, exit 0.
+  Fleet fleet;
+  fleet.add("storage.json",
+            report("key_lost",
+                   "/subscriptions/" + kSub +
+                       "/resourceGroups/rg-fleet/providers/Microsoft.Storage/storageAccounts/sa1",
+                   "d0a1b2c3-0000-4000-8000-0000000000e1", "imds", "2026-11-20T10:00:00Z", 4));
+  fleet.add("set.json", report("key_lost", kGroup + "virtualMachineScaleSets/pool-x",
+                               "d0a1b2c3-0000-4000-8000-0000000000e2", "imds",
+                               "2026-11-20T10:00:00Z", 4));
+  auto plan = fleet.plan();
+  EXPECT_TRUE(plan.vms.empty());
+  EXPECT_TRUE(plan.scale_sets.empty());
+  EXPECT_EQ(plan.unidentified.size(), 2u);
+  EXPECT_TRUE(plan.needs_attention());
+}
+
 TEST(ResetPlanInput, ArraysAndJsonLinesAreRead) {
   Fleet fleet;
   fleet.add("fleet.json", "[" + report("key_lost", vm_id("vm-j")) + "," +
