@@ -163,8 +163,10 @@ std::string format_serial_line(const SerialLine& line, std::size_t max_len) {
   if (line.source == "cache")
     src = " src=cache:" + std::to_string(static_cast<long long>(
                               std::min(std::max(line.source_age_seconds, 0.0), 9999999999.0)));
-  else if (line.source == "moved" || (line.source == "unknown" && !line.resource_id.empty()))
-    src = " src=" + line.source;  // imds, the usual source, is implied by an id without src
+  else if (line.source == "moved" || (line.source == "unknown" && !line.resource_id.empty()) ||
+           (line.source == "imds" && line.resource_id.empty()))
+    src = " src=" + line.source;  // imds, the usual source, is implied by an id without src;
+                                  // without an id it says IMDS answered and its id was dropped
   std::string id;
   if (!line.resource_id.empty()) {
     std::string compact = compact_resource_id(line.resource_id);

@@ -19,8 +19,9 @@
 ///   hw=X     SMBIOS system UUID: "~" vm byte-swapped (Gen1), a UUID, "-" unknown; absent when it
 ///            is the vmId itself (Gen2; a reader also accepts "=" for that)
 ///   src=S    where the identity came from, when not IMDS: cache:SECONDS (its age), moved (the
-///            cached identity names the VM this disk was copied from), unknown. Absent: IMDS
-///            when an id is written, else unknown
+///            cached identity names the VM this disk was copied from), unknown; imds without an
+///            id: IMDS answered and its identity failed the checks. Absent: IMDS when an id is
+///            written, else unknown
 ///   id=...   the resource id, compact: SUB/RG/VM or SUB/RG/SCALESET/INSTANCE; read back in the
 ///            canonical /subscriptions/SUB/resourceGroups/RG/providers/Microsoft.Compute/...
 ///            spelling (ARM ids compare case-insensitively)

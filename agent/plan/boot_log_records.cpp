@@ -3,6 +3,7 @@
 #include "agent/plan/boot_log_records.h"
 
 #include <map>
+#include <optional>
 
 #include "agent/diagnosis/verdict.h"
 #include "agent/plan/json_cursor.h"
@@ -68,6 +69,22 @@ std::optional<ReportRecord> to_record(const reporting::SerialLine& line, const s
   return r;
 }
 
+/// Windows PowerShell 5.1 saves `az ... > FILE` as UTF-16 with a BOM. latchwatch's lines are
+/// ASCII: each code unit below 0x80 is kept, any other becomes '?' (console noise only).
+std::optional<std::string> from_utf16(const std::string& text) {
+  if (text.size() < 2) return std::nullopt;
+  const bool little = text.compare(0, 2, "\xff\xfe") == 0;
+  if (!little && text.compare(0, 2, "\xfe\xff") != 0) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() / 2);
+  for (std::size_t i = 2; i + 1 < text.size(); i += 2) {
+    auto lo = static_cast<unsigned char>(text[little ? i : i + 1]);
+    auto hi = static_cast<unsigned char>(text[little ? i + 1 : i]);
+    out += hi == 0 && lo < 0x80 ? static_cast<char>(lo) : '?';
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string strip_terminal_escapes(std::string_view text) {
@@ -99,12 +116,16 @@ std::string strip_terminal_escapes(std::string_view text) {
   return out;
 }
 
-BootLogRead read_boot_log_records(const std::string& file_name, const std::string& text,
+BootLogRead read_boot_log_records(const std::string& file_name, const std::string& original,
                                   std::vector<std::string>& errors) {
+  const std::optional<std::string> decoded = from_utf16(original);
+  const std::string& text = decoded ? *decoded : original;
   BootLogRead read;
   std::map<std::string, ReportRecord> newest;  // by machine: SMBIOS UUID, else vmId, else id
   std::vector<std::string> order;
   int line_number = 0;
+  constexpr long kNamedBrokenLines = 20;
+  long broken = 0;
   std::size_t start = 0;
   auto marker = reporting::kSerialMarker;
   while (start < text.size()) {
@@ -132,7 +153,9 @@ BootLogRead read_boot_log_records(const std::string& file_name, const std::strin
       else
         error = parsed.error;
       if (!record) {
-        errors.push_back(origin + ": latchwatch line " + probes::sanitize_text(error, 160));
+        // A VM writes its own console: name the first broken lines, count the rest.
+        if (++broken <= kNamedBrokenLines)
+          errors.push_back(origin + ": latchwatch line " + probes::sanitize_text(error, 160));
         continue;
       }
       ++read.lines_found;
@@ -149,6 +172,10 @@ BootLogRead read_boot_log_records(const std::string& file_name, const std::strin
       }
     }
   }
+  if (broken > kNamedBrokenLines)
+    errors.push_back(file_name + ": " + std::to_string(broken - kNamedBrokenLines) +
+                     " more broken latchwatch lines (only the first " +
+                     std::to_string(kNamedBrokenLines) + " are named)");
   if (read.lines_found == 0) ++read.logs_without_lines;
   for (const auto& machine : order) read.records.push_back(std::move(newest.at(machine)));
   return read;

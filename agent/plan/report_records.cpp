@@ -37,7 +37,14 @@ diagnosis::Identity read_identity(const JsonCursor& id, InputErrors& errors) {
   take("vm_id", out.vm_id, is_guid_text, "a GUID");
   take("smbios_uuid", out.smbios_uuid, is_guid_text, "a GUID");
   take("security_type", out.security_type, is_azure_name, "a security type");
-  if (auto age = id["age_seconds"].number(errors)) out.age_seconds = *age;
+  if (auto age = id["age_seconds"].number(errors)) {
+    // The serial line's bounds: above 10 digits no cache is real (and no cast is defined);
+    // below 0 a cache written while the clock ran ahead, read as new, as the serial line does.
+    if (*age > 9999999999.0)
+      errors.add(id["age_seconds"].path(), "more seconds than 9999999999");
+    else
+      out.age_seconds = std::max(*age, 0.0);
+  }
   if (auto eph = id["ephemeral_os_disk"].boolean(errors)) out.ephemeral_os_disk = *eph;
   if (auto moved = id["moved_to_other_vm"].boolean(errors)) out.moved_to_other_vm = *moved;
   if (out.source.empty()) out.source = "unknown";

@@ -40,7 +40,10 @@ std::optional<std::int64_t> largest_incarnation(const Records& records) {
 
 std::string resource_id_of(const diagnosis::Identity& id) {
   if (id.moved_to_other_vm) return {};  // the disk's identity names another VM
-  if (!id.resource_id.empty()) return id.resource_id;
+  // Only an id naming a VM or a scale-set instance is one whose key can be reset.
+  if (!id.resource_id.empty() &&
+      diagnosis::parse_resource_id(id.resource_id, id.vm_scale_set_name).kind != "unknown")
+    return id.resource_id;
   return diagnosis::derive_resource_id(id.subscription_id, id.resource_group_name, id.name,
                                        id.vm_scale_set_name);
 }
@@ -109,8 +112,14 @@ class PlanBuilder {
                                            top.verdict_code == "key_loss_latent",
                                            &top.host_facts);
     if (!reset.remedy.blocked.empty()) reset.flags.push_back(reset.remedy.blocked);
-    (reset.scale_set_id.empty() ? vms_ : scale_sets_[reset.scale_set_id])
-        .push_back(std::move(reset));
+    if (reset.scale_set_id.empty()) {
+      vms_.push_back(std::move(reset));
+      return;
+    }
+    // ARM ids compare case-insensitively: one group per scale set, named as first seen.
+    auto& set = scale_sets_[ascii_lower(reset.scale_set_id)];
+    if (set.first.empty()) set.first = reset.scale_set_id;
+    set.second.push_back(std::move(reset));
   }
 
   /// Reports without a usable resource id (or whose identity names another VM): grouped by the
@@ -170,7 +179,8 @@ class PlanBuilder {
       return ascii_lower(a.resource_id) < ascii_lower(b.resource_id);
     });
     plan_.vms = std::move(vms_);
-    for (auto& [id, instances] : scale_sets_) {
+    for (auto& [key, set] : scale_sets_) {
+      auto& [id, instances] = set;
       std::sort(instances.begin(), instances.end(), instance_order);
       plan_.scale_sets.push_back({id, std::move(instances)});
     }
@@ -260,7 +270,7 @@ class PlanBuilder {
   const ResetPlanOptions& options_;
   ResetPlan& plan_;
   std::vector<PlannedReset> vms_;
-  std::map<std::string, std::vector<PlannedReset>> scale_sets_;
+  std::map<std::string, std::pair<std::string, std::vector<PlannedReset>>> scale_sets_;
   Records copies_;
   std::map<const ReportRecord*, std::string> claimed_;
   std::set<std::string> copies_resolved_;
@@ -276,6 +286,11 @@ std::size_t ResetPlan::reset_count() const {
 
 bool ResetPlan::needs_attention() const {
   if (!input_errors.empty() || !unidentified.empty()) return true;
+  // A reset with no command (keyIncarnationId at the int32 limit) is for a person, not a paste.
+  auto blocked = [](const PlannedReset& r) { return !r.remedy.blocked.empty(); };
+  if (std::any_of(vms.begin(), vms.end(), blocked)) return true;
+  for (const auto& set : scale_sets)
+    if (std::any_of(set.instances.begin(), set.instances.end(), blocked)) return true;
   return std::any_of(conflicts.begin(), conflicts.end(),
                      [](const Conflict& c) { return !c.resolved; });
 }

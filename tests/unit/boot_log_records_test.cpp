@@ -51,6 +51,46 @@ TEST(BootLogRecords, FindsTheNewestLineAmongConsoleNoise) {
       << errors[1];
 }
 
+TEST(BootLogRecords, ALogSavedAsUtf16ByWindowsPowerShellIsRead) {
+  // Windows PowerShell 5.1's `>` and Out-File write UTF-16LE with a BOM: the same log, saved by
+  // `az vm boot-diagnostics get-boot-log ... > vm.log` there, must give the same record.
+  std::string utf8 = fixture("vm-web-01.serial.log");
+  std::string utf16 = "\xff\xfe";
+  for (char c : utf8) {
+    utf16 += c;
+    utf16 += '\0';
+  }
+  std::vector<std::string> errors8, errors16;
+  auto read8 = read_boot_log_records("vm-web-01.serial.log", utf8, errors8);
+  auto read16 = read_boot_log_records("vm-web-01.serial.log", utf16, errors16);
+  ASSERT_EQ(read16.records.size(), 1u);
+  EXPECT_EQ(read16.lines_found, read8.lines_found);
+  EXPECT_EQ(read16.records[0].origin, read8.records[0].origin);
+  EXPECT_EQ(read16.records[0].identity.resource_id, read8.records[0].identity.resource_id);
+  EXPECT_EQ(read16.records[0].largest_incarnation, 6);
+  EXPECT_EQ(errors16.size(), errors8.size());
+}
+
+TEST(BootLogRecords, AFloodOfBrokenLinesIsCountedNotEachPrinted) {
+  // A VM writes its own console: 200000 broken markers on one line once made 200000 input
+  // errors, burying every other machine's. The first ones are named, the rest counted.
+  std::string text = "[  1.0] kernel\n";
+  for (int i = 0; i < 200000; ++i) text += "latchwatch: v1 x ";
+  text += "\n" + signed_line("latchwatch: v1 fired key_lost 2026-12-01T03:04:40.002Z inc=6>7 "
+                              "vm=8a3c1f52-6d0e-4b7a-9c21-5e4f3a2b1c0d") +
+          "\n";
+  std::vector<std::string> errors;
+  auto read = read_boot_log_records("flood.log", text, errors);
+  ASSERT_EQ(read.records.size(), 1u) << "the good line after the flood is still read";
+  ASSERT_LE(errors.size(), 21u);
+  ASSERT_GE(errors.size(), 2u);
+  EXPECT_NE(errors.front().find("flood.log:2: latchwatch line"), std::string::npos)
+      << errors.front();
+  EXPECT_NE(errors.back().find("flood.log: "), std::string::npos) << errors.back();
+  EXPECT_NE(errors.back().find("more broken latchwatch lines"), std::string::npos)
+      << errors.back();
+}
+
 TEST(BootLogRecords, ALogWithoutLatchwatchLinesIsNotAnError) {
   std::vector<std::string> errors;
   auto read =

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <functional>
 
 #include "agent/diagnosis/verdict.h"
@@ -129,6 +130,24 @@ TEST(ResetPlan, ScaleSetInstancesAreGroupedPerScaleSetInInstanceOrder) {
   EXPECT_NE(reset_plan_text(plan).find("no scale-set-wide reset"), std::string::npos);
 }
 
+TEST(ResetPlan, OneScaleSetWhoseIdsDifferInCaseIsOneGroup) {
+  // ARM ids compare case-insensitively; IMDS and a boot log's expanded id may spell the group
+  // differently, and the owner must still see one scale set, not two.
+  Fleet fleet;
+  std::string lower = instance_id("pool-c", "1");
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  fleet.add("c1.json", report("key_lost", lower, "d0a1b2c3-0000-4000-8000-0000000000c1", "imds",
+                              "2026-11-20T10:00:00Z", 3, 0, "pool-c"));
+  fleet.add("c2.json", report("key_lost", instance_id("pool-c", "2"),
+                              "d0a1b2c3-0000-4000-8000-0000000000c2", "imds",
+                              "2026-11-20T10:00:00Z", 3, 0, "pool-c"));
+  auto plan = fleet.plan();
+  ASSERT_EQ(plan.scale_sets.size(), 1u);
+  ASSERT_EQ(plan.scale_sets[0].instances.size(), 2u);
+  EXPECT_EQ(plan.scale_sets[0].instances[0].instance_id, "1");
+  EXPECT_EQ(plan.scale_sets[0].instances[1].instance_id, "2");
+}
+
 TEST(ResetPlan, CopiedDiskWithAnImdsClaimGoesToTheCopyNotTheOriginal) {
   const std::string original = "aaaaaaaa-0000-4000-8000-000000000001";
   const std::string copy = "bbbbbbbb-0000-4000-8000-000000000002";
@@ -198,6 +217,45 @@ TEST(ResetPlan, LatentKeyLossIsAPlannedReset) {
   EXPECT_TRUE(plan.vms[0].remedy.planned);
 }
 
+TEST(ResetPlan, AnIncarnationAtTheInt32LimitNeedsAPerson) {
+  // No command can raise 2147483647: the plan must not exit 0 ("nothing but running").
+  Fleet fleet;
+  fleet.add("limit.json", report("key_lost", vm_id("vm-limit"), {}, "imds",
+                                 "2026-11-20T10:00:00Z", 2147483647));
+  auto plan = fleet.plan();
+  ASSERT_EQ(plan.vms.size(), 1u);
+  EXPECT_TRUE(plan.vms[0].remedy.az_command.empty());
+  EXPECT_FALSE(plan.vms[0].remedy.blocked.empty());
+  EXPECT_TRUE(plan.needs_attention());
+
+  Fleet below;
+  below.add("below.json", report("key_lost", instance_id("pool-l", "4"), {}, "imds",
+                                 "2026-11-20T10:00:00Z", 2147483646, 0, "pool-l"));
+  auto fine = below.plan();
+  ASSERT_EQ(fine.scale_sets.size(), 1u);
+  EXPECT_EQ(fine.scale_sets[0].instances[0].remedy.next_incarnation, 2147483647);
+  EXPECT_FALSE(fine.needs_attention());
+}
+
+TEST(ResetPlan, AnIdThatNamesNoVmIsAMachineToIdentifyNotAReset) {
+  // A storage account's id (or the scale set's own) passes the character classes but names
+  // nothing whose key can be reset: it was planned as a VM with a {resourceId} command, exit 0.
+  Fleet fleet;
+  fleet.add("storage.json",
+            report("key_lost",
+                   "/subscriptions/" + kSub +
+                       "/resourceGroups/rg-fleet/providers/Microsoft.Storage/storageAccounts/sa1",
+                   "d0a1b2c3-0000-4000-8000-0000000000e1", "imds", "2026-11-20T10:00:00Z", 4));
+  fleet.add("set.json", report("key_lost", kGroup + "virtualMachineScaleSets/pool-x",
+                               "d0a1b2c3-0000-4000-8000-0000000000e2", "imds",
+                               "2026-11-20T10:00:00Z", 4));
+  auto plan = fleet.plan();
+  EXPECT_TRUE(plan.vms.empty());
+  EXPECT_TRUE(plan.scale_sets.empty());
+  EXPECT_EQ(plan.unidentified.size(), 2u);
+  EXPECT_TRUE(plan.needs_attention());
+}
+
 TEST(ResetPlanInput, ArraysAndJsonLinesAreRead) {
   Fleet fleet;
   fleet.add("fleet.json", "[" + report("key_lost", vm_id("vm-j")) + "," +
@@ -240,6 +298,25 @@ TEST(ResetPlanInput, BadRecordsAreRejectedWithFileAndField) {
   ASSERT_EQ(fleet.errors.size(), expected.size());
   for (std::size_t i = 0; i < expected.size(); ++i)
     EXPECT_EQ(fleet.errors[i].rfind(expected[i], 0), 0u) << fleet.errors[i];
+}
+
+TEST(ResetPlanInput, AnIdentityAgeOutsideAnyRealCacheIsAnInputError) {
+  // 1e300 seconds once printed "a cache -9223372036854775808 days old" (a double cast to an
+  // integer it does not fit). A negative age (the clock ran ahead when the cache was written)
+  // is read as a new cache, as the serial line reads it.
+  Fleet fleet;
+  auto doc = nlohmann::json::parse(
+      report("key_lost", vm_id("vm-age"), {}, "cache", "2026-11-20T10:00:00Z", 3, 60));
+  auto copy = doc;
+  copy["identity"]["age_seconds"] = 1e300;
+  fleet.add("age.json", copy.dump());
+  EXPECT_TRUE(fleet.records.empty());
+  ASSERT_EQ(fleet.errors.size(), 1u);
+  EXPECT_EQ(fleet.errors[0].rfind("age.json: identity.age_seconds: ", 0), 0u) << fleet.errors[0];
+  copy["identity"]["age_seconds"] = -5.0;
+  fleet.add("ahead.json", copy.dump());
+  ASSERT_EQ(fleet.records.size(), 1u);
+  EXPECT_EQ(fleet.records[0].identity.age_seconds, 0.0);
 }
 
 TEST(ResetPlanInput, Iso8601TimesOrderByInstantNotByText) {

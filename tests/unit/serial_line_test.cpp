@@ -142,6 +142,26 @@ TEST(SerialLine, HostileValuesNeverShapeTheLine) {
   EXPECT_EQ(parsed.value->host, "");
 }
 
+TEST(SerialLine, AnImdsIdentityDroppedByTheChecksIsNotReadAsImdsUnreachable) {
+  // IMDS answered (perhaps a rogue listener) and every identity field failed its check: the
+  // line must not read back as "unknown", which a plan explains as IMDS being unreachable.
+  SerialLine line = sample();
+  line.vm_id.clear();
+  line.resource_id.clear();
+  line.smbios_uuid = "0f0e0d0c-0b0a-4908-8706-050403020100";
+  auto text = format_serial_line(line);
+  EXPECT_NE(text.find(" src=imds"), std::string::npos) << text;
+  auto parsed = parse_serial_line(text);
+  ASSERT_TRUE(parsed) << parsed.error;
+  EXPECT_EQ(parsed.value->source, "imds");
+  EXPECT_TRUE(parsed.value->resource_id.empty());
+
+  line.source = "unknown";  // IMDS cut off, no cache: nothing to say, as before
+  text = format_serial_line(line);
+  EXPECT_EQ(text.find(" src="), std::string::npos) << text;
+  EXPECT_EQ(parse_serial_line(text).value->source, "unknown");
+}
+
 TEST(SerialLine, TooLongLinesLeaveOutHostThenTheIdWithItsSource) {
   SerialLine line = sample();
   line.host = "host-with-a-name-that-is-not-the-vm-name";
