@@ -431,6 +431,7 @@ Choice choose_verdict(const Evidence& e, const Facts& f, const DiagnosisSettings
     if (status_file_unusable && f.upstream_401 == 0)
       return {V::unknown, "no key file, and GPA's status file could not be read to tell why"};
     const bool network_side = f.latch_message == KeyLatchMessage::acquire_network ||
+                              f.latch_message == KeyLatchMessage::acquire_host_error ||
                               f.latch_message == KeyLatchMessage::status_failed;
     const bool refused = f.explicit_refusal || f.inferred_refusal;
     const bool corroborated = refused || (!network_side && (f.upstream_401 > 0 ||
