@@ -161,6 +161,28 @@ TEST(KvpSink, ANewSinkWritesTheCurrentStateAndAWipedPoolIsRewritten) {
   }
 }
 
+// A pool file of gigabytes (hostile, or a runaway writer) was read whole into memory on every
+// cycle, and written back whole: 3 GB of resident memory for a 3 GB sparse file.
+TEST(KvpSink, AHugePoolFileIsRefusedUnreadAndLeftAsItWas) {
+  TempDir dir;
+  const std::string pool = dir / "kvp_pool_1";
+  const off_t huge = off_t{100} << 20;  // above the 64 MiB bound, sparse: costs no disk
+  {
+    int fd = ::open(pool.c_str(), O_CREAT | O_WRONLY, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::ftruncate(fd, huge), 0);
+    ::close(fd);
+  }
+  reporting::KvpSink sink(pool);
+  auto result = sink.publish(report_for(VerdictCode::key_lost, Transition::fired));
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.error.find("larger than"), std::string::npos) << result.error;
+  struct stat st {};
+  ASSERT_EQ(::stat(pool.c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, huge) << "the pool is not rewritten";
+  EXPECT_LT(st.st_blocks, 1024) << "nothing was written into it";
+}
+
 // ---- Alertmanager: what was sent survives a restart ----
 
 TEST(AlertmanagerSink, AFiringAlertPersistsSoTheRecoveryAfterARestartResolvesIt) {
