@@ -269,6 +269,23 @@ TEST(GpaEraRules, A405IsARulesVerdictNeverAKeyVerdict) {
   EXPECT_EQ(verdict(e), VerdictCode::access_denied_by_rules);
 }
 
+// GPA's method allow-list (proxy_server.rs is_method_allowed) first ships in 1.0.45; an older
+// GPA cannot answer 405, so a 405 there is not read as its rules and does not hide the key
+// verdict the rest of the evidence gives.
+TEST(GpaEraRules, A405IsNotGpasRulesBeforeGpaHasAnAllowList) {
+  for (const char* fixture : {"status-1.0.20-key-lost.json", "status-1.0.30-key-lost.json"}) {
+    auto e = audit_vm(fixture, {});
+    const auto without = verdict(e);
+    for (auto& r : e.cycle.results)
+      if (r.target == Target::imds_instance) {
+        r.http_status = 405;
+        r.outcome = probes::Outcome::http_error;
+      }
+    EXPECT_EQ(verdict(e), without) << fixture;
+    EXPECT_EQ(verdict(e), VerdictCode::key_lost) << fixture;
+  }
+}
+
 TEST(GpaEraRules, InMemoryStatusIsUsedWhenGpaServesIt) {
   auto e = audit_vm("status-1.0.47-healthy.json", {kGuid});
   e.status_file.content.reset();
