@@ -129,6 +129,19 @@ TEST(ConfigChecks, AnAddressTheDaemonCannotUseIsAnError) {
   EXPECT_EQ(load_config_file(dir / "ok.json", ok), "");
 }
 
+// A section given as a scalar was reported as an unknown key, sending the reader to look for a
+// typo in a name that is right.
+TEST(ConfigChecks, ASectionOfTheWrongTypeIsNamedAsSuch) {
+  TempDir dir;
+  for (const char* body : {R"({"daemon": 5})", R"({"sinks": {"webhook": "https://x"}})"}) {
+    write_file(dir / "c.json", body);
+    Config config;
+    auto error = load_config_file(dir / "c.json", config);
+    EXPECT_NE(error.find("must be an object"), std::string::npos) << body << " -> " << error;
+    EXPECT_EQ(error.find("unknown"), std::string::npos) << body << " -> " << error;
+  }
+}
+
 TEST(ConfigChecks, DefaultsFitTheUnitsSandbox) {
   EXPECT_TRUE(sandbox_warnings(Config{}).empty());
 }
