@@ -13,6 +13,9 @@
 #include <csignal>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <sstream>
 
 #include "agent/daemon/schedule.h"
 #include "agent/diagnosis/atomic_file.h"
@@ -184,6 +187,34 @@ TEST(KvpSink, AHugePoolFileIsRefusedUnreadAndLeftAsItWas) {
 }
 
 // ---- Alertmanager: what was sent survives a restart ----
+
+// A state file that is JSON but not the sink's state ("[]", schema 2) was ignored with an empty
+// reason: "alertmanager state ignored (FILE): ".
+TEST(AlertmanagerSink, AStateFileOfAnotherShapeIsIgnoredSayingWhy) {
+  TempDir dir;
+  std::ostringstream log;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  for (const char* body : {"[]", R"({"schema":2})", "null"}) {
+    log.str("");
+    testing::write_file(dir / "alertmanager.json", body);
+    reporting::AlertmanagerOptions options;
+    options.url = "http://127.0.0.1:1";  // never reached: nothing listens on port 1
+    options.timeout = 100ms;
+    options.state_file = dir / "alertmanager.json";
+    reporting::AlertmanagerSink sink(options);
+    (void)sink.publish(report_for(VerdictCode::healthy, Transition::unchanged));
+    const std::string text = log.str();
+    const auto at = text.find("alertmanager state ignored");
+    EXPECT_NE(at, std::string::npos) << body << ": " << text;
+    if (at == std::string::npos) continue;
+    const std::string line = text.substr(at, text.find('\n', at) - at);
+    EXPECT_NE(line.find("schema 1"), std::string::npos) << body << ": " << line;
+  }
+  spdlog::set_default_logger(previous);
+}
+
 
 TEST(AlertmanagerSink, AFiringAlertPersistsSoTheRecoveryAfterARestartResolvesIt) {
   TempDir dir;
