@@ -291,11 +291,14 @@ void walk(const nlohmann::json& node, const std::string& prefix, Config& config,
         error = "config key '" + key + "' " + problem;
       continue;
     }
-    bool is_section = it->is_object() &&
-                      std::any_of(option_table().begin(), option_table().end(),
+    bool is_section = std::any_of(option_table().begin(), option_table().end(),
                                   [&](const OptionSpec& s) { return s.key.rfind(key + ".", 0) == 0; });
     if (!is_section) {
       error = "unknown config key '" + key + "'";
+      return;
+    }
+    if (!it->is_object()) {
+      error = "config key '" + key + "' must be an object (a section of keys)";
       return;
     }
     walk(*it, key, config, error);

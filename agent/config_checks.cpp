@@ -3,6 +3,8 @@
 #include <vector>
 
 #include "agent/config.h"
+#include "probes/net/http_exchange.h"
+#include "reporting/url.h"
 
 namespace latchwatch::agent {
 namespace {
@@ -64,6 +66,16 @@ std::string config_error(const Config& config) {
     return "config key 'sinks.alertmanager.url' is empty, but sinks.alertmanager.enabled is true";
   if (config.webhook.enabled && config.webhook.url.empty())
     return "config key 'sinks.webhook.url' is empty, but sinks.webhook.enabled is true";
+  // What the daemon would otherwise find out only at start (and then run without).
+  std::string error;
+  net::Endpoint listen;
+  if (config.metrics_enabled && !net::parse_endpoint(config.metrics_listen, listen, error, true))
+    return "config key 'sinks.metrics.listen' " + error;
+  reporting::Url url;
+  if (config.alertmanager.enabled && !reporting::parse_url(config.alertmanager.url, url, error))
+    return "config key 'sinks.alertmanager.url' " + error;
+  if (config.webhook.enabled && !reporting::parse_url(config.webhook.url, url, error))
+    return "config key 'sinks.webhook.url' " + error;
   return {};
 }
 

@@ -17,8 +17,9 @@ Outcome outcome_of(net::Failure failure) {
     case net::Failure::resolve: return Outcome::refused;
     case net::Failure::timeout: return Outcome::timeout;
     case net::Failure::too_large: return Outcome::too_large;
+    // Something answered, but not in HTTP: reached, and not WireServer's (or GPA's) answer.
+    case net::Failure::protocol: return Outcome::bad_payload;
     case net::Failure::reset:
-    case net::Failure::protocol:
     case net::Failure::tls: return Outcome::reset;
   }
   return Outcome::reset;

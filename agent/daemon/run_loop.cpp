@@ -215,8 +215,11 @@ int run_daemon(const ConfigLoader& load) {
     return std::uniform_int_distribution<std::int64_t>(0, bound)(random);
   };
   const std::string host = host_name();
-  spdlog::info("latchwatch {} running: every {} s (+ up to {} s jitter), state in {}",
-               LATCHWATCH_VERSION, config.interval_s, config.jitter_s, config.sources.state_dir);
+  spdlog::info("latchwatch {} running: every {} (+ up to {} s jitter), state in {}",
+               LATCHWATCH_VERSION,
+               config.interval_ms > 0 ? std::to_string(config.interval_ms) + " ms"
+                                      : std::to_string(config.interval_s) + " s",
+               config.jitter_s, config.sources.state_dir);
 
   CycleTrigger trigger(config, [&wakeups] { wakeups.request_cycle(); });
   bool startup_pages_released = false;

@@ -184,8 +184,10 @@ Facts derive_facts(const Evidence& e, const DiagnosisSettings& settings) {
     if (r.target != Target::gpa_aggregated_status && r.http_status == 403 && r.body_bytes == 0 &&
         r.connection_close)
       f.denied_by_rules = true;
-    // GPA 1.0.47 answers 405 (Allow, Connection: close) to a method outside its allow-list.
-    if (r.http_status == 405) f.method_not_allowed = true;
+    // GPA answers 405 (Allow, Connection: close) to a method outside its allow-list, which
+    // first ships in 1.0.45 (proxy_server.rs is_method_allowed): an older or unknown GPA cannot.
+    if (r.http_status == 405 && f.gpa_version && f.gpa_version->at_least(1, 0, 45))
+      f.method_not_allowed = true;
     if (!f.skew_seconds && r.answered() && !r.date_header.empty()) {
       if (auto date = parse_http_date(r.date_header))
         f.skew_seconds = std::chrono::duration<double>(*date - e.now).count();
@@ -431,6 +433,7 @@ Choice choose_verdict(const Evidence& e, const Facts& f, const DiagnosisSettings
     if (status_file_unusable && f.upstream_401 == 0)
       return {V::unknown, "no key file, and GPA's status file could not be read to tell why"};
     const bool network_side = f.latch_message == KeyLatchMessage::acquire_network ||
+                              f.latch_message == KeyLatchMessage::acquire_host_error ||
                               f.latch_message == KeyLatchMessage::status_failed;
     const bool refused = f.explicit_refusal || f.inferred_refusal;
     const bool corroborated = refused || (!network_side && (f.upstream_401 > 0 ||

@@ -246,6 +246,7 @@ const char* to_string(KeyLatchMessage m) {
     case KeyLatchMessage::disabled: return "disabled";
     case KeyLatchMessage::acquire_refused: return "acquire_refused";
     case KeyLatchMessage::acquire_network: return "acquire_network";
+    case KeyLatchMessage::acquire_host_error: return "acquire_host_error";
     case KeyLatchMessage::status_failed: return "status_failed";
     case KeyLatchMessage::store_unwritable: return "store_unwritable";
     case KeyLatchMessage::attest_failed: return "attest_failed";
@@ -280,6 +281,8 @@ KeyLatchMessage classify_key_latch_message(std::string_view message) {
       };
       if (!code.empty() && code[0] == '4' && digit(1) && digit(2) && !digit(3))
         return KeyLatchMessage::acquire_refused;
+      if (!code.empty() && code[0] == '5' && digit(1) && digit(2) && !digit(3))
+        return KeyLatchMessage::acquire_host_error;
     }
     return KeyLatchMessage::other;
   }

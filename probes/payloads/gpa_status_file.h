@@ -20,6 +20,9 @@ enum class KeyLatchMessage {
   disabled,            ///< "Customer has not enforce the secure channel state."
   acquire_refused,     ///< "Failed to acquire key details: Key(KeyResponse(\"acquire\", 4xx))"
   acquire_network,     ///< "Failed to acquire key details: Key(SendKeyRequest(...))"
+  /// "Failed to acquire key details: Key(KeyResponse(\"acquire\", 5xx))": the host failed,
+  /// it did not refuse the key.
+  acquire_host_error,
   status_failed,       ///< "Failed to get key status - ..."
   store_unwritable,    ///< "Failed to save key details to file" / "Failed to check the key"
   attest_failed,       ///< "Failed to attest the key"

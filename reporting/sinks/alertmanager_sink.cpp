@@ -80,8 +80,9 @@ void AlertmanagerSink::load_state() {
                                                : nlohmann::json(nlohmann::json::value_t::discarded);
   auto schema = j.is_object() ? j.find("schema") : j.end();
   if (j.is_discarded() || !j.is_object() || schema == j.end() || *schema != 1) {
-    spdlog::warn("alertmanager state ignored ({}): {}", options_.state_file,
-                 file.state == probes::ReadState::ok ? error : file.error);
+    if (file.state != probes::ReadState::ok) error = file.error;
+    else if (!j.is_discarded()) error = "not a schema 1 state object";
+    spdlog::warn("alertmanager state ignored ({}): {}", options_.state_file, error);
     return;
   }
   if (auto unsent = j.find("unsent"); unsent != j.end() && unsent->is_array())

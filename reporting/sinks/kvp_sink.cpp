@@ -84,13 +84,16 @@ class LockedFile {
 
 }  // namespace
 
+/// A real pool holds a few hundred 2560-byte records; anything this large is not one.
+constexpr off_t kPoolLimit = off_t{64} << 20;
+
 bool KvpSink::pool_holds(const std::vector<std::string>& states) const {
   // Read without the lock: records are written whole, and a torn look only costs a rewrite.
   int fd = ::open(pool_file_.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return false;
   struct stat st {};
   std::string content;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < (64 << 20)) {
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < kPoolLimit) {
     content.resize(static_cast<std::size_t>(st.st_size));
     if (::pread(fd, content.data(), content.size(), 0) != st.st_size) content.clear();
   }
@@ -184,6 +187,10 @@ PublishResult KvpSink::publish(const CycleReport& report) {
   }
   struct stat st {};
   if (::fstat(file.fd(), &st) != 0) return PublishResult::failure(pool_file_ + ": cannot stat");
+  // Read whole and written back whole: bounded, as pool_holds reads it.
+  if (!S_ISREG(st.st_mode) || st.st_size >= kPoolLimit)
+    return PublishResult::failure(pool_file_ + ": not a regular file, or larger than " +
+                                  std::to_string(kPoolLimit >> 20) + " MiB; left as it is");
   std::string content(static_cast<std::size_t>(st.st_size), '\0');
   if (!content.empty() && ::pread(file.fd(), content.data(), content.size(), 0) != st.st_size)
     return PublishResult::failure(pool_file_ + ": short read");

@@ -91,7 +91,13 @@ json connection_entry(int patch, const char* ip, const char* command, const char
 
 json latch_states(const Scenario& s, int patch) {
   const bool rules = s.status_body == StatusBody::v2_enforce || s.status_body == StatusBody::v2_audit;
-  json states{{"secureChannelState", state_text(s, patch)}};
+  // Up to 1.0.33 the state is stored only after the key step succeeds (a refused acquire
+  // `continue`s before it, key_keeper.rs): holding no key, an enabled GPA still has its initial
+  // UNKNOWN_STATE. From 1.0.34 the state is stored first.
+  const bool enabled = s.status_body != StatusBody::v2_disabled;
+  json states{{"secureChannelState", patch <= 33 && enabled && !s.states_hold_key
+                                         ? std::string("Unknown")
+                                         : state_text(s, patch)}};
   if (patch >= 15) {
     states["wireServerRuleId"] = rules ? std::string(kRuleId) + "LINUXWIRESERVER/VERSIONS/1.0.0" : "";
     states["imdsRuleId"] = rules ? std::string(kRuleId) + "LINUXIMDS/VERSIONS/1.0.0" : "";

@@ -164,6 +164,18 @@ TEST_F(Daemon, OneInstancePerStateFolder) {
   EXPECT_EQ(first->wait_exit(5s), 0);
 }
 
+// With daemon.interval_ms set, the start line said "every 300 s" (interval_s) while the daemon
+// cycled every few hundred milliseconds.
+TEST_F(Daemon, TheStartLineNamesTheIntervalInUse) {
+  auto config = base_config();
+  config["daemon"]["interval_ms"] = 250;
+  auto daemon = start(config);
+  ASSERT_TRUE(wait_for([&] { return cycles() >= 1; }, 10s)) << daemon->err();
+  EXPECT_NE(daemon->err().find("running: every 250 ms"), std::string::npos) << daemon->err();
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait_exit(5s), 0) << daemon->err();
+}
+
 TEST_F(Daemon, MetricsPortTakenByAnotherProcessDegradesButNothingElseStops) {
   testing::RawServer squatter([](int&) {});  // an unprivileged process got the port first
   auto config = base_config();

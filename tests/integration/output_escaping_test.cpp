@@ -8,6 +8,7 @@
 
 #include "probes/net/http_exchange.h"
 #include "tests/fabric_sim/fabric_simulator.h"
+#include "tests/support/raw_server.h"
 #include "tests/support/test_support.h"
 
 namespace latchwatch {
@@ -41,6 +42,36 @@ TEST(OutputEscaping, CheckJsonWithANonUtf8PathIsEscapedNeverAborted) {
   EXPECT_EQ(shown.signal, 0) << shown.err;
   EXPECT_EQ(shown.exit_code, 0) << shown.err;
   EXPECT_FALSE(nlohmann::json::parse(shown.out, nullptr, false).is_discarded()) << shown.out;
+}
+
+// A peer that accepts the connection and answers bytes that are not HTTP was reported as a
+// "reset", so the verdict said WireServer cannot be reached ("network/firewall/route"): it was
+// reached, and answered something that is not WireServer.
+TEST(OutputEscaping, AnAnswerThatIsNotHttpIsABadPayloadNotUnreachable) {
+  TempDir vm_dir;
+  sim::SimulatorOptions options;
+  options.gpa_dir = vm_dir / "vm";
+  sim::FabricSimulator simulator(options);
+  simulator.start();
+  testing::RawServer garbage([](int& fd) {
+    (void)testing::read_request_head(fd);
+    testing::write_all(fd, std::string("\xff\xfe\x00GARBAGE\r\n\r\n", 14));
+  });
+  TempDir state;
+  std::vector<std::string> args{"check",      "--json",       "--state-dir",
+                                state.path(), "--timeout-ms", "2000"};
+  for (auto& flag : simulator.check_flags()) args.push_back(flag);
+  args.push_back("--wireserver");  // the last one wins
+  args.push_back(garbage.endpoint().to_string());
+  auto result = testing::run_latchwatch(args);
+  auto doc = nlohmann::json::parse(result.out, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << result.out << result.err;
+  EXPECT_NE(doc["verdict"]["code"], "wireserver_unreachable") << doc["verdict"].dump();
+  for (const auto& probe : doc["probes"]) {
+    if (probe["target"] == "wireserver_status") {
+      EXPECT_EQ(probe["outcome"], "bad_payload") << probe.dump();
+    }
+  }
 }
 
 TEST(OutputEscaping, AHostNameThatCannotResolveIsAResolverFailureNotAReset) {

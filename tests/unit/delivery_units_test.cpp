@@ -13,6 +13,9 @@
 #include <csignal>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <sstream>
 
 #include "agent/daemon/schedule.h"
 #include "agent/diagnosis/atomic_file.h"
@@ -161,7 +164,57 @@ TEST(KvpSink, ANewSinkWritesTheCurrentStateAndAWipedPoolIsRewritten) {
   }
 }
 
+// A pool file of gigabytes (hostile, or a runaway writer) was read whole into memory on every
+// cycle, and written back whole: 3 GB of resident memory for a 3 GB sparse file.
+TEST(KvpSink, AHugePoolFileIsRefusedUnreadAndLeftAsItWas) {
+  TempDir dir;
+  const std::string pool = dir / "kvp_pool_1";
+  const off_t huge = off_t{100} << 20;  // above the 64 MiB bound, sparse: costs no disk
+  {
+    int fd = ::open(pool.c_str(), O_CREAT | O_WRONLY, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::ftruncate(fd, huge), 0);
+    ::close(fd);
+  }
+  reporting::KvpSink sink(pool);
+  auto result = sink.publish(report_for(VerdictCode::key_lost, Transition::fired));
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.error.find("larger than"), std::string::npos) << result.error;
+  struct stat st {};
+  ASSERT_EQ(::stat(pool.c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, huge) << "the pool is not rewritten";
+  EXPECT_LT(st.st_blocks, 1024) << "nothing was written into it";
+}
+
 // ---- Alertmanager: what was sent survives a restart ----
+
+// A state file that is JSON but not the sink's state ("[]", schema 2) was ignored with an empty
+// reason: "alertmanager state ignored (FILE): ".
+TEST(AlertmanagerSink, AStateFileOfAnotherShapeIsIgnoredSayingWhy) {
+  TempDir dir;
+  std::ostringstream log;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  for (const char* body : {"[]", R"({"schema":2})", "null"}) {
+    log.str("");
+    testing::write_file(dir / "alertmanager.json", body);
+    reporting::AlertmanagerOptions options;
+    options.url = "http://127.0.0.1:1";  // never reached: nothing listens on port 1
+    options.timeout = 100ms;
+    options.state_file = dir / "alertmanager.json";
+    reporting::AlertmanagerSink sink(options);
+    (void)sink.publish(report_for(VerdictCode::healthy, Transition::unchanged));
+    const std::string text = log.str();
+    const auto at = text.find("alertmanager state ignored");
+    EXPECT_NE(at, std::string::npos) << body << ": " << text;
+    if (at == std::string::npos) continue;
+    const std::string line = text.substr(at, text.find('\n', at) - at);
+    EXPECT_NE(line.find("schema 1"), std::string::npos) << body << ": " << line;
+  }
+  spdlog::set_default_logger(previous);
+}
+
 
 TEST(AlertmanagerSink, AFiringAlertPersistsSoTheRecoveryAfterARestartResolvesIt) {
   TempDir dir;

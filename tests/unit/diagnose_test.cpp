@@ -305,6 +305,20 @@ TEST(LookAlikes, AcquisitionNetworkFailureIsNotAKeyLoss) {
   EXPECT_FALSE(is_key_verdict(verdict_of(e)));
 }
 
+// GPA 1.0.25+ writes the host's answer to the acquire: a 5xx is the host failing, not the host
+// refusing the key. Under Enforce the 401s that follow (GPA holds no key) must not make it
+// key_lost and hand the owner a reset.
+TEST(LookAlikes, HostErrorOnTheAcquireIsNotAKeyLoss) {
+  for (const char* message : {R"(Failed to acquire key details: Key(KeyResponse("acquire", 500)))",
+                              R"(Failed to acquire key details: Key(KeyResponse("acquire", 503)))"}) {
+    auto e = healthy();
+    lose_key(e);
+    e.status_file.content->key_latch_message = message;
+    e.status_file.content->key_latch_class = probes::classify_key_latch_message(message);
+    EXPECT_FALSE(is_key_verdict(verdict_of(e))) << message << " -> " << to_string(verdict_of(e));
+  }
+}
+
 TEST(LookAlikes, UnlistableKeyFolderGivesUnknown) {
   auto e = healthy();
   lose_key(e);

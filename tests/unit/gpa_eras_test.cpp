@@ -12,6 +12,7 @@
 #include "agent/diagnosis/diagnose.h"
 #include "probes/payloads/gpa_status_file.h"
 #include "probes/payloads/secure_channel_status.h"
+#include "tests/fabric_sim/scenarios.h"
 
 namespace latchwatch {
 namespace {
@@ -97,6 +98,39 @@ TEST(GpaEraStatusFile, V1025And1030SayTheRefusalAndReportKeyStatusWhileHealthy) 
     auto lost = status(std::string("status-") + v + "-key-lost.json");
     EXPECT_EQ(lost.key_latch_class, KeyLatchMessage::acquire_refused) << v;
   }
+}
+
+// Up to 1.0.33 key_keeper.rs stores the secure-channel state only after the key step succeeds
+// (a refused acquire `continue`s before it); from 1.0.34 it is stored first. A GPA refused since
+// it started therefore writes the initial "Unknown" (UNKNOWN_STATE), in the fixtures and in
+// what the simulator writes.
+TEST(GpaEraStatusFile, RefusedSinceStartTheStateIsUnknownUpTo1033) {
+  for (const char* v : {"1.0.13.1", "1.0.17", "1.0.20", "1.0.24", "1.0.25", "1.0.30"}) {
+    auto lost = status(std::string("status-") + v + "-key-lost.json");
+    EXPECT_EQ(lost.states_secure_channel_state, "Unknown") << v;
+    EXPECT_FALSE(lost.states_modes_known) << v;
+    const auto* scenario = sim::find_scenario(std::string("key_lost@") + v);
+    ASSERT_NE(scenario, nullptr) << v;
+    auto doc = sim::status_file_document(*scenario, std::chrono::system_clock::now());
+    EXPECT_EQ(doc["proxyAgentStatus"]["keyLatchStatus"]["states"]["secureChannelState"],
+              "Unknown")
+        << v;
+  }
+  for (const char* v : {"1.0.34", "1.0.47"}) {
+    const auto* scenario = sim::find_scenario(std::string("key_lost@") + v);
+    ASSERT_NE(scenario, nullptr) << v;
+    auto doc = sim::status_file_document(*scenario, std::chrono::system_clock::now());
+    EXPECT_NE(doc["proxyAgentStatus"]["keyLatchStatus"]["states"]["secureChannelState"],
+              "Unknown")
+        << v;
+  }
+  EXPECT_NE(status("status-1.0.47-key-lost.json").states_secure_channel_state, "Unknown");
+  // A GPA that holds its key stored the state when it loaded it.
+  const auto* latent = sim::find_scenario("key_loss_latent@1.0.20");
+  ASSERT_NE(latent, nullptr);
+  EXPECT_NE(sim::status_file_document(*latent, std::chrono::system_clock::now())
+                ["proxyAgentStatus"]["keyLatchStatus"]["states"]["secureChannelState"],
+            "Unknown");
 }
 
 TEST(GpaEraStatusFile, V1047ThreePartStateAndReadyMessage) {
@@ -267,6 +301,23 @@ TEST(GpaEraRules, A405IsARulesVerdictNeverAKeyVerdict) {
       r.outcome = probes::Outcome::http_error;
     }
   EXPECT_EQ(verdict(e), VerdictCode::access_denied_by_rules);
+}
+
+// GPA's method allow-list (proxy_server.rs is_method_allowed) first ships in 1.0.45; an older
+// GPA cannot answer 405, so a 405 there is not read as its rules and does not hide the key
+// verdict the rest of the evidence gives.
+TEST(GpaEraRules, A405IsNotGpasRulesBeforeGpaHasAnAllowList) {
+  for (const char* fixture : {"status-1.0.20-key-lost.json", "status-1.0.30-key-lost.json"}) {
+    auto e = audit_vm(fixture, {});
+    const auto without = verdict(e);
+    for (auto& r : e.cycle.results)
+      if (r.target == Target::imds_instance) {
+        r.http_status = 405;
+        r.outcome = probes::Outcome::http_error;
+      }
+    EXPECT_EQ(verdict(e), without) << fixture;
+    EXPECT_EQ(verdict(e), VerdictCode::key_lost) << fixture;
+  }
 }
 
 TEST(GpaEraRules, InMemoryStatusIsUsedWhenGpaServesIt) {

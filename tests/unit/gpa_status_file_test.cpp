@@ -237,7 +237,7 @@ TEST(GpaStatusFileTest, ClassifiesEveryMessageOfTheDomainBrief) {
         Case{R"(Failed to acquire key details: Key(KeyResponse("acquire", 404)))",
              KeyLatchMessage::acquire_refused},
         Case{R"(Failed to acquire key details: Key(KeyResponse("acquire", 500)))",
-             KeyLatchMessage::other},
+             KeyLatchMessage::acquire_host_error},
         Case{R"(Failed to acquire key details: Key(KeyResponse("acquire", 4001)))",
              KeyLatchMessage::other},
         Case{R"(Failed to acquire key details: Key(KeyResponse("acquire", 4)))",

@@ -106,6 +106,42 @@ TEST(ConfigChecks, AnEnabledSinkWithoutItsUrlIsAnError) {
   }
 }
 
+// `config validate` passed these, then the daemon ran without its metrics endpoint (the
+// "agent silent" alert's source), or with a webhook/Alertmanager it can never reach.
+TEST(ConfigChecks, AnAddressTheDaemonCannotUseIsAnError) {
+  TempDir dir;
+  const std::pair<const char*, const char*> bad[] = {
+      {R"({"sinks": {"metrics": {"listen": "127.0.0.1:99999"}}})", "sinks.metrics.listen"},
+      {R"({"sinks": {"metrics": {"listen": "nohost"}}})", "sinks.metrics.listen"},
+      {R"({"sinks": {"webhook": {"enabled": true, "url": "https://[::1"}}})", "sinks.webhook.url"},
+      {R"({"sinks": {"alertmanager": {"enabled": true, "url": "http://h:0"}}})",
+       "sinks.alertmanager.url"}};
+  for (const auto& [body, key] : bad) {
+    write_file(dir / "c.json", body);
+    Config config;
+    auto error = load_config_file(dir / "c.json", config);
+    EXPECT_NE(error.find(key), std::string::npos) << body << " -> '" << error << "'";
+  }
+  // Port 0 (any free port) is a valid listening address; a disabled sink is not checked.
+  write_file(dir / "ok.json", R"({"sinks": {"metrics": {"listen": "127.0.0.1:0"},
+      "webhook": {"enabled": false, "url": "https://[::1"}}})");
+  Config ok;
+  EXPECT_EQ(load_config_file(dir / "ok.json", ok), "");
+}
+
+// A section given as a scalar was reported as an unknown key, sending the reader to look for a
+// typo in a name that is right.
+TEST(ConfigChecks, ASectionOfTheWrongTypeIsNamedAsSuch) {
+  TempDir dir;
+  for (const char* body : {R"({"daemon": 5})", R"({"sinks": {"webhook": "https://x"}})"}) {
+    write_file(dir / "c.json", body);
+    Config config;
+    auto error = load_config_file(dir / "c.json", config);
+    EXPECT_NE(error.find("must be an object"), std::string::npos) << body << " -> " << error;
+    EXPECT_EQ(error.find("unknown"), std::string::npos) << body << " -> " << error;
+  }
+}
+
 TEST(ConfigChecks, DefaultsFitTheUnitsSandbox) {
   EXPECT_TRUE(sandbox_warnings(Config{}).empty());
 }

@@ -225,7 +225,7 @@ TEST(GpaStatusFile, ClassifiesEveryMessageOfTheDomainBrief) {
         Case{"Failed to acquire key details: Key(KeyResponse(\"acquire\", 403))",
              KeyLatchMessage::acquire_refused},
         Case{"Failed to acquire key details: Key(KeyResponse(\"acquire\", 500))",
-             KeyLatchMessage::other},
+             KeyLatchMessage::acquire_host_error},
         Case{"Failed to acquire key details: Key(SendKeyRequest(\"timed out\"))",
              KeyLatchMessage::acquire_network},
         Case{"Failed to get key status - connection refused", KeyLatchMessage::status_failed},
