@@ -11,18 +11,29 @@
 namespace latchwatch::reporting {
 namespace {
 
-std::mutex g_threads_mutex;
-std::condition_variable g_threads_done;
-int g_threads_alive = 0;
+/// How many sink threads are alive, process-wide. A retired sink's thread is detached and may
+/// still be ending while the process exits, so this is never destroyed (no static destructor can
+/// race the thread's last notify).
+struct ThreadCount {
+  std::mutex mutex;
+  std::condition_variable done;
+  int alive = 0;
+};
+
+ThreadCount& threads() {
+  static auto* count = new ThreadCount;  // intentionally leaked: see above
+  return *count;
+}
 
 void thread_started() {
-  std::lock_guard<std::mutex> lock(g_threads_mutex);
-  ++g_threads_alive;
+  std::lock_guard<std::mutex> lock(threads().mutex);
+  ++threads().alive;
 }
 
 void thread_ended() {
-  std::lock_guard<std::mutex> lock(g_threads_mutex);
-  if (--g_threads_alive == 0) g_threads_done.notify_all();
+  auto& t = threads();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  if (--t.alive == 0) t.done.notify_all();
 }
 
 }  // namespace
@@ -132,6 +143,10 @@ Dispatcher::Dispatcher(std::vector<std::unique_ptr<Sink>> sinks, DispatcherOptio
     : options_(options) {
   if (!options_.clock) options_.clock = &real_clock();
   if (options_.queue_limit == 0) options_.queue_limit = 1;
+  // The sinks' threads log; spdlog's registry is a function-local static in its shared library.
+  // Creating it here, before any thread starts, orders its construction before every use in a
+  // way ThreadSanitizer can see (it cannot see the guard inside the uninstrumented library).
+  (void)spdlog::default_logger_raw();
   for (auto& sink : sinks) {
     auto lane = std::make_shared<Lane>();
     lane->health.name = sink->name();
@@ -151,8 +166,9 @@ Dispatcher::Dispatcher(std::vector<std::unique_ptr<Sink>> sinks, DispatcherOptio
 Dispatcher::~Dispatcher() { retire(std::chrono::steady_clock::now() + std::chrono::seconds(1)); }
 
 bool Dispatcher::wait_all_ended(std::chrono::steady_clock::time_point deadline) {
-  std::unique_lock<std::mutex> lock(g_threads_mutex);
-  return g_threads_done.wait_until(lock, deadline, [] { return g_threads_alive == 0; });
+  auto& t = threads();
+  std::unique_lock<std::mutex> lock(t.mutex);
+  return t.done.wait_until(lock, deadline, [&t] { return t.alive == 0; });
 }
 
 void Dispatcher::submit(const CycleReport& report) {
