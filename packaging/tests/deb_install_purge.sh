@@ -2,9 +2,12 @@
 # Builds the .deb, installs it with dpkg, runs the installed binary against the simulator, then
 # removes and purges it and checks nothing is left but what policy allows.
 set -euo pipefail
+# grep -q stops reading at the first match, and under pipefail the writer's SIGPIPE would fail
+# the pipeline: has reads all its input.
+has() { grep "$@" >/dev/null; }
 binary=$1 source=$2 build=$3
 [ "$(id -u)" -eq 0 ] || { echo "needs root (dpkg -i)"; exit 77; }
-if dpkg-query -W -f='${Status}' latchwatch 2>/dev/null | grep -q "install ok installed"; then
+if dpkg-query -W -f='${Status}' latchwatch 2>/dev/null | has "install ok installed"; then
   echo "latchwatch is already installed on this machine; not touching it"; exit 77
 fi
 work=$(mktemp -d)

@@ -11,6 +11,9 @@
 # first time, seconds after. The chroot shares the host's network namespace, so the simulator runs
 # outside it on 127.0.0.1.
 set -euo pipefail
+# grep -q stops reading at the first match, and under pipefail the writer's SIGPIPE would fail
+# the pipeline: has reads all its input.
+has() { grep "$@" >/dev/null; }
 source=$2 build=$3
 [ "$(id -u)" -eq 0 ] || { echo "needs root (debootstrap, chroot, mounts)"; exit 77; }
 for tool in debootstrap strace unshare; do
@@ -77,7 +80,7 @@ check '[ "$glibc" = 2.31 ]' "the root's glibc is $glibc, not Debian 11's 2.31"
 in_root dpkg -i /tmp/latchwatch.deb > "$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; exit 1; }
 check '[ -L "$root/etc/systemd/system/multi-user.target.wants/latchwatch.service" ]' "install: unit not enabled"
 check '[ "$(stat -c "%a %U" "$root/etc/latchwatch/config.json")" = "640 root" ]' "install: config.json not root 0640"
-check 'in_root latchwatch --version | grep -qx "latchwatch $version"' "latchwatch --version fails in the Debian 11 root"
+check 'in_root latchwatch --version | has -x "latchwatch $version"' "latchwatch --version fails in the Debian 11 root"
 
 # Host names resolve from the root's /etc/hosts; nsswitch.conf names modules a static binary
 # must not load, and DNS goes to loopback where nothing answers.
@@ -85,7 +88,7 @@ echo "127.0.0.1 fabric.latchwatch.test" >> "$root/etc/hosts"
 printf 'passwd: files\ngroup: files\nhosts: files mymachines myhostname mdns4_minimal dns\n' > "$root/etc/nsswitch.conf"
 echo "nameserver 127.0.0.1" > "$root/etc/resolv.conf"
 sed -i -f "$work/config.sed" "$root/etc/latchwatch/config.json"
-check 'in_root latchwatch config show | grep -q "fabric.latchwatch.test"' "config show ignores /etc/latchwatch/config.json"
+check 'in_root latchwatch config show | has "fabric.latchwatch.test"' "config show ignores /etc/latchwatch/config.json"
 
 set +e
 strace -f -qq -e trace=execve,openat,open -o "$work/strace.log" chroot "$root" /usr/bin/latchwatch check > "$work/check.out" 2> "$work/check.err"
@@ -93,7 +96,7 @@ code=$?
 set -e
 echo "check: exit $code: $(head -1 "$work/check.out")"
 check '[ $code -eq 0 ]' "check in the Debian 11 root did not pass: $(cat "$work/check.out" "$work/check.err")"
-check 'head -1 "$work/check.out" | grep -q "^LATCHWATCH OK - healthy: .* | wireserver_status=.* incarnation="' "first line is not the plugin line"
+check 'head -1 "$work/check.out" | has "^LATCHWATCH OK - healthy: .* | wireserver_status=.* incarnation="' "first line is not the plugin line"
 loaded=$(awk '/execve\("\/usr\/bin\/latchwatch"/ {on = 1} on' "$work/strace.log" | grep -E '\.so|gconv|libnss' || true)
 check '[ -z "$loaded" ]' "the static binary opened shared objects: $loaded"
 # A name no file knows goes to DNS (loopback, nothing listening), still without loading a module.

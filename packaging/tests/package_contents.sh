@@ -4,6 +4,9 @@
 # debug symbols beside (in -dbgsym / -debuginfo, matching the binary's build id), and an
 # installed size under 15 MB.
 set -euo pipefail
+# grep -q stops reading at the first match, and under pipefail the writer's SIGPIPE would fail
+# the pipeline: has reads all its input.
+has() { grep "$@" >/dev/null; }
 source=$2 build=$3
 for tool in dpkg-deb rpm readelf file; do
   command -v $tool >/dev/null || { echo "$tool missing (packaging/install-deps.sh test)"; exit 1; }
@@ -47,21 +50,21 @@ binary=$work/deb/usr/bin/latchwatch
 kind=$(file -b "$binary")
 expect 'static-pie linked' "$kind" "binary is not a static PIE: $kind"
 expect ', stripped' "$kind" "binary is not stripped: $kind"
-if readelf -S "$binary" | grep -q '\.debug_'; then echo "binary carries .debug_ sections"; fail=1; fi
-if readelf -d "$binary" | grep -q NEEDED; then echo "binary needs shared libraries"; fail=1; fi
-if readelf -l "$binary" | grep -q INTERP; then echo "binary has a program interpreter"; fail=1; fi
-if readelf -V "$binary" | grep -q GLIBC_; then echo "binary carries glibc symbol versions"; fail=1; fi
+if readelf -S "$binary" | has '\.debug_'; then echo "binary carries .debug_ sections"; fail=1; fi
+if readelf -d "$binary" | has NEEDED; then echo "binary needs shared libraries"; fail=1; fi
+if readelf -l "$binary" | has INTERP; then echo "binary has a program interpreter"; fail=1; fi
+if readelf -V "$binary" | has GLIBC_; then echo "binary carries glibc symbol versions"; fail=1; fi
 build_id=$(readelf -n "$binary" | sed -n 's/.*Build ID: \([0-9a-f]*\)/\1/p')
 [ -n "$build_id" ] || { echo "binary has no build id"; fail=1; }
-"$binary" --version | grep -qx "latchwatch $version" || { echo "packaged binary does not run"; fail=1; }
+"$binary" --version | has -x "latchwatch $version" || { echo "packaged binary does not run"; fail=1; }
 
 # --- debug symbols beside: the same build id, with DWARF, found through .gnu_debuglink ---
 dpkg-deb -x "$ddeb" "$work/ddeb"
 debug=$work/ddeb/usr/lib/debug/usr/bin/latchwatch.debug
 [ -f "$debug" ] || { echo "ddeb lacks /usr/lib/debug/usr/bin/latchwatch.debug"; fail=1; }
 [ "$(readelf -n "$debug" | sed -n 's/.*Build ID: \([0-9a-f]*\)/\1/p')" = "$build_id" ] || { echo "debug file's build id differs"; fail=1; }
-readelf -S "$debug" | grep -q '\.debug_info' || { echo "debug file has no DWARF"; fail=1; }
-readelf --string-dump=.gnu_debuglink "$binary" | grep -q 'latchwatch\.debug' || { echo "no .gnu_debuglink to latchwatch.debug"; fail=1; }
+readelf -S "$debug" | has '\.debug_info' || { echo "debug file has no DWARF"; fail=1; }
+readelf --string-dump=.gnu_debuglink "$binary" | has 'latchwatch\.debug' || { echo "no .gnu_debuglink to latchwatch.debug"; fail=1; }
 [ "$(dpkg-deb -f "$ddeb" Depends)" = "latchwatch (= $version)" ] || { echo "ddeb Depends: $(dpkg-deb -f "$ddeb" Depends)"; fail=1; }
 
 # --- the RPM ---
@@ -80,7 +83,7 @@ for owned in /etc /usr/lib/systemd/system /usr/share/man/man8 /usr/bin; do
 done
 rpm_size=$(rpm -qp --qf '%{SIZE}' "$rpm_file" 2>/dev/null)
 [ "$rpm_size" -lt 15728640 ] || { echo "rpm: installed size $rpm_size is not under 15 MB"; fail=1; }
-rpm -qlp "$debuginfo" 2>/dev/null | grep -qx /usr/lib/debug/usr/bin/latchwatch.debug || { echo "debuginfo rpm lacks the debug file"; fail=1; }
+rpm -qlp "$debuginfo" 2>/dev/null | has -x /usr/lib/debug/usr/bin/latchwatch.debug || { echo "debuginfo rpm lacks the debug file"; fail=1; }
 requires=$(rpm -qp --requires "$rpm_file" 2>/dev/null | grep -v '^rpmlib(' | grep -v '^/bin/sh$' || true)
 [ -z "$requires" ] || { echo "rpm: a static binary needs nothing, yet requires: $requires"; fail=1; }
 # The notices name every library the binary embeds.

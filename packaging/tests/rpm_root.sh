@@ -7,6 +7,9 @@
 # /bin/sh cannot be resolved (the binary itself requires nothing). --noscripts: the root has no
 # shell to run the scriptlets in; packaging/tests/maintainer_scripts.sh runs them instead.
 set -euo pipefail
+# grep -q stops reading at the first match, and under pipefail the writer's SIGPIPE would fail
+# the pipeline: has reads all its input.
+has() { grep "$@" >/dev/null; }
 source=$2 build=$3
 [ "$(id -u)" -eq 0 ] || { echo "needs root (chroot)"; exit 77; }
 command -v rpm >/dev/null || { echo "rpm missing (packaging/install-deps.sh test)"; exit 1; }
@@ -25,12 +28,12 @@ trap cleanup EXIT
 mkdir -p "$root"
 rpm --root "$root" --initdb
 rpm --root "$root" -i --nodeps --noscripts "$rpm_file" 2>/dev/null
-rpm --root "$root" -q latchwatch | grep -qx "latchwatch-${version}-1.x86_64"
+rpm --root "$root" -q latchwatch | has -x "latchwatch-${version}-1.x86_64"
 [ -z "$(rpm --root "$root" -V --nodeps latchwatch 2>/dev/null)" ] || { echo "rpm -V reports changes right after install"; rpm --root "$root" -V --nodeps latchwatch; exit 1; }
 [ "$(stat -c '%a %U' "$root/etc/latchwatch/config.json")" = "640 root" ] || { echo "config.json mode $(stat -c '%a %U' "$root/etc/latchwatch/config.json")"; exit 1; }
-rpm --root "$root" -q --configfiles latchwatch | grep -qx /etc/latchwatch/config.json
+rpm --root "$root" -q --configfiles latchwatch | has -x /etc/latchwatch/config.json
 
-chroot "$root" /usr/bin/latchwatch --version | grep -qx "latchwatch $version"
+chroot "$root" /usr/bin/latchwatch --version | has -x "latchwatch $version"
 "$build/tests/latchwatch-fabric-sim" --scenario healthy --gpa-dir "$root/vm" --ports-file "$work/ports.json" >/dev/null &
 sim_pid=$!
 for _ in $(seq 1 100); do [ -s "$work/ports.json" ] && break; sleep 0.1; done
