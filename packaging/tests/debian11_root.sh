@@ -69,6 +69,7 @@ set -eu
 work=$1 root=$2 version=$3
 fail=0
 check() { if eval "$1"; then :; else echo "FAIL: $2"; fail=1; fi; }
+has() { grep "$@" >/dev/null; }  # reads all its input, as in the outer script
 mount -t proc proc "$root/proc"
 mount --rbind /dev "$root/dev"
 in_root() { chroot "$root" "$@"; }
