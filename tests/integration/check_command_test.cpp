@@ -105,6 +105,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Expectation{"key_store_unwritable", "key_store_unwritable", 2},
                       Expectation{"clock_skew", "clock_skew", 1},
                       Expectation{"status_rejected_by_gpa", "unknown", 3},
+                      Expectation{"status_missing_gpa_field", "unknown", 3},
                       Expectation{"malformed_json", "unknown", 3},
                       Expectation{"oversized_body", "unknown", 3},
                       Expectation{"slow_imds", "healthy", 0},
