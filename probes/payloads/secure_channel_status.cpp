@@ -57,10 +57,28 @@ Mode mode_of(const std::string& text) {
   return Mode::disabled;
 }
 
+/// A field GPA's serde reads as a non-Option `String`: absent, null or any other type makes
+/// serde fail, and GPA rejects the whole body. Only the type is checked: GPA's validate() merely
+/// logs an authorizationScheme other than Azure-HMAC-SHA256, so any string value passes.
+bool require_string(const json& object, const std::string& pointer, const char* name,
+                    std::string& error) {
+  auto it = object.find(name);
+  if (it == object.end() || it->is_null()) {
+    error = pointer + "/" + name + " is missing or null (GPA requires a string and rejects the body)";
+    return false;
+  }
+  if (!it->is_string()) {
+    error = pointer + "/" + name + " must be a string (GPA rejects the body)";
+    return false;
+  }
+  return true;
+}
+
 /// One item of authorizationRules (AuthorizationItem): null/absent, or an object whose `mode`
-/// is a string (serde would reject the body otherwise). defaultAccess and id, when present, must
-/// be strings; missing, they are tolerated (GPA's serde would refuse, but no WireServer omits
-/// them, and `id` only arrived in 1.0.15).
+/// and `defaultAccess` are strings (non-Option String at every GPA tag, 1.0.13.1 to 1.0.47: serde
+/// rejects the body otherwise). `id` is a String only from 1.0.17 on (1.0.13.1's AuthorizationItem
+/// has none, so it accepts a body without one): missing, it is tolerated, as every GPA in the
+/// field shares only that rule; present, it must be a string.
 bool read_rule_item(const json& rules, const char* name, std::optional<Mode>& out,
                     std::string& error) {
   auto it = rules.find(name);
@@ -75,12 +93,11 @@ bool read_rule_item(const json& rules, const char* name, std::optional<Mode>& ou
     error = pointer + "/mode must be a string (disabled, audit or enforce)";
     return false;
   }
-  for (const char* field : {"defaultAccess", "id"}) {
-    auto f = it->find(field);
-    if (f != it->end() && !f->is_null() && !f->is_string()) {
-      error = pointer + "/" + field + " must be a string";
-      return false;
-    }
+  if (!require_string(*it, pointer, "defaultAccess", error)) return false;
+  auto id = it->find("id");
+  if (id != it->end() && !id->is_null() && !id->is_string()) {
+    error = pointer + "/id must be a string";
+    return false;
   }
   out = mode_of(it->at("mode").get_ref<const std::string&>());
   return true;
@@ -131,13 +148,13 @@ Parsed<SecureChannelStatus> parse_secure_channel_status(std::string_view body) {
   if (j.is_discarded()) return Result::fail(error);
   if (!j.is_object()) return Result::fail("not a JSON object");
 
+  // KeyStatus's non-Option String fields, at every GPA tag from 1.0.13.1 to 1.0.47 (key.rs).
+  for (const char* field : {"authorizationScheme", "keyDeliveryMethod", "version"})
+    if (!require_string(j, "", field, error)) return Result::fail(error);
+
   SecureChannelStatus s;
-  std::string version;
-  if (auto v = j.find("version"); v != j.end() && !v->is_null()) {
-    if (!v->is_string()) return Result::fail("/version must be a string");
-    version = v->get<std::string>();
-    s.protocol_version = sanitize_text(version, 16);
-  }
+  const std::string version = j.at("version").get<std::string>();
+  s.protocol_version = sanitize_text(version, 16);
 
   if (auto g = j.find("keyGuid"); g != j.end() && !g->is_null()) {
     if (!g->is_string()) return Result::fail("/keyGuid must be a string or null");

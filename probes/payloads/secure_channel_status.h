@@ -33,11 +33,11 @@ struct SecureChannelStatus {
 /// `version` is exactly "2.0"; rejects, as GPA's serde and validate() do, a body with neither
 /// secureChannelState nor secureChannelEnabled, a state other than Disabled/Wireserver/
 /// WireserverAndImds (any case), version "1.0" without a state, version "2.0" without
-/// secureChannelEnabled, keyIncarnationId that is not a u32, wrong types, non-JSON, and JSON
-/// nested deeper than 64 levels. An unknown v2 mode reads as disabled (GPA does not reject it).
-/// Tolerated although GPA's serde would refuse them: a missing authorizationScheme,
-/// keyDeliveryMethod or version string, and a rule item without defaultAccess or id (no
-/// WireServer omits them).
+/// secureChannelEnabled, keyIncarnationId that is not a u32, an authorizationScheme,
+/// keyDeliveryMethod or version that is missing, null or not a string, a rule item whose mode or
+/// defaultAccess is, wrong types, non-JSON, and JSON nested deeper than 64 levels. An unknown v2
+/// mode reads as disabled, and any authorizationScheme string passes (GPA rejects neither). A rule
+/// item without `id` is tolerated: GPA 1.0.13.1's AuthorizationItem has no `id`.
 Parsed<SecureChannelStatus> parse_secure_channel_status(std::string_view body);
 
 /// Summary for reports: {"version","enabled","keyGuid","keyIncarnationId","modes":{...}}.

@@ -197,6 +197,9 @@ std::vector<Scenario> build_table() {
   add("status_rejected_by_gpa",
       "as healthy, but the status body is version 2.0 without secureChannelEnabled (GPA rejects)",
       [](Scenario& s) { s.status_body = StatusBody::v2_without_enabled; });
+  add("status_missing_gpa_field",
+      "as healthy, but the status body has no authorizationScheme (GPA's serde rejects it)",
+      [](Scenario& s) { s.status_body = StatusBody::v2_without_scheme; });
   add("malformed_json", "as healthy, the status body is truncated JSON",
       [](Scenario& s) { s.status_body = StatusBody::malformed; });
   add("oversized_body", "as healthy, the status body is 2 MiB of valid JSON",
@@ -308,6 +311,11 @@ std::string status_body(const Scenario& s) {
     case StatusBody::v2_without_enabled: {
       json body = v2_enforce_status(s);
       body.erase("secureChannelEnabled");
+      return body.dump();
+    }
+    case StatusBody::v2_without_scheme: {
+      json body = v2_enforce_status(s);
+      body.erase("authorizationScheme");
       return body.dump();
     }
     case StatusBody::v1_wireserver_and_imds:

@@ -31,6 +31,7 @@ enum class StatusBody {
   v2_disabled,             ///< fixtures/gpa/status-v2-disabled.json
   v2_audit,                ///< protocol 2.0, WireServer and IMDS rules audit
   v2_without_enabled,      ///< version "2.0" without secureChannelEnabled: GPA rejects it
+  v2_without_scheme,       ///< v2_enforce without authorizationScheme: GPA's serde rejects it
   malformed,               ///< truncated JSON
   oversized,               ///< valid JSON of 2 MiB
 };

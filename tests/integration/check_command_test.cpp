@@ -105,6 +105,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Expectation{"key_store_unwritable", "key_store_unwritable", 2},
                       Expectation{"clock_skew", "clock_skew", 1},
                       Expectation{"status_rejected_by_gpa", "unknown", 3},
+                      Expectation{"status_missing_gpa_field", "unknown", 3},
                       Expectation{"malformed_json", "unknown", 3},
                       Expectation{"oversized_body", "unknown", 3},
                       Expectation{"slow_imds", "healthy", 0},
@@ -133,6 +134,12 @@ TEST_F(CheckAgainstSimulator, EachProbeOutcomeIsReported) {
             "bad_payload");
   EXPECT_EQ(probe(document(check("oversized_body")), "wireserver_status")["outcome"],
             "too_large");
+  // A body GPA's serde rejects (no authorizationScheme) is a named parse error, not a healthy read.
+  auto unschemed = probe(document(check("status_missing_gpa_field")), "wireserver_status");
+  EXPECT_EQ(unschemed["outcome"], "bad_payload");
+  EXPECT_NE(unschemed["error"].get<std::string>().find("/authorizationScheme is missing"),
+            std::string::npos)
+      << unschemed.dump();
   auto throttled = probe(document(check("imds_throttled")), "imds_instance");
   EXPECT_EQ(throttled["outcome"], "http_error");
   EXPECT_EQ(throttled["http_status"], 429);

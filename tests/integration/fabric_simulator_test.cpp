@@ -233,6 +233,7 @@ TEST_F(FabricSimulatorTest, ScenarioTableCoversEveryNameInOrder) {
                                           "key_store_unwritable",
                                           "clock_skew",
                                           "status_rejected_by_gpa",
+                                          "status_missing_gpa_field",
                                           "malformed_json",
                                           "oversized_body",
                                           "slow_imds",

@@ -170,17 +170,21 @@ TEST(GpaEraSecureChannel, HostGaFollowsWireServerAndOnlyVersion20ReadsV2) {
 
 TEST(GpaEraSecureChannel, UnknownV2ModeIsDisabledAndIncarnationIsAU32) {
   auto s = probes::parse_secure_channel_status(
-      R"({"version":"2.0","secureChannelEnabled":true,"authorizationRules":{
+      R"({"authorizationScheme":"Azure-HMAC-SHA256","keyDeliveryMethod":"http",
+          "version":"2.0","secureChannelEnabled":true,"authorizationRules":{
           "wireserver":{"defaultAccess":"allow","mode":"maybe","id":"x"}}})");
   ASSERT_TRUE(s) << s.error;
   EXPECT_TRUE(s.value->enabled);
   EXPECT_EQ(s.value->wireserver, Mode::disabled);
   for (const char* bad : {R"("10")", "-1", "4294967296", "1.5"})
     EXPECT_FALSE(probes::parse_secure_channel_status(
-        std::string(R"({"secureChannelState":"Disabled","keyIncarnationId":)") + bad + "}"))
+        std::string(R"({"authorizationScheme":"Azure-HMAC-SHA256","keyDeliveryMethod":"http",)"
+                    R"("version":"1.0","secureChannelState":"Disabled","keyIncarnationId":)") +
+        bad + "}"))
         << bad;
   EXPECT_TRUE(probes::parse_secure_channel_status(
-      R"({"secureChannelState":"Disabled","keyIncarnationId":4294967295})"));
+      R"({"authorizationScheme":"Azure-HMAC-SHA256","keyDeliveryMethod":"http","version":"1.0",
+          "secureChannelState":"Disabled","keyIncarnationId":4294967295})"));
 }
 
 // ---- the era rules of the diagnosis ----

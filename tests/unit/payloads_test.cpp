@@ -18,6 +18,10 @@ std::string fixture(const std::string& name) {
   return testing::read_file(std::string(LATCHWATCH_FIXTURES_DIR) + "/" + name);
 }
 
+/// KeyStatus's required strings (non-Option String in GPA's key.rs), as WireServer sends them.
+#define REQUIRED_SCHEME_AND_DELIVERY \
+  R"("authorizationScheme":"Azure-HMAC-SHA256","keyDeliveryMethod":"http",)"
+
 std::string depth_bomb(int depth) { return std::string(depth, '[') + std::string(depth, ']'); }
 
 // ---- secure-channel status ----
@@ -59,8 +63,10 @@ TEST(SecureChannelStatus, V2FixturesGiveTheDerivedModes) {
 
 TEST(SecureChannelStatus, V2MissingImdsRuleIsDisabledAndHostGaFollowsWireServer) {
   auto s = parse_secure_channel_status(
-      R"({"version":"2.0","secureChannelEnabled":true,"keyGuid":"E3882F98-DA8D-4410-8394-06C23462781C",
-          "keyIncarnationId":7,"authorizationRules":{"wireserver":{"mode":"Audit"}},"extra":1})");
+      "{" REQUIRED_SCHEME_AND_DELIVERY
+      R"("version":"2.0","secureChannelEnabled":true,"keyGuid":"E3882F98-DA8D-4410-8394-06C23462781C",
+          "keyIncarnationId":7,"authorizationRules":{"wireserver":{"mode":"Audit","defaultAccess":"allow"}},
+          "extra":1})");
   ASSERT_TRUE(s) << s.error;
   EXPECT_EQ(s.value->wireserver, Mode::audit);
   EXPECT_EQ(s.value->hostga, Mode::audit);
@@ -74,13 +80,21 @@ TEST(SecureChannelStatus, RejectsWhatGpaRejectsWithANamedReason) {
     const char* body;
     const char* reason;
   };
-  for (const auto& c : {Case{R"({"version":"1.0"})", "neither"},
-                        Case{R"({"secureChannelState":"Sometimes"})", "secureChannelState"},
-                        Case{R"({"version":"2.0","secureChannelState":"Wireserver"})",
-                             "secureChannelEnabled"},
-                        Case{R"({"secureChannelState":"Disabled","keyGuid":42})", "/keyGuid"},
-                        Case{R"({"secureChannelState":"Disabled","keyIncarnationId":"x"})",
-                             "/keyIncarnationId"},
+  for (const auto& c :
+       {Case{"{" REQUIRED_SCHEME_AND_DELIVERY R"("version":"1.0"})", "neither"},
+        Case{"{" REQUIRED_SCHEME_AND_DELIVERY R"("version":"1.0","secureChannelState":"Sometimes"})",
+             "secureChannelState"},
+        Case{"{" REQUIRED_SCHEME_AND_DELIVERY R"("version":"2.0","secureChannelState":"Wireserver"})",
+             "secureChannelEnabled"},
+        Case{"{" REQUIRED_SCHEME_AND_DELIVERY
+             R"("version":"1.0","secureChannelState":"Disabled","keyGuid":42})",
+             "/keyGuid"},
+        Case{"{" REQUIRED_SCHEME_AND_DELIVERY
+             R"("version":"1.0","secureChannelState":"Disabled","keyIncarnationId":"x"})",
+             "/keyIncarnationId"},
+        Case{R"({"secureChannelState":"Disabled","version":"1.0","keyDeliveryMethod":"http"})",
+             "/authorizationScheme"},
+        Case{"{" REQUIRED_SCHEME_AND_DELIVERY R"("secureChannelState":"Disabled"})", "/version"},
                         Case{R"([1,2])", "object"},
                         Case{R"({"secureChannelState": "Wireserver", "keyGuid": )", "JSON"},
                         Case{"", "JSON"}}) {
@@ -101,7 +115,9 @@ TEST(SecureChannelStatus, DepthBombAndInvalidUtf8AreRefusedOrSanitised) {
 TEST(SecureChannelStatus, DuplicateKeysKeepOneValueAndNeverCrash) {
   // RFC 8259 leaves duplicates undefined; nlohmann keeps the last. Either way a valid value.
   auto s = parse_secure_channel_status(
-      R"({"secureChannelState":"Disabled","secureChannelState":"WireserverAndImds","keyGuid":null})");
+      "{" REQUIRED_SCHEME_AND_DELIVERY
+      R"("version":"1.0","secureChannelState":"Disabled","secureChannelState":"WireserverAndImds",
+          "keyGuid":null})");
   ASSERT_TRUE(s) << s.error;
   EXPECT_TRUE(s.value->enabled);
 }
