@@ -13,7 +13,6 @@ import os
 import platform
 import resource
 import signal
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -23,21 +22,8 @@ import urllib.request
 
 import file_trigger
 import plan_fleet
+from loopback import free_port, wait_for
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout, step=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
 
 
 def proc_status(pid, field):

@@ -29,32 +29,18 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
 import time
 import urllib.request
+from loopback import free_port, wait_for
 
 SECRET = b"bench-file-trigger"
 KEY_GUID = "e3882f98-da8d-4410-8394-06c23462781c"  # tests/fabric_sim kPlantedKeyGuid
 START = "<!-- file-trigger:start -->"
 END = "<!-- file-trigger:end -->"
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
 
 
 class Sim:
