@@ -208,12 +208,15 @@ void Dispatcher::submit(const CycleReport& report) {
 
 bool Dispatcher::drain(std::chrono::steady_clock::time_point deadline) {
   bool all = true;
-  for (auto& lane : lanes_) {
-    std::unique_lock<std::mutex> lock(lane->mutex);
-    if (!lane->idle.wait_until(lock, deadline, [&] { return lane->queue.empty() && !lane->busy; }))
-      all = false;
-  }
+  for (std::size_t i = 0; i < lanes_.size(); ++i)
+    if (!drain_sink(i, deadline)) all = false;
   return all;
+}
+
+bool Dispatcher::drain_sink(std::size_t index, std::chrono::steady_clock::time_point deadline) {
+  auto& lane = lanes_.at(index);
+  std::unique_lock<std::mutex> lock(lane->mutex);
+  return lane->idle.wait_until(lock, deadline, [&] { return lane->queue.empty() && !lane->busy; });
 }
 
 void Dispatcher::retire(std::chrono::steady_clock::time_point deadline) {

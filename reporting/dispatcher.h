@@ -54,6 +54,8 @@ class Dispatcher {
   void submit(const CycleReport& report);
   /// Waits (real time) until every lane is idle or `deadline` passes; true if all drained.
   bool drain(std::chrono::steady_clock::time_point deadline);
+  /// The same for one sink (by its place in the list given to the constructor).
+  bool drain_sink(std::size_t index, std::chrono::steady_clock::time_point deadline);
   /// Stops taking work; each lane delivers what it holds until `deadline` (real steady time),
   /// then ends by itself. Returns at once.
   void retire(std::chrono::steady_clock::time_point deadline);

@@ -145,6 +145,8 @@ TEST(Dispatcher, AStuckSinkShowsAsStalledOnceItsBoundPassesByTheInjectedClock) {
   Dispatcher dispatcher(std::move(sinks), options);
   dispatcher.submit(cycle(1));
   gate_ptr->wait_entered();
+  // The recording sink has delivered and is idle: only the gate's publish is in progress.
+  ASSERT_TRUE(dispatcher.drain_sink(1, std::chrono::steady_clock::now() + 30s));
   clock.advance(9s);
   auto health = dispatcher.health();
   EXPECT_FALSE(health[0].stalled);
