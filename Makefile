@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATCHWATCH_WARNINGS_AS_ERRORS=ON
 
-.PHONY: all deps test-deps build demo test soak package sanitize tsan fuzz bench clean
+.PHONY: all deps test-deps build demo test soak package sanitize tsan fuzz bench windows windows-test clean
 
 all: build
 
@@ -54,6 +54,19 @@ fuzz:
 # latchwatch against blackbox_exporter and curl, same targets, same run (bench/RESULTS.md).
 bench:
 	bench/run.sh
+
+# Windows x64: latchwatch.exe, the Windows test suite and latchwatch.msi, cross-built with Debian's
+# mingw-w64 into $(BUILD)-windows/.
+windows:
+	packaging/install-deps.sh windows
+	cmake -S . -B $(BUILD)-windows -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64.cmake \
+	  -DCMAKE_BUILD_TYPE=Release -DLATCHWATCH_WARNINGS_AS_ERRORS=ON
+	cmake --build $(BUILD)-windows -j$(JOBS)
+
+# The Windows tests under wine64: the portable unit tests, the Windows readers and sinks, and
+# `check` against the (Linux) fabric simulator, verdict for verdict against the Linux binary.
+windows-test: windows build
+	tests/windows/run.sh $(BUILD)-windows $(BUILD)
 
 # The .deb and the RPM (with their -dbgsym / -debuginfo) into $(BUILD)/.
 package: build

@@ -4,6 +4,7 @@
 #   packaging/install-deps.sh test    the above plus what the test suite runs for real
 #   packaging/install-deps.sh package the build packages plus what CPack needs for the .deb and RPM
 #   packaging/install-deps.sh fuzz    the build packages plus clang and libFuzzer
+#   packaging/install-deps.sh windows the mingw-w64 cross compiler, wine64 and wixl (`make windows`)
 set -eu
 
 # GoogleTest is here too: the fabric simulator (for `make demo`) builds with the test tree.
@@ -16,6 +17,9 @@ package_packages="dpkg-dev file rpm"
 test_packages="openssl prometheus-alertmanager prometheus systemd $package_packages lintian debootstrap strace init-system-helpers chromium jq"
 
 fuzz_packages="clang libclang-rt-14-dev"
+# Windows: the cross compiler (posix threads), GoogleTest's sources, wine64 to run the tests and
+# wixl/msitools for the MSI; the header-only libraries come from the build packages.
+windows_packages="g++-mingw-w64-x86-64-posix googletest wine64 wixl msitools"
 bench_packages="python3 curl prometheus-alertmanager prometheus-blackbox-exporter binutils"
 
 case "${1:-build}" in
@@ -24,7 +28,8 @@ case "${1:-build}" in
   package) wanted="$build_packages $package_packages" ;;
   fuzz) wanted="$build_packages $fuzz_packages" ;;
   bench) wanted="$build_packages $bench_packages" ;;
-  *) echo "usage: $0 build|test|package|fuzz|bench" >&2; exit 2 ;;
+  windows) wanted="$build_packages $windows_packages" ;;
+  *) echo "usage: $0 build|test|package|fuzz|bench|windows" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -6,12 +6,15 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#ifdef LATCHWATCH_HAVE_OPENSSL  // Linux; Windows sends TLS through WinHTTP (reporting/sinks)
 #include <boost/asio/ssl.hpp>
+#include <boost/beast/ssl.hpp>
+#endif
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/beast/version.hpp>
 
 #include <algorithm>
@@ -23,7 +26,9 @@ namespace latchwatch::net {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+#ifdef LATCHWATCH_HAVE_OPENSSL
 namespace ssl = asio::ssl;
+#endif
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
@@ -118,12 +123,14 @@ Failure classify(const beast::error_code& ec) {
     return Failure::too_large;
   if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
       ec == asio::error::eof || ec == asio::error::connection_reset ||
-      ec == asio::error::broken_pipe || ec == asio::error::connection_aborted ||
-      ec == ssl::error::stream_truncated)
+      ec == asio::error::broken_pipe || ec == asio::error::connection_aborted)
     return Failure::reset;
+#ifdef LATCHWATCH_HAVE_OPENSSL
+  if (ec == ssl::error::stream_truncated) return Failure::reset;
+  if (ec.category() == asio::error::get_ssl_category()) return Failure::tls;
+#endif
   if (ec.category() == beast::http::make_error_code(http::error::bad_version).category())
     return Failure::protocol;
-  if (ec.category() == asio::error::get_ssl_category()) return Failure::tls;
   return Failure::reset;
 }
 
@@ -215,6 +222,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       response_.timings.connect_ms = ms_since(start_);
       write();
     } else {
+#ifdef LATCHWATCH_HAVE_OPENSSL
       if (!SSL_set_tlsext_host_name(stream_.native_handle(), endpoint_.host.c_str()))
         return finish(beast::error_code(static_cast<int>(::ERR_get_error()),
                                         asio::error::get_ssl_category()),
@@ -223,6 +231,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       stream_.async_handshake(
           ssl::stream_base::client,
           beast::bind_front_handler(&Session::on_handshake, this->shared_from_this()));
+#endif
     }
   }
 
@@ -306,9 +315,18 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 void async_exchange(IoContext& ioc, const Endpoint& endpoint, Request request,
                     const Options& options, Callback callback) {
   if (options.tls) {
+#ifdef LATCHWATCH_HAVE_OPENSSL
     std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
         ioc, endpoint, std::move(request), options, std::move(callback), ioc, *options.tls)
         ->run();
+#else
+    Response response;
+    response.failure = Failure::tls;
+    response.error = "TLS is not built into this transport (Windows uses WinHTTP for https)";
+    asio::post(ioc, [callback = std::move(callback), response = std::move(response)]() mutable {
+      callback(std::move(response));
+    });
+#endif
   } else {
     std::make_shared<Session<beast::tcp_stream>>(ioc, endpoint, std::move(request), options,
                                                  std::move(callback), ioc)
