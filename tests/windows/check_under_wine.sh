@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# `latchwatch.exe check` under wine against the real fabric simulator (a Linux process on
+# loopback), scenario by scenario, beside the Linux binary on the same simulator: the exit code,
+# the verdict, the identity and the remedy (every printed command) must be identical.
+#   tests/windows/check_under_wine.sh WINDOWS_BUILD NATIVE_BUILD
+set -euo pipefail
+win=${1:-build-windows}
+native=${2:-build}
+exe="$win/agent/latchwatch.exe"
+linux="$native/agent/latchwatch"
+sim="$native/tests/latchwatch-fabric-sim"
+wine=/usr/lib/wine/wine64
+for f in "$exe" "$linux" "$sim"; do
+  [ -x "$f" ] || { echo "missing $f (make windows && make build)" >&2; exit 1; }
+done
+work=$(mktemp -d /tmp/latchwatch-wine-XXXXXX)
+sim_pid=""
+cleanup() {
+  [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+start_sim() {  # start_sim SCENARIO: the simulator on SCENARIO, its ports file read (bounded wait)
+  if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null; wait "$sim_pid" 2>/dev/null || true; fi
+  rm -rf "$work/ports.json" "$work/vm"
+  "$sim" --scenario "$1" --gpa-dir "$work/vm" --ports-file "$work/ports.json" >/dev/null &
+  sim_pid=$!
+  for _ in $(seq 1 100); do
+    [ -s "$work/ports.json" ] && return 0
+    sleep 0.1
+  done
+  echo "simulator did not start for $1" >&2
+  exit 1
+}
+
+# What must match: everything the owner acts on. (host_facts and timings differ by machine.)
+comparable='{exit: .verdict.exit_code, verdict: .verdict, identity: .identity, remedy: .remedy}'
+failed=0
+scenarios=$("$sim" --list)
+for scenario in $scenarios; do
+  start_sim "$scenario"
+  mapfile -t flags < <(jq -r '.check_flags[]' "$work/ports.json")
+  common=(check "${flags[@]}" --json --timeout-ms 2000 --no-color)
+  rc_linux=0
+  "$linux" "${common[@]}" --state-dir "$work/state-linux-$scenario" >"$work/linux.json" \
+    2>"$work/linux.err" || rc_linux=$?
+  rc_win=0
+  "$wine" "$exe" "${common[@]}" --state-dir "$work/state-win-$scenario" >"$work/win.json" \
+    2>"$work/win.err" || rc_win=$?
+  tr -d '\r' <"$work/win.json" >"$work/win.unix.json"
+  if [ "$rc_linux" != "$rc_win" ] ||
+     ! diff <(jq -S "$comparable" "$work/linux.json") <(jq -S "$comparable" "$work/win.unix.json") \
+       >"$work/diff" 2>&1; then
+    echo "FAIL $scenario: linux exit $rc_linux, windows exit $rc_win"
+    head -40 "$work/diff"
+    head -20 "$work/win.err"
+    failed=$((failed + 1))
+  else
+    printf 'ok   %-40s exit %s  %s\n' "$scenario" "$rc_win" "$(jq -r .verdict.code "$work/linux.json")"
+  fi
+done
+[ "$failed" -eq 0 ] || { echo "$failed scenario(s) differ between Linux and Windows" >&2; exit 1; }
