@@ -1,10 +1,8 @@
 #include "agent/check_cycle.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-
 #include <spdlog/spdlog.h>
 
+#include "agent/diagnosis/atomic_file.h"
 #include "agent/diagnosis/diagnose.h"
 #include "agent/diagnosis/evidence.h"
 
@@ -18,8 +16,7 @@ diagnosis::Report run_check_cycle(const Config& config, std::chrono::system_cloc
   if (!next && evidence.cycle.imds && evidence.cycle.imds->rejected.empty() &&
       evidence.cache.identity) {
     // IMDS confirmed the cached identity unchanged: note when, without rewriting the file.
-    ::utimensat(AT_FDCWD, diagnosis::identity_cache_path(config.sources.state_dir).c_str(),
-                nullptr, AT_SYMLINK_NOFOLLOW);
+    (void)diagnosis::touch(diagnosis::identity_cache_path(config.sources.state_dir));
   }
   if (next) {
     auto error = diagnosis::store_identity_cache(config.sources.state_dir, *next);

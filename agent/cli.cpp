@@ -1,10 +1,10 @@
 #include "agent/cli.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
+#include <unistd.h>  // isatty; mingw-w64 has it too (io.h underneath)
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "agent/colour.h"
@@ -83,8 +83,9 @@ bool reads_default_config(const ParsedArgs& parsed, const std::vector<std::strin
   bool wants = parsed.command == "check" || parsed.command == "run" ||
                (parsed.command == "config" && parsed.positional.size() == 1 &&
                 parsed.positional[0] == "show");
-  struct stat info {};
-  return wants && ::lstat(kDefaultConfigPath, &info) == 0;
+  std::error_code ec;  // like lstat: a link counts as there, even if dangling
+  namespace fs = std::filesystem;
+  return wants && fs::exists(fs::symlink_status(kDefaultConfigPath, ec));
 }
 
 int usage_error(const std::string& message) {

@@ -1,14 +1,8 @@
 // `latchwatch plan resets|cmk-rotation`: read the files, build the plan, print it. Offline:
 // no network, no state, nothing performed.
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
+#include <filesystem>
 #include <future>
 #include <iostream>
 #include <iterator>
@@ -17,11 +11,13 @@
 
 #include "agent/cli.h"
 #include "agent/commands.h"
+#include "agent/diagnosis/atomic_file.h"
 #include "agent/plan/boot_log_records.h"
 #include "agent/plan/cmk_plan.h"
 #include "agent/plan/reset_plan.h"
 #include "agent/plan/reset_plan_html.h"
 #include "agent/plan/resource_graph.h"
+#include "probes/local/bounded_file.h"
 #include "probes/payloads/azure_names.h"
 
 namespace latchwatch::agent {
@@ -43,59 +39,40 @@ int plan_usage(const std::string& message) {
 
 /// Reads a whole regular file (following symlinks: the owner named it). Error text or empty.
 std::string read_input(const std::string& path, std::string& content) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return path + ": " + std::strerror(errno);
-  struct stat st {};
-  std::string error;
-  if (::fstat(fd, &st) != 0) {
-    error = path + ": " + std::strerror(errno);
-  } else if (!S_ISREG(st.st_mode)) {
-    error = path + ": not a regular file";
-  } else if (static_cast<std::size_t>(st.st_size) > kMaxInputBytes) {
-    error = path + ": larger than " + std::to_string(kMaxInputBytes >> 20) + " MiB";
-  } else {
-    content.resize(static_cast<std::size_t>(st.st_size));
-    std::size_t done = 0;
-    while (done < content.size()) {
-      ssize_t n = ::read(fd, content.data() + done, content.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        error = path + ": " + (n < 0 ? std::strerror(errno) : "shrank while being read");
-        break;
-      }
-      done += static_cast<std::size_t>(n);
-    }
-  }
-  ::close(fd);
-  return error;
+  auto read = probes::read_bounded_file(path, kMaxInputBytes, probes::FinalLink::follow);
+  if (read.state == probes::ReadState::too_large)
+    return path + ": larger than " + std::to_string(kMaxInputBytes >> 20) + " MiB";
+  if (read.state != probes::ReadState::ok) return read.error;
+  content = std::move(read.content);
+  return {};
 }
 
 /// A directory stands for the regular files directly in it, in name order.
 std::vector<std::string> expand_inputs(const std::vector<std::string>& paths,
                                        std::vector<std::string>& errors) {
+  namespace fs = std::filesystem;
   std::vector<std::string> files;
   for (const auto& path : paths) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-      DIR* dir = ::opendir(path.c_str());
-      if (!dir) {
-        errors.push_back(path + ": " + std::strerror(errno));
-        continue;
-      }
-      std::vector<std::string> names;
-      while (auto* entry = ::readdir(dir)) {
-        std::string name = entry->d_name;
-        std::string full = path + "/" + name;
-        struct stat child {};
-        if (name[0] != '.' && ::stat(full.c_str(), &child) == 0 && S_ISREG(child.st_mode))
-          names.push_back(full);
-      }
-      ::closedir(dir);
-      std::sort(names.begin(), names.end());
-      files.insert(files.end(), names.begin(), names.end());
-    } else {
+    std::error_code ec;
+    if (!fs::is_directory(fs::u8path(path), ec)) {
       files.push_back(path);
+      continue;
     }
+    std::vector<std::string> names;
+    fs::directory_iterator it(fs::u8path(path), ec), end;
+    if (ec) {
+      errors.push_back(path + ": " + ec.message());
+      continue;
+    }
+    for (; it != end; it.increment(ec)) {
+      std::string name = it->path().filename().u8string();
+      std::error_code kind;
+      if (name[0] != '.' && fs::is_regular_file(it->path(), kind))  // follows links, as stat
+        names.push_back(path + "/" + name);
+    }
+    if (ec) errors.push_back(path + ": " + ec.message());
+    std::sort(names.begin(), names.end());
+    files.insert(files.end(), names.begin(), names.end());
   }
   return files;
 }
@@ -152,29 +129,10 @@ void read_boot_logs(const std::vector<std::string>& files, std::vector<plan::Rep
   }
 }
 
-/// Writes the page next to its final name, then renames: a reader never sees half a page.
+/// Writes the page next to its final name, then renames: a reader never sees half a page. The
+/// folder may be reached through a link: the owner named it.
 std::string write_html(const std::string& path, const std::string& page) {
-  std::string temp = path + ".tmp";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd < 0) return temp + ": " + std::strerror(errno);
-  std::size_t done = 0;
-  while (done < page.size()) {
-    ssize_t n = ::write(fd, page.data() + done, page.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      std::string error = temp + ": " + std::strerror(errno);
-      ::close(fd);
-      ::unlink(temp.c_str());
-      return error;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::close(fd) != 0 || ::rename(temp.c_str(), path.c_str()) != 0) {
-    std::string error = path + ": " + std::strerror(errno);
-    ::unlink(temp.c_str());
-    return error;
-  }
-  return {};
+  return diagnosis::write_file_atomically(path, page, 0644, false, false);
 }
 
 int plan_resets(const std::vector<std::string>& args) {

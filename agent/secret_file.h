@@ -8,6 +8,12 @@
 /// the token goes into an HTTP header, so no control character may pass. Errors name the file,
 /// never its content. Works with systemd credentials too: point the key at
 /// /run/credentials/latchwatch.service/NAME after `LoadCredential=NAME:/path` in a drop-in.
+///
+/// On Windows (secret_file_windows.cpp) the file is opened without following a reparse point
+/// (symlink, junction), must be a regular file of at most 4 KiB, and its DACL must grant no
+/// read or write right to Everyone, Users or Authenticated Users (a NULL DACL, which grants
+/// everyone everything, is refused too). Allow entries for those groups are refused even when a
+/// deny entry would mask them: the check errs towards refusing.
 
 #include <string>
 
@@ -21,5 +27,13 @@ std::string read_secret_file(const std::string& key, const std::string& path, st
 /// Reads every configured secret file into its secret. Setting both a secret and its file is an
 /// error, as is an unreadable file. Returns the first error, or empty.
 std::string read_secret_files(Config& config);
+
+namespace detail {
+/// The platform half (secret_file_{posix,windows}.cpp): opens `path` without following a final
+/// link, checks the file's kind, owner/permissions and size, and reads at most `limit` + 1 bytes
+/// into `content`. Returns an error starting with `where`, or empty.
+std::string read_guarded_secret(const std::string& where, const std::string& path,
+                                std::size_t limit, std::string& content);
+}  // namespace detail
 
 }  // namespace latchwatch::agent

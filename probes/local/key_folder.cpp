@@ -1,12 +1,6 @@
 #include "probes/local/key_folder.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -17,16 +11,6 @@ namespace latchwatch::probes {
 namespace {
 
 constexpr std::size_t kMaxEntries = kMaxKeyFolderEntries;  // GPA keeps it small; bound our work
-
-ReadState state_of(int error) {
-  switch (error) {
-    case ENOENT: return ReadState::missing;
-    case EACCES:
-    case EPERM: return ReadState::permission_denied;
-    case ENOTDIR: return ReadState::not_a_directory;
-    default: return ReadState::error;
-  }
-}
 
 /// "{guid}.key" (Linux) or "{guid}.encrypted" (Windows): the guid, lower-cased; else empty.
 std::string guid_of(const std::string& name) {
@@ -68,66 +52,39 @@ bool KeyFolderListing::has_key_for(const std::string& guid) const {
   return std::find(guids.begin(), guids.end(), wanted) != guids.end();
 }
 
-KeyFolderListing list_key_folder(const std::string& path) {
-  KeyFolderListing listing;
-  listing.path = path;
-  // O_NOFOLLOW: a symlink planted in place of the folder is not followed elsewhere. The folder
-  // fd then feeds fdopendir (opendir without following) and fstatat on each entry.
-  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    const int error = errno;
-    struct stat st {};
-    // Linux reports a symlink opened with O_DIRECTORY | O_NOFOLLOW as ENOTDIR (or ELOOP).
-    const bool is_link = ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
-    if (is_link && (error == ELOOP || error == ENOTDIR)) {
-      listing.state = ReadState::not_a_directory;
-      listing.error = path + ": is a symbolic link; not followed";
-    } else {
-      listing.state = state_of(error);
-      listing.error = path + ": " + std::strerror(error);
-    }
-    return listing;
+namespace detail {
+
+bool add_key_folder_entry(KeyFolderListing& listing, const std::string& name, bool regular,
+                          bool symlink, std::uint64_t size,
+                          std::chrono::system_clock::time_point mtime) {
+  if (listing.entries.size() >= kMaxEntries) {
+    // The rest is unseen, and the real key file may be in it: a partial listing is not
+    // evidence of absence, so the folder counts as unreadable, never as "ok".
+    listing.state = ReadState::too_large;
+    listing.error = listing.path + ": more than " + std::to_string(kMaxEntries) +
+                    " entries; listing stopped, the key file may be among the unseen";
+    return false;
   }
-  DIR* dir = ::fdopendir(fd);
-  if (!dir) {
-    const int error = errno;
-    listing.state = state_of(error);
-    listing.error = path + ": " + std::strerror(error);
-    ::close(fd);
-    return listing;
-  }
-  while (dirent* entry = ::readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name == "." || name == "..") continue;
-    if (listing.entries.size() >= kMaxEntries) {
-      // The rest is unseen, and the real key file may be in it: a partial listing is not
-      // evidence of absence, so the folder counts as unreadable, never as "ok".
-      listing.state = ReadState::too_large;
-      listing.error = path + ": more than " + std::to_string(kMaxEntries) +
-                      " entries; listing stopped, the key file may be among the unseen";
-      break;
-    }
-    struct stat st {};
-    // lstat-like on the folder's fd: names, sizes and times only; never open an entry. An
-    // entry removed between readdir and fstatat is skipped (GPA rewrites its files atomically).
-    if (::fstatat(::dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    KeyFileEntry file;
-    file.name = sanitize_text(name, 256);
-    file.is_symlink = S_ISLNK(st.st_mode);
-    file.size = static_cast<std::uint64_t>(st.st_size);
-    file.mtime = time_from_unix_seconds(st.st_mtim.tv_sec);
-    // GPA decides by name alone; only a regular file counts, so a planted symlink (or a
-    // folder) named after the key never makes the key look present.
-    if (S_ISREG(st.st_mode)) file.guid = guid_of(name);
-    if (name == "provisioned.tag") listing.has_provisioned_tag = true;
-    if (name == "status.tag") listing.has_status_tag = true;
-    listing.entries.push_back(std::move(file));
-  }
-  ::closedir(dir);
+  KeyFileEntry file;
+  file.name = sanitize_text(name, 256);
+  file.is_symlink = symlink;
+  file.size = size;
+  file.mtime = mtime;
+  // GPA decides by name alone; only a regular file counts, so a planted symlink (or a
+  // folder) named after the key never makes the key look present.
+  if (regular && !symlink) file.guid = guid_of(name);
+  if (name == "provisioned.tag") listing.has_provisioned_tag = true;
+  if (name == "status.tag") listing.has_status_tag = true;
+  listing.entries.push_back(std::move(file));
+  return true;
+}
+
+void finish_key_folder_listing(KeyFolderListing& listing) {
   std::sort(listing.entries.begin(), listing.entries.end(),
             [](const KeyFileEntry& a, const KeyFileEntry& b) { return a.name < b.name; });
-  return listing;
 }
+
+}  // namespace detail
 
 void to_json(nlohmann::json& j, const KeyFolderListing& k) {
   nlohmann::json entries = nlohmann::json::array();

@@ -1,11 +1,12 @@
 // read_bounded_file: regular files only, no final symlink, never blocks, never reads past a limit.
+// The cases here run on both platforms; FIFOs, /proc, devices, symlinks and modes are in
+// bounded_file_posix_test.cpp, reparse points in tests/windows/bounded_file_windows_test.cpp.
 
 #include "probes/local/bounded_file.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include <filesystem>
 
 #include "tests/support/test_support.h"
 
@@ -14,46 +15,6 @@ namespace {
 
 using testing::TempDir;
 using testing::write_file;
-
-/// Runs the enclosed code with an unprivileged effective uid when the tests run as root, so that
-/// file modes apply; restores the effective uid on destruction.
-class AsUnprivilegedUser {
- public:
-  AsUnprivilegedUser() {
-    if (::geteuid() != 0) return;
-    dropped_ = ::seteuid(65534) == 0;
-    failed_ = !dropped_;
-  }
-  ~AsUnprivilegedUser() {
-    if (dropped_) (void)::seteuid(0);
-  }
-  AsUnprivilegedUser(const AsUnprivilegedUser&) = delete;
-  AsUnprivilegedUser& operator=(const AsUnprivilegedUser&) = delete;
-  bool failed() const { return failed_; }
-
- private:
-  bool dropped_ = false;
-  bool failed_ = false;
-};
-
-void make_sparse(const std::string& path, off_t size) {
-  int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(::ftruncate(fd, size), 0);
-  ::close(fd);
-}
-
-TEST(BoundedFileTest, ReadsASmallRegularFileWithItsMtime) {
-  TempDir dir;
-  write_file(dir / "f", "hello\nworld");
-  timespec times[2] = {{1784715342, 0}, {1784715342, 0}};
-  ASSERT_EQ(::utimensat(AT_FDCWD, (dir / "f").c_str(), times, 0), 0);
-  auto r = read_bounded_file(dir / "f", 64);
-  EXPECT_EQ(r.state, ReadState::ok) << r.error;
-  EXPECT_TRUE(r.error.empty());
-  EXPECT_EQ(r.content, "hello\nworld");
-  EXPECT_EQ(std::chrono::system_clock::to_time_t(r.mtime), 1784715342);
-}
 
 TEST(BoundedFileTest, EmptyAndBinaryFilesAreReadExactly) {
   TempDir dir;
@@ -89,75 +50,6 @@ TEST(BoundedFileTest, LargerThanTheChunkSizeIsReadWhole) {
   EXPECT_EQ(r.content, big);
 }
 
-TEST(BoundedFileTest, ASparseTwoMebibyteFileIsTooLargeForTheDefaultLimit) {
-  TempDir dir;
-  make_sparse(dir / "sparse", 2 * 1024 * 1024);
-  auto r = read_bounded_file(dir / "sparse");
-  EXPECT_EQ(r.state, ReadState::too_large);
-  EXPECT_TRUE(r.content.empty());
-  EXPECT_NE(r.mtime, std::chrono::system_clock::time_point{}) << "mtime comes from fstat";
-}
-
-TEST(BoundedFileTest, AFileThatReportsSizeZeroButHoldsMoreIsStillBounded) {
-  // Files in /proc report st_size 0; the read itself must stop at limit + 1.
-  struct stat st {};
-  ASSERT_EQ(::stat("/proc/self/status", &st), 0);
-  ASSERT_EQ(st.st_size, 0);
-  auto whole = read_bounded_file("/proc/self/status", 64 * 1024);
-  ASSERT_EQ(whole.state, ReadState::ok) << whole.error;
-  EXPECT_NE(whole.content.find("Name:"), std::string::npos);
-  auto bounded = read_bounded_file("/proc/self/status", 16);
-  EXPECT_EQ(bounded.state, ReadState::too_large);
-  EXPECT_TRUE(bounded.content.empty());
-  EXPECT_NE(bounded.error.find("grew past"), std::string::npos) << bounded.error;
-}
-
-TEST(BoundedFileTest, AFifoIsRefusedWithoutBlocking) {
-  TempDir dir;
-  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
-  // No writer: a blocking open or read would hang this test forever.
-  auto r = read_bounded_file(dir / "fifo", 1024);
-  EXPECT_EQ(r.state, ReadState::not_a_regular_file);
-  EXPECT_TRUE(r.content.empty());
-  EXPECT_NE(r.error.find("fifo"), std::string::npos) << r.error;
-}
-
-TEST(BoundedFileTest, AFifoWithAWriterIsStillNotRead) {
-  TempDir dir;
-  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
-  int reader = ::open((dir / "fifo").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  ASSERT_GE(reader, 0);
-  int writer = ::open((dir / "fifo").c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-  ASSERT_GE(writer, 0);
-  ASSERT_EQ(::write(writer, "secret", 6), 6);
-  auto r = read_bounded_file(dir / "fifo", 1024);
-  EXPECT_EQ(r.state, ReadState::not_a_regular_file);
-  char buffer[16];
-  EXPECT_EQ(::read(reader, buffer, sizeof buffer), 6) << "the data is still in the pipe";
-  ::close(writer);
-  ::close(reader);
-}
-
-TEST(BoundedFileTest, DirectoriesAndDevicesAreNotRegularFiles) {
-  TempDir dir;
-  EXPECT_EQ(read_bounded_file(dir.path(), 1024).state, ReadState::not_a_regular_file);
-  EXPECT_EQ(read_bounded_file("/dev/null", 1024).state, ReadState::not_a_regular_file);
-  EXPECT_EQ(read_bounded_file("/dev/zero", 1024).state, ReadState::not_a_regular_file);
-}
-
-TEST(BoundedFileTest, AFinalSymlinkIsNotFollowed) {
-  TempDir dir;
-  write_file(dir / "target", "secret");
-  ASSERT_EQ(::symlink((dir / "target").c_str(), (dir / "link").c_str()), 0);
-  ASSERT_EQ(::symlink("/nonexistent", (dir / "dangling").c_str()), 0);
-  for (const char* name : {"link", "dangling"}) {
-    auto r = read_bounded_file(dir / name, 1024);
-    EXPECT_EQ(r.state, ReadState::error) << name;
-    EXPECT_TRUE(r.content.empty()) << name;
-    EXPECT_NE(r.error.find("is a symbolic link; not followed"), std::string::npos) << r.error;
-  }
-}
-
 TEST(BoundedFileTest, MissingFilesAndPathsThroughFilesAreMissing) {
   TempDir dir;
   auto r = read_bounded_file(dir / "none", 10);
@@ -167,21 +59,31 @@ TEST(BoundedFileTest, MissingFilesAndPathsThroughFilesAreMissing) {
   EXPECT_EQ(read_bounded_file(dir / "file/inner", 10).state, ReadState::missing);
 }
 
-TEST(BoundedFileTest, AnUnreadableFileIsPermissionDenied) {
+TEST(BoundedFileTest, AFolderIsNotARegularFile) {
   TempDir dir;
-  write_file(dir / "secret", "x");
-  ASSERT_EQ(::chmod((dir / "secret").c_str(), 0), 0);
-  ASSERT_EQ(::chmod(dir.path().c_str(), 0711), 0);
-  FileRead r;
-  bool dropped = false;
-  {
-    AsUnprivilegedUser user;
-    dropped = !user.failed();
-    if (dropped) r = read_bounded_file(dir / "secret", 10);
-  }
-  if (!dropped) GTEST_SKIP() << "running as root and cannot drop to an unprivileged uid";
-  EXPECT_EQ(r.state, ReadState::permission_denied) << r.error;
+  auto r = read_bounded_file(dir.path(), 1024);
+  EXPECT_EQ(r.state, ReadState::not_a_regular_file) << r.error;
   EXPECT_TRUE(r.content.empty());
+}
+
+TEST(BoundedFileTest, AHugeSparseFileIsTooLargeWithoutBeingRead) {
+  TempDir dir;
+  write_file(dir / "huge", "");
+  std::filesystem::resize_file(dir / "huge", 1ull << 30);  // 1 GiB: reading it would show
+  auto r = read_bounded_file(dir / "huge", 1024);
+  EXPECT_EQ(r.state, ReadState::too_large);
+  EXPECT_TRUE(r.content.empty());
+  EXPECT_NE(r.error.find("1073741824 bytes"), std::string::npos) << r.error;
+  EXPECT_NE(r.mtime, std::chrono::system_clock::time_point{}) << "mtime comes from the handle";
+}
+
+TEST(BoundedFileTest, FollowingAFinalLinkStillReadsAPlainFile) {
+  TempDir dir;
+  write_file(dir / "f", "plain");
+  auto r = read_bounded_file(dir / "f", 10, FinalLink::follow);
+  EXPECT_EQ(r.state, ReadState::ok) << r.error;
+  EXPECT_EQ(r.content, "plain");
+  EXPECT_EQ(read_bounded_file(dir / "none", 10, FinalLink::follow).state, ReadState::missing);
 }
 
 }  // namespace

@@ -111,18 +111,5 @@ TEST(WebhookSpool, RetriesWaitForTheBackoffByTheInjectedClock) {
   EXPECT_EQ(sink.health()["spool_entries"], 1) << "nothing lost while retrying";
 }
 
-TEST(ReportFileSink, HistoryRotatesAndTheLatestReportIsWhole) {
-  TempDir dir;
-  ReportFileSink sink(dir.path(), 4096);
-  for (int i = 0; i < 20; ++i) ASSERT_TRUE(sink.publish(fired(diagnosis::VerdictCode::healthy)).ok);
-  struct stat st {};
-  ASSERT_EQ(::stat((dir / "history.jsonl").c_str(), &st), 0);
-  EXPECT_LT(st.st_size, 4096 + 8192);
-  EXPECT_EQ(::access((dir / "history.jsonl.1").c_str(), F_OK), 0);
-  auto latest = nlohmann::json::parse(testing::read_file(dir / "report.json"));
-  EXPECT_EQ(latest["schema_version"], 1);
-  EXPECT_EQ(latest["transition"], "fired");
-}
-
 }  // namespace
 }  // namespace latchwatch::reporting

@@ -32,11 +32,13 @@ std::string refuse_symlinks(const std::string& path) {
 }
 
 std::string write_file_atomically(const std::string& path, const std::string& content,
-                                  unsigned mode, bool durable) {
+                                  unsigned mode, bool durable, bool refuse_linked_folder) {
   // A folder that is a link would put the file somewhere else: refused. A link planted at the
   // file itself is never followed: the temp file is created with O_EXCL and the rename replaces
   // the link, which also heals the folder.
-  if (auto error = refuse_symlinks(path); !error.empty()) return error;
+  if (auto error = refuse_linked_folder ? refuse_symlinks(path) : std::string();
+      !error.empty())
+    return error;
   std::string pattern = path + ".tmp-XXXXXX";
   std::vector<char> temp(pattern.begin(), pattern.end());
   temp.push_back('\0');
@@ -94,6 +96,12 @@ std::string ensure_directory(const std::string& path, unsigned mode) {
   if (::lstat(path.c_str(), &st) != 0) return errno_text("cannot stat", path);
   if (S_ISLNK(st.st_mode)) return path + " is a symbolic link; refused";
   if (!S_ISDIR(st.st_mode)) return path + " is not a folder";
+  return {};
+}
+
+std::string touch(const std::string& path) {
+  if (::utimensat(AT_FDCWD, path.c_str(), nullptr, AT_SYMLINK_NOFOLLOW) != 0)
+    return errno_text("cannot touch", path);
   return {};
 }
 
