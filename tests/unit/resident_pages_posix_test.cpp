@@ -4,6 +4,9 @@
 #include "agent/daemon/resident_pages.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+
+#include <cstring>
 
 #include <fstream>
 #include <functional>
@@ -47,6 +50,21 @@ TEST(ResidentPages, ReleasedPagesComeBackUnchangedWhenUsed) {
   EXPECT_EQ(nlohmann::json::parse(R"({"a":[1,2,{"b":"c"}]})"), before);
   EXPECT_EQ(std::to_string(3.5), "3.500000");
   EXPECT_EQ(release_startup_pages() > 0, true) << "a second call is as safe as the first";
+}
+
+TEST(ProcessMemory, PrivateBytesGrowWithFreshTouchedPagesAndShrinkWhenTheyGo) {
+  constexpr std::size_t kSize = 64 * 1024 * 1024;
+  const ProcessMemory before = process_memory();
+  void* block = ::mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(block, MAP_FAILED);
+  std::memset(block, 0x5a, kSize);
+  const ProcessMemory held = process_memory();
+  ASSERT_EQ(::munmap(block, kSize), 0);
+  const ProcessMemory after = process_memory();
+  EXPECT_GE(held.private_bytes, before.private_bytes + kSize * 3 / 4)
+      << "before " << before.private_bytes << ", held " << held.private_bytes;
+  EXPECT_LE(after.private_bytes + kSize * 3 / 4, held.private_bytes)
+      << "held " << held.private_bytes << ", after " << after.private_bytes;
 }
 
 }  // namespace

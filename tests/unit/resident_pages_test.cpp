@@ -6,30 +6,23 @@
 
 #include <gtest/gtest.h>
 
-#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
-#include <vector>
 
 namespace latchwatch::agent {
 namespace {
 
 constexpr std::size_t kMiB = 1024 * 1024;
 
-TEST(ProcessMemory, PrivateBytesArePlausibleAndGrowWithTouchedMemory) {
-  const ProcessMemory before = process_memory();
-  EXPECT_GT(before.resident, kMiB) << "a running test program has more than a MiB resident";
-  EXPECT_GT(before.private_bytes, 0u);
-  EXPECT_LT(before.private_bytes, std::size_t{4096} * kMiB);
-
-  // 64 MiB of our own, every page written: private to this process.
-  std::vector<char> block(64 * kMiB);
-  std::memset(block.data(), 0x5a, block.size());
-  const ProcessMemory after = process_memory();
-  EXPECT_GE(after.private_bytes, before.private_bytes + 48 * kMiB)
-      << "before " << before.private_bytes << ", after " << after.private_bytes;
-  EXPECT_EQ(block[block.size() / 2], 0x5a);
+TEST(ProcessMemory, ResidentAndPrivateSizesArePlausible) {
+  const ProcessMemory memory = process_memory();
+  EXPECT_GT(memory.resident, kMiB) << "a running test program has more than a MiB resident";
+  EXPECT_GT(memory.private_bytes, 0u);
+  EXPECT_LT(memory.private_bytes, std::size_t{64} * 1024 * kMiB);
+  // That it grows with memory of our own is checked with fresh pages from the system itself
+  // (mmap, VirtualAlloc) in resident_pages_posix_test.cpp and tests/windows: the heap may hand
+  // back pages an earlier test already made resident.
 }
 
 struct Shape {
