@@ -63,7 +63,9 @@ ProcessMemory process_memory() {
   if (::GetProcessMemoryInfo(::GetCurrentProcess(),
                              reinterpret_cast<PROCESS_MEMORY_COUNTERS*>(&counters), sizeof counters)) {
     memory.resident = counters.WorkingSetSize;
-    memory.private_bytes = counters.PrivateUsage;
+    // PagefileUsage is the same commit charge ("the total amount of private memory that the
+    // memory manager has committed for a running process"); wine fills only the basic counters.
+    memory.private_bytes = counters.PrivateUsage != 0 ? counters.PrivateUsage : counters.PagefileUsage;
   }
   return memory;
 }

@@ -193,8 +193,11 @@ std::string install_service(const ServiceSpec& spec) {
   if (!::ChangeServiceConfig2W(service.handle, SERVICE_CONFIG_FAILURE_ACTIONS, &failure))
     return last_error("service failure actions");
   // A stop with a non-zero exit code (a state folder another run holds) counts as a failure too.
+  // Every Windows Azure endorses has this level; wine's service manager does not (a crash still
+  // restarts there), so its absence is not an error.
   SERVICE_FAILURE_ACTIONS_FLAG on_exit_code{TRUE};
-  if (!::ChangeServiceConfig2W(service.handle, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &on_exit_code))
+  if (!::ChangeServiceConfig2W(service.handle, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &on_exit_code) &&
+      ::GetLastError() != ERROR_INVALID_LEVEL)
     return last_error("service failure actions flag");
   return register_event_source(spec.name, exe);
 }
