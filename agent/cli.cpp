@@ -10,6 +10,7 @@
 #include "agent/colour.h"
 #include "agent/commands.h"
 #include "agent/daemon/run_loop.h"
+#include "agent/daemon/service_command.h"
 #include "agent/config.h"
 #include "agent/logging.h"
 #include "agent/portable_runtime.h"
@@ -23,6 +24,7 @@ struct ParsedArgs {
   Config config;
   OutputOptions output;
   bool no_color = false;
+  bool service = false;  ///< run --service: under the Windows service manager
   std::string error;
 };
 
@@ -46,6 +48,8 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
       parsed.output.json = true;
     } else if (arg == "--no-color") {
       parsed.no_color = true;
+    } else if (arg == "--service") {
+      parsed.service = true;
     } else if (arg.rfind("--", 0) == 0) {
       std::string flag = arg;
       std::string value;
@@ -106,6 +110,9 @@ std::string usage_text() {
       "commands:\n"
       "  check               probe once, print the diagnosis, exit 0/1/2/3\n"
       "  run                 the daemon: probe every interval, push transitions to the sinks\n"
+      "  run --service       the same, started by the Windows service manager\n"
+      "  service install [--config FILE]   Windows: install the latchwatch service\n"
+      "  service uninstall   Windows: stop and remove the latchwatch service\n"
       "  explain CODE        what a verdict means and what the owner does\n"
       "  plan resets REPORT...   the fleet's key-reset plan from collected reports (also\n"
       "                          --boot-logs, --resource-graph, --html)\n"
@@ -145,6 +152,7 @@ int run_cli(const std::vector<std::string>& args) {
   }
   // Plans read the owner's files, not the agent's config: their flags are their own.
   if (args[0] == "plan") return plan_command({args.begin() + 1, args.end()});
+  if (args[0] == "service") return service_command({args.begin() + 1, args.end()});
   ParsedArgs parsed = parse_args(args);
   std::vector<std::string> effective_args = args;
   if (parsed.error.empty() && reads_default_config(parsed, args)) {
@@ -152,6 +160,7 @@ int run_cli(const std::vector<std::string>& args) {
     parsed = parse_args(effective_args);
   }
   if (!parsed.error.empty()) return usage_error(parsed.error);
+  if (parsed.service && parsed.command != "run") return usage_error("--service is only for run");
   setup_logging(parsed.config);
 
   if (parsed.command == "check") {
@@ -160,11 +169,12 @@ int run_cli(const std::vector<std::string>& args) {
   }
   if (parsed.command == "run") {
     if (!parsed.positional.empty()) return usage_error("run takes no arguments");
-    return run_daemon([effective_args](Config& config) {
+    ConfigLoader load = [effective_args](Config& config) {
       ParsedArgs again = parse_args(effective_args);
       if (again.error.empty()) config = again.config;
       return again.error;
-    });
+    };
+    return parsed.service ? run_service(load) : run_daemon(load);
   }
   if (parsed.command == "explain") {
     if (parsed.positional.size() != 1) return usage_error("explain needs one verdict CODE");

@@ -1,25 +1,21 @@
 #include "agent/daemon/run_loop.h"
 
-#include <fcntl.h>
-#include <pthread.h>
 #include <spdlog/spdlog.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include <atomic>
+#include <boost/asio/ip/host_name.hpp>
 #include <condition_variable>
-#include <csignal>
-#include <cstring>
 #include <mutex>
 #include <random>
-#include <thread>
 
 #include "agent/check_cycle.h"
 #include "agent/daemon/cycle_trigger.h"
 #include "agent/daemon/debounce.h"
+#include "agent/daemon/instance_lock.h"
 #include "agent/daemon/resident_pages.h"
 #include "agent/daemon/schedule.h"
 #include "agent/daemon/sink_list.h"
+#include "agent/daemon/stop_signals.h"
 #include "agent/diagnosis/atomic_file.h"
 #include "probes/local/bounded_file.h"
 #include "reporting/dispatcher.h"
@@ -37,23 +33,14 @@ constexpr auto kRetireBudget = std::chrono::seconds(5);
 /// Why the loop woke up.
 enum class Wake { stop, reload, cycle_now, timer };
 
-/// Everything that wakes the loop between cycles. Signals arrive on a thread of their own
-/// (sigwait); the loop waits on a condition variable, never on a sink. `request_cycle()` is the
-/// place for other triggers (a file watch) to start a cycle at once.
+/// Everything that wakes the loop between cycles. Stop and reload requests arrive on a thread of
+/// their own (StopSignals: signals on POSIX, console and service control events on Windows); the
+/// loop waits on a condition variable, never on a sink. `request_cycle()` is the place for other
+/// triggers (a file watch) to start a cycle at once.
 class Wakeups {
  public:
-  Wakeups() {
-    sigemptyset(&set_);
-    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set_, s);
-    // Blocked in this thread before any other starts, so every thread inherits the mask.
-    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
-    thread_ = std::thread([this] { watch(); });
-  }
-  ~Wakeups() {
-    done_ = true;
-    pthread_kill(thread_.native_handle(), SIGHUP);  // wakes sigwait
-    thread_.join();
-  }
+  /// Built before any other thread starts (POSIX: every thread inherits the blocked signals).
+  Wakeups() : signals_([this](ControlRequest request) { on_request(request); }) {}
 
   /// Waits until `deadline` (real steady time) or a wake-up, and says which; a stop wins over
   /// a reload, a reload over a requested cycle.
@@ -82,51 +69,24 @@ class Wakeups {
   const std::atomic<bool>& stop_flag() const { return stop_; }
 
  private:
-  void watch() {
-    for (;;) {
-      int signal = 0;
-      if (sigwait(&set_, &signal) != 0) continue;
-      if (done_) return;
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (signal == SIGHUP)
-          reload_ = true;
-        else
-          stop_ = true;
-      }
-      cv_.notify_all();
+  void on_request(ControlRequest request) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (request == ControlRequest::reload)
+        reload_ = true;
+      else
+        stop_ = true;
     }
+    cv_.notify_all();
   }
 
-  sigset_t set_;
-  std::atomic<bool> done_{false};
   std::atomic<bool> stop_{false};
   bool reload_ = false;
   bool cycle_now_ = false;
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::thread thread_;
+  StopSignals signals_;  ///< last: may deliver a request as soon as it is built
 };
-
-/// flock on STATE/latchwatch.lock, held for the life of the process.
-int take_instance_lock(const std::string& state_dir, std::string& error) {
-  if (auto e = diagnosis::ensure_directory(state_dir); !e.empty()) {
-    error = e;
-    return -1;
-  }
-  std::string path = state_dir + "/latchwatch.lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
-  if (fd < 0) {
-    error = path + ": " + std::strerror(errno);
-    return -1;
-  }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    error = "another latchwatch run already uses " + state_dir + " (" + path + " is locked)";
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 std::string debounce_path(const std::string& state_dir) { return state_dir + "/debounce.json"; }
 
@@ -143,9 +103,8 @@ DebounceState load_debounce(const std::string& state_dir) {
 }
 
 std::string host_name() {
-  char buffer[256] = {};
-  ::gethostname(buffer, sizeof buffer - 1);
-  return buffer;
+  boost::system::error_code ignored;  // no name is an empty one, as gethostname's failure was
+  return boost::asio::ip::host_name(ignored);
 }
 
 /// The sinks and the metrics endpoint for one configuration.
@@ -202,10 +161,9 @@ int run_daemon(const ConfigLoader& load) {
     return 3;
   }
   Wakeups wakeups;
-  std::string lock_error;
-  int lock_fd = take_instance_lock(config.sources.state_dir, lock_error);
-  if (lock_fd < 0) {
-    spdlog::error("{}", lock_error);
+  InstanceLock instance_lock(config.sources.state_dir);
+  if (!instance_lock.held()) {
+    spdlog::error("{}", instance_lock.error());
     return 3;
   }
   auto outputs = std::make_unique<Outputs>(config, nullptr);
@@ -301,10 +259,9 @@ int run_daemon(const ConfigLoader& load) {
     // lost: undelivered webhook reports stay in the spool, and mirrored state is re-sent.
     spdlog::warn("a sink is still delivering; exiting without waiting for it");
     spdlog::shutdown();
-    ::_exit(0);
+    leave_now(0);
   }
   outputs.reset();
-  ::close(lock_fd);
   return 0;
 }
 

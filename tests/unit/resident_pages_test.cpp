@@ -1,52 +1,46 @@
-// Giving back start-up pages must leave a working program: code, read-only data, relocated
-// vtables and library state all still answer afterwards, and the resident set shrinks.
+// The process's memory as the system counts it (Linux /proc/self/status, Windows
+// GetProcessMemoryInfo), and giving back start-up pages, on every platform. The Linux-only check
+// that RssFile shrinks is in resident_pages_posix_test.cpp.
 
 #include "agent/daemon/resident_pages.h"
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 namespace latchwatch::agent {
 namespace {
+
+constexpr std::size_t kMiB = 1024 * 1024;
+
+TEST(ProcessMemory, ResidentAndPrivateSizesArePlausible) {
+  const ProcessMemory memory = process_memory();
+  EXPECT_GT(memory.resident, kMiB) << "a running test program has more than a MiB resident";
+  EXPECT_GT(memory.private_bytes, 0u);
+  EXPECT_LT(memory.private_bytes, std::size_t{64} * 1024 * kMiB);
+  // That it grows with memory of our own is checked with fresh pages from the system itself
+  // (mmap, VirtualAlloc) in resident_pages_posix_test.cpp and tests/windows: the heap may hand
+  // back pages an earlier test already made resident.
+}
 
 struct Shape {
   virtual ~Shape() = default;
   virtual std::string name() const = 0;
 };
-struct Square : Shape {
-  std::string name() const override { return "square"; }
+struct Circle : Shape {
+  std::string name() const override { return "circle"; }
 };
 
-long rss_file_kib() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("RssFile:", 0) == 0) return std::stol(line.substr(8));
-  return -1;
-}
-
-TEST(ResidentPages, ReleasedPagesComeBackUnchangedWhenUsed) {
-  std::unique_ptr<Shape> shape = std::make_unique<Square>();
-  std::function<int(int)> twice = [](int x) { return 2 * x; };
-  const auto before = nlohmann::json::parse(R"({"a":[1,2,{"b":"c"}]})");
-  const long rss_before = rss_file_kib();
-
-  std::size_t released = release_startup_pages();
-  EXPECT_GT(released, 0u);
-  EXPECT_LT(rss_file_kib(), rss_before) << "the read-only pages were not handed back";
-
-  // Code, string literals, RELRO (vtables), libstdc++ and libc all still work.
-  EXPECT_EQ(shape->name(), "square");
-  EXPECT_EQ(twice(21), 42);
-  EXPECT_EQ(nlohmann::json::parse(R"({"a":[1,2,{"b":"c"}]})"), before);
-  EXPECT_EQ(std::to_string(3.5), "3.500000");
-  EXPECT_EQ(release_startup_pages() > 0, true) << "a second call is as safe as the first";
+TEST(ResidentPagesPortable, ReleasingStartupPagesLeavesAWorkingProgram) {
+  std::unique_ptr<Shape> shape = std::make_unique<Circle>();
+  std::function<int(int)> thrice = [](int x) { return 3 * x; };
+  EXPECT_GT(release_startup_pages(), 0u) << "the program's own code is read-only";
+  EXPECT_EQ(shape->name(), "circle");
+  EXPECT_EQ(thrice(14), 42);
+  EXPECT_EQ(std::to_string(2.5), "2.500000");
+  EXPECT_GT(release_startup_pages(), 0u) << "a second call is as safe as the first";
 }
 
 }  // namespace

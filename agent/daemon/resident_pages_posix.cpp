@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <string>
 
 namespace latchwatch::agent {
 namespace {
@@ -50,6 +53,20 @@ std::size_t release_startup_pages() {
   std::size_t released = 0;
   ::dl_iterate_phdr(release_object, &released);
   return released;
+}
+
+ProcessMemory process_memory() {
+  ProcessMemory memory;
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  auto kib = [&line](std::size_t at) {
+    return static_cast<std::size_t>(std::strtoull(line.c_str() + at, nullptr, 10)) * 1024;
+  };
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) memory.resident = kib(6);
+    if (line.rfind("RssAnon:", 0) == 0) memory.private_bytes = kib(8);
+  }
+  return memory;
 }
 
 }  // namespace latchwatch::agent

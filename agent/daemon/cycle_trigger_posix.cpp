@@ -1,0 +1,173 @@
+#include "agent/daemon/cycle_trigger.h"
+
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+
+namespace latchwatch::agent {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+/// Upper bound of one poll() wait, so a clock oddity can never park the watcher for long.
+constexpr int kMaxPollMs = 60 * 1000;
+
+}  // namespace
+
+CycleTrigger::CycleTrigger(const Config& config, std::function<void()> wake)
+    : wake_(std::move(wake)) {
+  start(config);
+}
+
+CycleTrigger::~CycleTrigger() { stop(); }
+
+void CycleTrigger::start(const Config& config) {
+  if (!config.trigger_enabled) {
+    spdlog::info("file trigger off (daemon.trigger.enabled false): the timer alone starts cycles");
+    return;
+  }
+  const auto now = SteadyClock::now();
+  watch_ = std::make_unique<GpaFileWatch>(config.sources.key_dir, config.sources.status_file);
+  policy_ = std::make_unique<TriggerPolicy>(trigger_settings(config), now);
+  if (watch_->fd() < 0) {
+    spdlog::warn("file trigger off ({}): the timer alone starts cycles", watch_->error());
+    watch_.reset();
+    return;
+  }
+  nudge_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (nudge_fd_ < 0) {
+    spdlog::warn("file trigger off (eventfd failed): the timer alone starts cycles");
+    watch_.reset();
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = false;
+    fired_ = false;
+    observe_armed(watch_->arm(), now);
+    log_watch_state();
+  }
+  thread_ = std::thread([this] { watch_loop(); });
+}
+
+void CycleTrigger::stop() {
+  if (thread_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    nudge();
+    thread_.join();
+  }
+  if (nudge_fd_ >= 0) ::close(nudge_fd_);
+  nudge_fd_ = -1;
+  watch_.reset();
+  policy_.reset();
+}
+
+void CycleTrigger::reconfigure(const Config& config) {
+  stop();
+  logged_ = false;
+  start(config);
+}
+
+void CycleTrigger::nudge() {
+  if (nudge_fd_ < 0) return;
+  std::uint64_t one = 1;
+  // A full counter (never in practice) still leaves the descriptor readable: nothing is lost.
+  [[maybe_unused]] auto n = ::write(nudge_fd_, &one, sizeof one);
+}
+
+/// A watch just set: its first view is the baseline, not a change.
+void CycleTrigger::observe_armed(GpaFileWatch::Armed armed, TriggerPolicy::Time now) {
+  if (armed.key_folder || !watch_->key_folder_watched())
+    policy_->key_folder_seen(now,
+                             watch_->key_folder_watched() ? watch_->key_names() : std::nullopt);
+  if (armed.status || !watch_->status_watched())
+    policy_->status_file_seen(
+        now, watch_->status_watched() ? watch_->status_fingerprint() : "unwatched", false);
+}
+
+void CycleTrigger::log_watch_state() {
+  std::string state = watch_->unwatched_reason();
+  if (logged_ && state == logged_state_) return;
+  logged_ = true;
+  if (state.empty())
+    spdlog::info("watching {} (names only) and {}: a change starts a cycle at once",
+                 watch_->key_dir(), watch_->status_file());
+  else
+    spdlog::info("not watching ({}): the timer covers it; re-trying each cycle", state);
+  logged_state_ = state;
+}
+
+void CycleTrigger::cycle_started() {
+  if (!policy_ || !watch_) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto now = SteadyClock::now();
+  observe_armed(watch_->arm(), now);
+  log_watch_state();
+  policy_->cycle_started(now);
+  fired_ = false;
+  nudge();
+}
+
+void CycleTrigger::cycle_finished(bool key_verdict_pending) {
+  if (!policy_ || !watch_) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  policy_->cycle_finished(SteadyClock::now(), key_verdict_pending);
+  nudge();
+}
+
+void CycleTrigger::watch_loop() {
+  for (;;) {
+    int timeout_ms = -1;
+    bool fire = false;
+    TriggerReason reason = TriggerReason::none;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;
+      const auto now = SteadyClock::now();
+      if (auto due = policy_->due(); due && !fired_) {
+        if (*due <= now) {
+          fire = true;
+          fired_ = true;
+          reason = policy_->due_reason();
+        } else {
+          auto ms = std::chrono::ceil<std::chrono::milliseconds>(*due - now).count();
+          timeout_ms = static_cast<int>(std::min<long long>(ms, kMaxPollMs));
+        }
+      }
+    }
+    if (fire) {
+      spdlog::info("{}: starting a cycle now", reason == TriggerReason::confirm
+                                                   ? "confirming a pending key verdict"
+                                                   : "GPA's key folder or status changed");
+      wake_();
+      continue;
+    }
+    pollfd fds[2] = {{watch_->fd(), POLLIN, 0}, {nudge_fd_, POLLIN, 0}};
+    if (::poll(fds, 2, timeout_ms) < 0 && errno != EINTR) {
+      spdlog::warn("file trigger stopped (poll failed): the timer alone starts cycles");
+      return;
+    }
+    if (fds[1].revents & POLLIN) {
+      std::uint64_t count = 0;
+      [[maybe_unused]] auto n = ::read(nudge_fd_, &count, sizeof count);
+    }
+    if (fds[0].revents & POLLIN) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      const auto events = watch_->read_events();
+      const auto now = SteadyClock::now();
+      if (events.key_folder) policy_->key_folder_seen(now, watch_->key_names());
+      if (events.status_written || events.status_gone)
+        policy_->status_file_seen(now, watch_->status_fingerprint(), events.status_written);
+      log_watch_state();
+    }
+  }
+}
+
+}  // namespace latchwatch::agent
