@@ -42,7 +42,7 @@ OptionSpec text_option(std::string key, std::string flag, OptionKind kind, std::
                        Access access) {
   return {std::move(key), std::move(flag), kind, std::move(help), 0, 0,
           [access, kind](Config& c, const std::string& v) {
-            if (kind == OptionKind::path && !v.empty() && v[0] != '/')
+            if (kind == OptionKind::path && !v.empty() && !is_absolute_path(v))
               return std::string("must be an absolute path, got '") + v + "'";
             if (kind == OptionKind::url && !v.empty() && v.rfind("http://", 0) != 0 &&
                 v.rfind("https://", 0) != 0)

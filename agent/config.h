@@ -17,6 +17,7 @@
 
 #include "agent/diagnosis/diagnose.h"
 #include "agent/diagnosis/evidence.h"
+#include "agent/platform_defaults.h"
 
 namespace latchwatch::agent {
 
@@ -41,7 +42,7 @@ struct AlertmanagerConfig {
 };
 
 struct Config {
-  diagnosis::EvidenceSources sources;
+  diagnosis::EvidenceSources sources = platform_defaults().sources;
   diagnosis::DiagnosisSettings diagnosis;
   std::string log_level = "info";
   // Daemon.
@@ -63,9 +64,9 @@ struct Config {
   AlertmanagerConfig alertmanager;
   WebhookConfig webhook;
   bool kvp_enabled = false;
-  std::string kvp_pool_file = "/var/lib/hyperv/.kvp_pool_1";
+  std::string kvp_pool_file = platform_defaults().kvp_pool;  ///< Linux: /var/lib/hyperv/.kvp_pool_1
   bool serial_enabled = true;  ///< written only when the device is usable (see sink_list)
-  std::string serial_device = "/dev/ttyS0";
+  std::string serial_device = platform_defaults().serial_device;  ///< Linux: /dev/ttyS0
   bool syslog_enabled = false;
 };
 
@@ -86,8 +87,9 @@ struct OptionSpec {
 const std::vector<OptionSpec>& option_table();
 
 /// Where the package installs the config; `check`, `run` and `config show` read it when it exists
-/// and no --config is given.
-inline constexpr const char* kDefaultConfigPath = "/etc/latchwatch/config.json";
+/// and no --config is given: /etc/latchwatch/config.json on Linux,
+/// %ProgramData%\latchwatch\config.json on Windows (platform_defaults_*.cpp).
+extern const char* const kDefaultConfigPath;
 
 /// Reads and applies a config file. Unknown keys and wrong types are errors naming the key; so are
 /// an enabled sink without its URL, and a secret file that cannot be read, is not a regular file,

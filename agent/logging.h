@@ -1,5 +1,6 @@
 #pragma once
-/// Logging through spdlog to stderr, optionally syslog.
+/// Logging through spdlog to stderr, optionally syslog (Linux) or the Event Log (Windows, source
+/// "latchwatch"; logging_windows.cpp).
 ///
 /// Under systemd, stderr is the journal's stream (JOURNAL_STREAM names its device and inode):
 /// each line then starts with its syslog priority, `<3>` for error to `<7>` for debug, as

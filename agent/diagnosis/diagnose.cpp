@@ -8,12 +8,12 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <ctime>
 
 #include "agent/diagnosis/remedy.h"
 #include "probes/local/smbios.h"
 #include "probes/payloads/gpa_version.h"
 #include "probes/payloads/json_limits.h"
+#include "probes/payloads/utc_time.h"
 
 namespace latchwatch::diagnosis {
 namespace {
@@ -47,13 +47,9 @@ bool unreachable(const ProbeResult* r) {
 
 /// Parses an RFC 1123 HTTP date ("Sun, 06 Nov 1994 08:49:37 GMT").
 std::optional<std::chrono::system_clock::time_point> parse_http_date(const std::string& text) {
-  std::tm tm{};
-  const char* end = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S", &tm);
-  if (!end) return std::nullopt;
-  std::time_t t = ::timegm(&tm);
-  if (t == static_cast<std::time_t>(-1)) return std::nullopt;
-  if (t < 0 || t > (1LL << 33)) return std::nullopt;
-  return probes::time_from_unix_seconds(t);
+  auto t = probes::parse_http_date_seconds(text);
+  if (!t || *t < 0 || *t > (1LL << 33)) return std::nullopt;
+  return probes::time_from_unix_seconds(*t);
 }
 
 /// Everything the rules look at, derived once.

@@ -1,8 +1,8 @@
 #include "agent/diagnosis/evidence.h"
 
-#include <unistd.h>
-
+#include "probes/local/elevation.h"
 #include "probes/local/smbios.h"
+#include "probes/local/uptime.h"
 
 namespace latchwatch::diagnosis {
 namespace {
@@ -33,48 +33,19 @@ StatusFileEvidence read_status_file(const std::string& path,
   return evidence;
 }
 
-/// "/proc/uptime": "12345.67 23456.78\n"; the first number is the seconds since boot.
-std::optional<double> read_uptime(const std::string& path, std::string& error) {
-  auto file = probes::read_bounded_file(path, 256);
-  if (file.state != probes::ReadState::ok) {
-    error = file.error.empty() ? path + ": " + to_string(file.state) : file.error;
-    return std::nullopt;
-  }
-  const std::string& text = file.content;
-  std::size_t pos = 0;
-  double whole = 0, fraction = 0, scale = 1;
-  std::size_t digits = 0;
-  while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9' && digits < 12) {
-    whole = whole * 10 + (text[pos++] - '0');
-    ++digits;
-  }
-  if (digits > 0 && pos < text.size() && text[pos] == '.') {
-    ++pos;
-    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9' && scale > 1e-9) {
-      scale /= 10;
-      fraction += (text[pos++] - '0') * scale;
-    }
-  }
-  if (digits == 0 || digits >= 12 || (pos < text.size() && text[pos] != ' ' && text[pos] != '\n')) {
-    error = path + ": not in /proc/uptime format";
-    return std::nullopt;
-  }
-  return whole + fraction;
-}
-
 }  // namespace
 
 Evidence collect_evidence(const EvidenceSources& sources,
                           std::chrono::system_clock::time_point now) {
   Evidence evidence;
   evidence.now = now;
-  evidence.running_as_root = ::geteuid() == 0;
+  evidence.running_as_root = probes::running_elevated();
   evidence.cache = load_identity_cache(sources.state_dir);
   evidence.cycle = probes::run_probe_cycle(sources.probes);
   evidence.keys = probes::list_key_folder(sources.key_dir);
   evidence.status_file = read_status_file(sources.status_file, now);
   evidence.presence = probes::detect_gpa_presence(sources.presence);
-  evidence.uptime_seconds = read_uptime(sources.uptime_file, evidence.uptime_error);
+  evidence.uptime_seconds = probes::read_uptime(sources.uptime_file, evidence.uptime_error);
   auto uuid = probes::read_smbios_uuid(sources.smbios_uuid_file);
   if (uuid)
     evidence.smbios_uuid = *uuid.value;

@@ -20,9 +20,9 @@ struct HostFactsPaths {
   std::string ipv4_routes = "/proc/net/route";  ///< names the default route's interface
 };
 
-/// One address of a local interface (from getifaddrs, or given by a test).
+/// One address of a local interface (from getifaddrs or GetAdaptersAddresses, or a test).
 struct InterfaceAddress {
-  std::string interface;
+  std::string interface_name;  // not "interface": a macro in the Windows headers
   std::string address;  ///< numeric, as inet_ntop prints it
   bool loopback = false;
 };
@@ -38,10 +38,14 @@ struct HostFacts {
   std::vector<std::string> errors;  ///< sources that could not be read, one line each
 };
 
-/// Reads the files in `paths` and the interface addresses. Never throws; an unreadable source
-/// leaves its field empty and adds a line to `errors`.
+/// Reads the files in `paths` and the interface addresses (Linux). On Windows the sources are
+/// the system's own and `paths` is not used: GetComputerNameExW, GetAdaptersAddresses, the
+/// registry's CurrentVersion key (ProductName, CurrentBuild) and GetTickCount64. Never throws; an
+/// unreadable source leaves its field empty and adds a line to `errors`.
 HostFacts read_host_facts(const HostFactsPaths& paths);
 
+/// `s` without leading and trailing blanks (space, tab, CR, LF).
+std::string trim_blanks(const std::string& s);
 /// PRETTY_NAME from os-release text (quotes and shell escapes removed), else NAME + VERSION_ID.
 std::string os_release_name(const std::string& os_release_text);
 /// The interface of the IPv4 default route in /proc/net/route text, or empty.

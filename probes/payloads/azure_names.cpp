@@ -1,13 +1,73 @@
 #include "probes/payloads/azure_names.h"
 
-#include <arpa/inet.h>
-
 #include <cctype>
 
 #include "probes/payloads/json_limits.h"
 
 namespace latchwatch::probes {
 namespace {
+
+/// Dotted decimal as inet_pton(AF_INET) takes it: four parts of 0..255, no leading zeros.
+bool is_ipv4_text(std::string_view text) {
+  int parts = 0;
+  std::size_t pos = 0;
+  while (true) {
+    std::size_t start = pos;
+    int value = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9' && pos - start < 3)
+      value = value * 10 + (text[pos++] - '0');
+    std::size_t digits = pos - start;
+    if (digits == 0 || value > 255 || (digits > 1 && text[start] == '0')) return false;
+    ++parts;
+    if (pos == text.size()) return parts == 4;
+    if (text[pos] != '.' || parts == 4) return false;
+    ++pos;
+  }
+}
+
+bool is_hex_digit(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/// RFC 4291 text as inet_pton(AF_INET6) takes it: up to eight groups of 1 to 4 hex digits, one
+/// "::" for a run of zero groups, optionally ending in dotted IPv4 (two groups); no zone.
+bool is_ipv6_text(std::string_view text) {
+  int groups = 0;  // 16-bit groups written
+  bool compressed = false;
+  std::size_t pos = 0;
+  if (text.substr(0, 2) == "::") {
+    compressed = true;
+    pos = 2;
+    if (pos == text.size()) return true;
+  } else if (!text.empty() && text[0] == ':') {
+    return false;
+  }
+  while (pos < text.size()) {
+    std::size_t start = pos;
+    while (pos < text.size() && is_hex_digit(text[pos]) && pos - start < 5) ++pos;
+    std::size_t digits = pos - start;
+    if (pos < text.size() && text[pos] == '.') {  // the dotted IPv4 tail
+      if (groups + 2 > 8 || !is_ipv4_text(text.substr(start))) return false;
+      groups += 2;
+      pos = text.size();
+      break;
+    }
+    if (digits == 0 || digits > 4) return false;
+    if (++groups > 8) return false;
+    if (pos == text.size()) break;
+    if (text[pos] != ':') return false;
+    ++pos;
+    if (pos < text.size() && text[pos] == ':') {
+      if (compressed) return false;
+      compressed = true;
+      ++pos;
+      if (pos == text.size()) break;
+    } else if (pos == text.size()) {
+      return false;  // a single trailing ':'
+    }
+  }
+  return compressed ? groups < 8 : groups == 8;
+}
 
 bool is_name_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ||
@@ -61,10 +121,7 @@ bool is_host_name(std::string_view text) {
 
 bool is_ip_address(std::string_view text) {
   if (text.empty() || text.size() > 45) return false;
-  std::string copy(text);
-  unsigned char buffer[16];
-  return ::inet_pton(AF_INET, copy.c_str(), buffer) == 1 ||
-         ::inet_pton(AF_INET6, copy.c_str(), buffer) == 1;
+  return is_ipv4_text(text) || is_ipv6_text(text);
 }
 
 void keep_if_valid(std::string& value, bool (*valid)(std::string_view), const char* field,

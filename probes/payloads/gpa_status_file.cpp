@@ -1,12 +1,12 @@
 #include "probes/payloads/gpa_status_file.h"
 
 #include <cctype>
-#include <ctime>
 #include <limits>
 #include <nlohmann/json.hpp>
 
 #include "probes/payloads/json_limits.h"
 #include "probes/payloads/redact.h"
+#include "probes/payloads/utc_time.h"
 
 namespace latchwatch::probes {
 namespace {
@@ -78,14 +78,7 @@ std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string
   }
   if (pos < text.size() && text[pos] == 'Z') ++pos;
   if (pos != text.size()) return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  std::time_t seconds = ::timegm(&tm);
+  long long seconds = unix_seconds_from_civil({year, month, day, hour, minute, second});
   if (seconds < 0 || seconds > (1LL << 33)) return std::nullopt;
   return time_from_unix_seconds(seconds) + std::chrono::milliseconds(millis);
 }

@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <ctime>
 #include <exception>
 #include <limits>
+
+#include "probes/payloads/utc_time.h"
 
 namespace latchwatch::probes {
 namespace {
@@ -181,17 +182,16 @@ std::string format_utc(std::chrono::system_clock::time_point t, bool millis) {
   auto seconds = std::chrono::time_point_cast<std::chrono::seconds>(t);
   if (seconds > t) seconds -= std::chrono::seconds(1);  // floor, for times before 1970 too
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - seconds).count();
-  std::time_t tt = std::chrono::system_clock::to_time_t(seconds);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buffer[40];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[48];
-  if (millis)
-    std::snprintf(out, sizeof out, "%s.%03dZ", buffer, static_cast<int>(ms));
-  else
-    std::snprintf(out, sizeof out, "%sZ", buffer);
-  return out;
+  CivilTime c = civil_from_unix_seconds(seconds.time_since_epoch().count());
+  char out[64];
+  std::snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02d", c.year, c.month, c.day, c.hour,
+                c.minute, c.second);
+  std::string text = out;
+  if (millis) {
+    std::snprintf(out, sizeof out, ".%03d", static_cast<int>(ms));
+    text += out;
+  }
+  return text + "Z";
 }
 
 std::string ascii_lower(std::string_view text) {

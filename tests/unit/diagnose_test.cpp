@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "agent/diagnosis/remedy.h"
+#include "probes/payloads/utc_time.h"
 
 #include <limits>
 
@@ -22,12 +23,7 @@ constexpr const char* kVmResource =
 const auto kNow = std::chrono::system_clock::from_time_t(1790000000);
 
 std::string http_date(std::chrono::system_clock::time_point t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buffer[64];
-  std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buffer;
+  return probes::format_http_date(t);
 }
 
 probes::ProbeResult answer(Target target, int status = 200, bool via_gpa = true) {

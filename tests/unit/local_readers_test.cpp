@@ -61,22 +61,7 @@ TEST(BoundedFile, MissingIsMissing) {
   EXPECT_EQ(read_bounded_file(dir / "none", 10).state, ReadState::missing);
 }
 
-TEST(GpaPresence, AnyTraceCounts) {
-  TempDir dir;
-  GpaPresencePaths paths{dir / "unit.service", dir / "bin", dir / "proc"};
-  EXPECT_FALSE(detect_gpa_presence(paths).any());
-  write_file(dir / "proc/1234/comm", "azure-proxy-agent\n");
-  write_file(dir / "proc/99/comm", "sshd\n");
-  write_file(dir / "proc/self/comm", "azure-proxy-agent\n");  // not a pid folder
-  auto running = detect_gpa_presence(paths);
-  EXPECT_TRUE(running.process_running);
-  EXPECT_EQ(running.process_pid, 1234);
-  EXPECT_FALSE(running.unit_file);
-  write_file(dir / "unit.service", "[Unit]");
-  write_file(dir / "bin", "");
-  auto all = detect_gpa_presence(paths);
-  EXPECT_TRUE(all.unit_file && all.binary && all.any());
-}
+// GpaPresence.AnyTraceCounts: gpa_presence_posix_test.cpp (Linux's traces).
 
 TEST(Smbios, ReadsAndValidatesTheUuid) {
   TempDir dir;

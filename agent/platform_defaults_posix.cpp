@@ -1,0 +1,18 @@
+#include "agent/config.h"
+#include "agent/platform_defaults.h"
+
+namespace latchwatch::agent {
+
+const PlatformDefaults& platform_defaults() {
+  // EvidenceSources' own member defaults are Linux's paths.
+  static const PlatformDefaults defaults{diagnosis::EvidenceSources{},
+                                         "/etc/latchwatch/config.json",
+                                         "/var/lib/hyperv/.kvp_pool_1", "/dev/ttyS0"};
+  return defaults;
+}
+
+const char* const kDefaultConfigPath = "/etc/latchwatch/config.json";
+
+bool is_absolute_path(const std::string& path) { return !path.empty() && path[0] == '/'; }
+
+}  // namespace latchwatch::agent

@@ -1,0 +1,32 @@
+// The SMBIOS UUID file on Linux: what only POSIX file systems can plant.
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "probes/local/smbios.h"
+#include "tests/support/test_support.h"
+
+namespace latchwatch::probes {
+namespace {
+
+using testing::TempDir;
+using testing::write_file;
+
+constexpr const char* kUuid = "d0a1b2c3-0000-4000-8000-000000000001";
+
+TEST(SmbiosTest, PlantedSymlinkAndFifoAreRefused) {
+  TempDir dir;
+  write_file(dir / "target", kUuid);
+  ASSERT_EQ(::symlink((dir / "target").c_str(), (dir / "link").c_str()), 0);
+  auto link = read_smbios_uuid(dir / "link");
+  EXPECT_FALSE(link) << "a planted symlink is not followed";
+  EXPECT_NE(link.error.find("symbolic link"), std::string::npos) << link.error;
+
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+  EXPECT_FALSE(read_smbios_uuid(dir / "fifo")) << "and does not block";
+}
+
+}  // namespace
+}  // namespace latchwatch::probes
