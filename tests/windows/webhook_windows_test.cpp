@@ -135,7 +135,10 @@ TEST(WebhookWindows, HttpsThroughWinHttpFailsTheHandshakeBeforeAnyOfTheReportLea
   auto result = sink.publish(fired());
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(result.error.find(kSecret), std::string::npos) << result.error;
+  EXPECT_NE(result.error.find("tls"), std::string::npos) << result.error;
   auto got = server.received();
+  ASSERT_FALSE(got.raw.empty());
+  EXPECT_EQ(got.raw[0], '\x16') << "a TLS handshake record (ClientHello) came first";
   EXPECT_EQ(got.raw.find("POST"), std::string::npos) << "plain HTTP sent to an https URL";
   EXPECT_EQ(got.raw.find("transition"), std::string::npos);
   EXPECT_EQ(sink.health()["spool_entries"], 1) << "kept for the next try";
