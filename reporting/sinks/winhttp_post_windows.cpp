@@ -5,6 +5,7 @@
 #include <wincrypt.h>
 #include <winhttp.h>
 
+#include <cstddef>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -81,7 +82,13 @@ std::string chain_ends_at(HINTERNET request, HCERTSTORE roots) {
   config.hExclusiveRoot = roots;
   HCERTCHAINENGINE engine = nullptr;
   std::string error;
-  if (!CertCreateCertificateChainEngine(&config, &engine)) {
+  bool created = CertCreateCertificateChainEngine(&config, &engine);
+  if (!created && GetLastError() == static_cast<DWORD>(E_INVALIDARG)) {
+    // Windows 7's size of the structure (without dwExclusiveFlags), which wine also takes.
+    config.cbSize = offsetof(CERT_CHAIN_ENGINE_CONFIG, dwExclusiveFlags);
+    created = CertCreateCertificateChainEngine(&config, &engine);
+  }
+  if (!created) {
     error = "cannot build a chain engine: " + win32_message(GetLastError());
   } else {
     CERT_CHAIN_PARA para{};

@@ -9,12 +9,15 @@
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
+#include <cstdlib>
 #include <future>
+#include <optional>
 #include <istream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "reporting/sinks/webhook_sink.h"
+#include "reporting/sinks/winhttp_post.h"
 #include "tests/support/test_support.h"
 
 namespace latchwatch::reporting {
@@ -157,6 +160,83 @@ TEST(WebhookWindows, ACaFileWithoutACertificateIsRefusedBeforeAnyConnection) {
   auto result = sink.publish(fired());
   EXPECT_FALSE(result.ok);
   EXPECT_NE(result.error.find("no PEM certificate"), std::string::npos) << result.error;
+}
+
+// ---- https through WinHTTP against a real TLS server ------------------------------------------
+// tests/windows/winhttp_tls_under_wine.sh makes a CA and a certificate for 127.0.0.1, serves
+// HTTPS on the Linux side (tls_server.py) and sets these variables; without them, skipped.
+// The URL names "localhost" (127.0.0.1): wine's certificate name check matches DNS names only,
+// not IP addresses (Windows' matches both).
+
+struct TlsServer {
+  std::string port, ca, other_ca;
+  static std::optional<TlsServer> from_environment() {
+    const char* port = std::getenv("LATCHWATCH_TLS_PORT");
+    const char* ca = std::getenv("LATCHWATCH_TLS_CA");
+    const char* other = std::getenv("LATCHWATCH_TLS_OTHER_CA");
+    if (!port || !ca || !other) return std::nullopt;
+    return TlsServer{port, ca, other};
+  }
+};
+
+#define NEED_TLS_SERVER(server)                                                       \
+  auto server##_found = TlsServer::from_environment();                               \
+  if (!server##_found) GTEST_SKIP() << "run through tests/windows/winhttp_tls_under_wine.sh"; \
+  const TlsServer& server = *server##_found
+
+PublishResult deliver_once(const TlsServer& server, const std::string& ca_file, bool verify) {
+  testing::TempDir dir;
+  WebhookOptions options;
+  options.url = "https://localhost:" + server.port + "/hook";
+  options.secret = kSecret;
+  options.ca_file = ca_file;
+  options.verify_tls = verify;
+  options.spool_dir = dir / "spool";
+  WebhookSink sink(options);
+  if (!sink.accept(fired()).ok) return PublishResult::failure("cannot spool");
+  return sink.publish(fired());
+}
+
+TEST(WinHttpTls, ACaFileVerifiesTheServersChainAndTheSignatureArrives) {
+  NEED_TLS_SERVER(server);
+  auto result = deliver_once(server, server.ca, true);
+  EXPECT_TRUE(result.ok) << result.error;
+  Url url;
+  std::string error;
+  ASSERT_TRUE(parse_url("https://localhost:" + server.port + "/hook", url, error)) << error;
+  net::Request request;
+  request.method = net::Method::post;
+  request.target = url.path;
+  request.body = "{\"transition\":\"fired\"}";
+  request.headers = {{"Content-Type", "application/json"},
+                     {"X-Latchwatch-Signature", "sha256=" + hmac_sha256_hex(kSecret, request.body)}};
+  WinHttpOptions options;
+  options.ca_file = server.ca;
+  auto response = winhttp_post(url, request, options);
+  ASSERT_EQ(response.failure, net::Failure::none) << response.error;
+  EXPECT_EQ(response.status, 204);
+  EXPECT_EQ(response.header("x-seen-signature"), "sha256=" + hmac_sha256_hex(kSecret, request.body));
+}
+
+TEST(WinHttpTls, AServerNotChainedToTheCaFileIsRefusedAsTls) {
+  NEED_TLS_SERVER(server);
+  auto result = deliver_once(server, server.other_ca, true);
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.error.find("does not chain to the configured CA file"), std::string::npos)
+      << result.error;
+}
+
+TEST(WinHttpTls, TheSystemStoreDoesNotTrustATestCa) {
+  NEED_TLS_SERVER(server);
+  auto result = deliver_once(server, "", true);
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.error.find("tls"), std::string::npos) << result.error;
+}
+
+TEST(WinHttpTls, VerifyTlsFalseIgnoresCertificateErrors) {
+  NEED_TLS_SERVER(server);
+  auto result = deliver_once(server, "", false);
+  EXPECT_TRUE(result.ok) << result.error;
 }
 
 }  // namespace
