@@ -245,6 +245,10 @@ std::vector<OptionSpec> build_table() {
                           [](Config& c) -> auto& { return c.serial_enabled; }));
   t.push_back(text_option("sinks.serial.device", "", K::path, "serial console device",
                           [](Config& c) -> auto& { return c.serial_device; }));
+  t.push_back(bool_option("sinks.eventlog.enabled", "",
+                          "Windows only: one Windows Event Log event per transition (source "
+                          "latchwatch; on by default on Windows, true is an error elsewhere)",
+                          [](Config& c) -> auto& { return c.eventlog_enabled; }));
   return t;
 }
 

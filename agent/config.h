@@ -19,6 +19,10 @@
 #include "agent/diagnosis/evidence.h"
 #include "agent/platform_defaults.h"
 
+namespace latchwatch::reporting {
+bool eventlog_available();  // reporting/sinks/eventlog_sink.h
+}  // namespace latchwatch::reporting
+
 namespace latchwatch::agent {
 
 struct WebhookConfig {
@@ -67,6 +71,9 @@ struct Config {
   std::string kvp_pool_file = platform_defaults().kvp_pool;  ///< Linux: /var/lib/hyperv/.kvp_pool_1
   bool serial_enabled = true;  ///< written only when the device is usable (see sink_list)
   std::string serial_device = platform_defaults().serial_device;  ///< Linux: /dev/ttyS0
+  /// The Windows Event Log sink: on by default where there is one (Windows); on Linux the key
+  /// exists and `true` is refused at config check ("Windows only").
+  bool eventlog_enabled = reporting::eventlog_available();
   bool syslog_enabled = false;
 };
 

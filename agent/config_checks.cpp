@@ -4,6 +4,7 @@
 
 #include "agent/config.h"
 #include "probes/net/http_exchange.h"
+#include "reporting/sinks/eventlog_sink.h"
 #include "reporting/url.h"
 
 namespace latchwatch::agent {
@@ -66,6 +67,8 @@ std::string config_error(const Config& config) {
     return "config key 'sinks.alertmanager.url' is empty, but sinks.alertmanager.enabled is true";
   if (config.webhook.enabled && config.webhook.url.empty())
     return "config key 'sinks.webhook.url' is empty, but sinks.webhook.enabled is true";
+  if (config.eventlog_enabled && !reporting::eventlog_available())
+    return "config key 'sinks.eventlog.enabled' is true, but the Event Log sink is Windows only";
   // What the daemon would otherwise find out only at start (and then run without).
   std::string error;
   net::Endpoint listen;

@@ -1,6 +1,7 @@
 #include "agent/daemon/sink_list.h"
 
 #include "reporting/sinks/alertmanager_sink.h"
+#include "reporting/sinks/eventlog_sink.h"
 #include "reporting/sinks/kvp_sink.h"
 #include "reporting/sinks/log_sink.h"
 #include "reporting/sinks/report_file_sink.h"
@@ -31,6 +32,14 @@ std::vector<std::unique_ptr<reporting::Sink>> build_sinks(
     }
   }
   sinks.push_back(std::make_unique<LogSink>());
+  if (config.eventlog_enabled) {
+    // Windows only (config check refuses it elsewhere): the Application log, source latchwatch.
+    std::string error;
+    if (auto sink = make_eventlog_sink(kEventLogSource, error))
+      sinks.push_back(std::move(sink));
+    else
+      spdlog::warn("event log sink off: {}", error);
+  }
   if (config.report_file_enabled)
     sinks.push_back(std::make_unique<ReportFileSink>(
         config.sources.state_dir, static_cast<std::uint64_t>(config.history_max_bytes)));

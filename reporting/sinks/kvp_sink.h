@@ -9,6 +9,26 @@
 /// a process holding the pool fails this cycle's write, which is retried every cycle until the
 /// pool says what the daemon's confirmed state is (the sink mirrors state, it does not stream
 /// events). A new sink (start, reload, KVP just enabled) always writes once.
+///
+/// Windows (kvp_sink_windows.cpp): the same records, as REG_SZ values (value name = the record's
+/// key, data = its value) under the registry key the guest's Hyper-V Data Exchange service sends to
+/// the host, `pool` = "HKLM\SOFTWARE\Microsoft\Virtual Machine\Guest" by default (any
+/// "HKLM\..." or "HKCU\..." key can be configured; tests use HKCU). Hyper-V's items are UTF-16
+/// there: at most 512 bytes of key and 2048 bytes of value with their NUL, so names are cut to 255
+/// and data to 1023 UTF-16 units (kvp_records' values, <= 1022 bytes, always fit). Only
+/// "LATCHWATCH|" values are written or deleted; new ones are set before stale ones go, so the host
+/// never reads an empty state. The registry has no lock to wait for: `lock_timeout` is unused.
+///
+/// Which registry key: the KVP pools are, on Linux, 0 external (host to guest), 1 guest (guest to
+/// host, the one written here), 2 auto (the guest's intrinsic items) (include/uapi/linux/hyperv.h,
+/// enum hv_kvp_exchg_pool). On a Windows guest the intrinsic items are under
+/// HKLM\SOFTWARE\Microsoft\Virtual Machine\Auto (Microsoft Learn, "Manage Hyper-V Integration
+/// Services": `REG QUERY "HKLM\Software\Microsoft\Virtual Machine\Auto" /v
+/// IntegrationServicesVersion`), the host's items under ...\Virtual Machine\Guest\Parameters
+/// (VirtualMachineName, HostName), and the guest's own items for the host under
+/// ...\Virtual Machine\Guest (the guest side of the exchange is the registry: "Sending messages
+/// and commands to a Hyper-V Virtual Machine Guest OS using the KVP Exchange", MSDN blog kebab,
+/// 2014-06-24). Auto is the service's own intrinsic pool, so latchwatch writes to Guest.
 
 #include <string>
 #include <utility>
@@ -24,6 +44,11 @@ constexpr std::size_t kKvpValueSize = 2048;
 constexpr std::size_t kKvpRecordSize = kKvpKeySize + kKvpValueSize;
 constexpr std::size_t kKvpMaxValue = 1022;
 constexpr const char* kKvpPrefix = "LATCHWATCH|";
+/// Windows: Hyper-V's KVP limits in UTF-16 units, without the terminating NUL.
+constexpr std::size_t kKvpKeyUnits = kKvpKeySize / 2 - 1;
+constexpr std::size_t kKvpValueUnits = kKvpValueSize / 2 - 1;
+/// Windows: the guest-to-host pool (see above).
+constexpr const char* kKvpWindowsPool = "HKLM\\SOFTWARE\\Microsoft\\Virtual Machine\\Guest";
 
 /// The records latchwatch writes for one report: (key, value) pairs, each value <= 1022 bytes.
 std::vector<std::pair<std::string, std::string>> kvp_records(const CycleReport& report);
@@ -33,12 +58,19 @@ std::vector<std::pair<std::string, std::string>> kvp_records(const CycleReport& 
 std::string kvp_state(const CycleReport& report);
 std::vector<std::string> kvp_state_records(const CycleReport& report);
 
-/// Takes flock and an fcntl write lock on `fd`, retrying until `deadline` (polling: neither lock
+/// "key=value" without what changes every cycle (the time, the transition) in a whole value.
+std::string kvp_record_state(const std::string& key, const std::string& value);
+
+/// The first at most `size` bytes of `text`, never splitting a UTF-8 character.
+std::string kvp_cut_utf8(const std::string& text, std::size_t size);
+
+/// Linux only: takes flock and an fcntl write lock on `fd`, retrying until `deadline` (polling: neither lock
 /// has a timed wait). Returns 0 or the errno (EWOULDBLOCK when the deadline passed).
 int lock_pool_until(int fd, std::chrono::steady_clock::time_point deadline, const Clock& clock);
 
 class KvpSink : public Sink {
  public:
+  /// `pool_file`: the pool file (Linux) or registry key (Windows).
   explicit KvpSink(std::string pool_file,
                    std::chrono::milliseconds lock_timeout = std::chrono::milliseconds(2000),
                    const Clock& clock = real_clock())

@@ -8,6 +8,11 @@
 /// Never blocks: the device is opened O_NONBLOCK each time; a full device (EAGAIN) or a FIFO
 /// nobody reads (ENXIO) drops the line and counts it, and a dropped reminder is tried again on
 /// the next cycle. Thread-safety: publish from one thread (the dispatcher's), health from any.
+///
+/// Windows (serial_sink_windows.cpp): the device is "COM1" (or "\\.\COMn"), a named pipe
+/// "\\.\pipe\NAME" or a file; opened per line for overlapped writing, a COM port with
+/// SetCommTimeouts, and the write is cancelled after `write_timeout`: a port nobody reads never
+/// blocks, the line is dropped and counted. A pipe nobody serves drops the line, as a FIFO does.
 
 #include <atomic>
 #include <chrono>
@@ -22,6 +27,9 @@ struct SerialSinkOptions {
   std::string device = "/dev/ttyS0";
   std::chrono::seconds reminder_interval = std::chrono::hours(6);
   std::size_t max_line = kSerialLineMax;
+  /// Windows: how long one line's write may take before it is cancelled and dropped (Linux
+  /// writes O_NONBLOCK and never waits).
+  std::chrono::milliseconds write_timeout{1000};
 };
 
 /// The line a cycle report gives for `event` (a transition, or "reminder").

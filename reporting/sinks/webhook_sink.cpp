@@ -1,21 +1,16 @@
 #include "reporting/sinks/webhook_sink.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <boost/asio/ssl/context.hpp>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 
 #include "agent/diagnosis/atomic_file.h"
 #include "probes/local/bounded_file.h"
 #include "probes/payloads/json_limits.h"
+#include "reporting/sinks/spool_files.h"
+#include "reporting/sinks/webhook_transport.h"
 
 namespace latchwatch::reporting {
 namespace {
@@ -23,8 +18,8 @@ namespace {
 constexpr std::size_t kSpoolFileLimit = 4 * 1024 * 1024;
 
 std::string new_uuid() {
-  unsigned char bytes[16];
-  RAND_bytes(bytes, sizeof bytes);
+  unsigned char bytes[16] = {};
+  random_bytes(bytes, sizeof bytes);
   bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0F) | 0x40);  // version 4
   bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3F) | 0x80);  // RFC 4122 variant
   char out[37];
@@ -42,20 +37,6 @@ std::uint64_t sequence_of(const std::string& name) {
 
 }  // namespace
 
-std::string hmac_sha256_hex(const std::string& secret, const std::string& body) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest, &length);
-  std::string hex;
-  char byte[3];
-  for (unsigned int i = 0; i < length; ++i) {
-    std::snprintf(byte, sizeof byte, "%02x", digest[i]);
-    hex += byte;
-  }
-  return hex;
-}
-
 std::chrono::seconds retry_delay(int attempt) {
   if (attempt <= 1) return std::chrono::seconds(1);
   long delay = 1L << std::min(attempt - 1, 16);
@@ -64,21 +45,8 @@ std::chrono::seconds retry_delay(int attempt) {
 
 WebhookSink::WebhookSink(WebhookOptions options) : options_(std::move(options)) {
   if (!parse_url(options_.url, url_, url_error_)) url_error_ = "webhook url: " + url_error_;
-  if (url_.tls) {
-    namespace ssl = boost::asio::ssl;
-    tls_ = std::make_unique<ssl::context>(ssl::context::tls_client);
-    boost::system::error_code ec;
-    if (options_.verify_tls) {
-      tls_->set_verify_mode(ssl::verify_peer);
-      if (options_.ca_file.empty())
-        tls_->set_default_verify_paths(ec);
-      else
-        tls_->load_verify_file(options_.ca_file, ec);
-      if (ec) tls_error_ = "webhook CA " + options_.ca_file + ": " + ec.message();
-    } else {
-      tls_->set_verify_mode(ssl::verify_none);
-    }
-  }
+  if (url_error_.empty())
+    transport_ = make_webhook_transport(url_, {options_.verify_tls, options_.ca_file}, tls_error_);
   if (auto error = diagnosis::ensure_directory(options_.spool_dir, 0700); !error.empty())
     spdlog::warn("webhook spool: {}", error);
 }
@@ -87,22 +55,11 @@ WebhookSink::~WebhookSink() = default;
 
 std::vector<std::string> WebhookSink::spooled(std::string* error) const {
   std::vector<std::string> names;
-  // O_NOFOLLOW: a symlink planted at STATE/spool is refused, never listed through.
-  int fd = ::open(options_.spool_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  DIR* dir = fd < 0 ? nullptr : ::fdopendir(fd);
-  if (!dir) {
-    if (error) *error = options_.spool_dir + ": " + std::strerror(errno);
-    if (fd >= 0) ::close(fd);
-    return names;
-  }
-  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
-  while (dirent* entry = ::readdir(dir)) {
-    std::string name = entry->d_name;
+  for (auto& name : list_spool_folder(options_.spool_dir, error)) {
     if (name.size() == 25 && name.compare(20, 5, ".json") == 0 &&
-        std::all_of(name.begin(), name.begin() + 20, is_digit))
-      names.push_back(name);
+        std::all_of(name.begin(), name.begin() + 20, [](char c) { return c >= '0' && c <= '9'; }))
+      names.push_back(std::move(name));
   }
-  ::closedir(dir);
   std::sort(names.begin(), names.end());
   for (auto& name : names) name = options_.spool_dir + "/" + name;
   return names;
@@ -118,7 +75,7 @@ std::string WebhookSink::enqueue(const std::string& body) {
   if (!files.empty()) next = sequence_of(files.back().substr(files.back().rfind('/') + 1)) + 1;
   // Bounded: drop the oldest first, counted, so disk use never grows without bound.
   while (files.size() >= options_.spool_max_entries) {
-    ::unlink(files.front().c_str());
+    remove_spool_file(files.front());
     files.erase(files.begin());
     ++dropped_;
   }
@@ -138,11 +95,7 @@ PublishResult WebhookSink::deliver(const std::string& delivery, const std::strin
                      {"X-Latchwatch-Delivery", delivery},
                      {"X-Latchwatch-Signature", "sha256=" + hmac_sha256_hex(options_.secret, body)}};
   request.body = body;
-  net::Options net_options;
-  net_options.budget = options_.timeout;
-  net_options.body_limit = 64 * 1024;
-  net_options.tls = tls_.get();
-  auto response = net::exchange(url_.endpoint, std::move(request), net_options);
+  auto response = transport_->post(url_, std::move(request), options_.timeout, 64 * 1024);
   if (response.failure != net::Failure::none) return PublishResult::failure(response.error);
   if (response.status < 200 || response.status > 299)
     return PublishResult::failure("webhook answered HTTP " + std::to_string(response.status));
@@ -172,7 +125,7 @@ PublishResult WebhookSink::flush() {
     if (entry.is_discarded() || !entry.is_object() || !entry.value("body", nlohmann::json()).is_string() ||
         !entry.value("delivery", nlohmann::json()).is_string()) {
       // A corrupt entry cannot be delivered: set it aside (kept for a person), never crash.
-      ::rename(path.c_str(), (path + ".corrupt").c_str());
+      rename_spool_file(path, path + ".corrupt");
       ++corrupt_;
       continue;
     }
@@ -182,7 +135,7 @@ PublishResult WebhookSink::flush() {
       next_attempt_ = options_.clock->steady_now() + retry_delay(attempt_);
       return result;
     }
-    ::unlink(path.c_str());
+    remove_spool_file(path);
     attempt_ = 0;
     next_attempt_ = {};
   }

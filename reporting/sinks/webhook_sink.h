@@ -9,6 +9,10 @@
 /// every accepted report in the spool. The spool folder is never a symlink (refused) and its
 /// files are opened without following links.
 ///
+/// Platform parts sit behind seams: the signature (reporting/hmac_sha256.h), the transport
+/// (webhook_transport.h: TLS through OpenSSL on Linux, WinHTTP on Windows) and the spool folder
+/// (spool_files.h).
+///
 /// Headers: X-Latchwatch-Signature: sha256=<hex HMAC-SHA256 of the raw body> and
 /// X-Latchwatch-Delivery: <uuid> (the same uuid on every retry, so receivers can drop duplicates).
 
@@ -17,19 +21,16 @@
 #include <mutex>
 
 #include "reporting/clock.h"
+#include "reporting/hmac_sha256.h"
 #include "reporting/sink.h"
 #include "reporting/url.h"
-
-namespace boost::asio::ssl {
-class context;
-}
 
 namespace latchwatch::reporting {
 
 struct WebhookOptions {
   std::string url;
   std::string secret;
-  std::string ca_file;  ///< empty: the system trust store
+  std::string ca_file;  ///< empty: the system trust store (Windows: the chain must end at it)
   bool verify_tls = true;
   std::chrono::milliseconds timeout{5000};
   std::size_t spool_max_entries = 1000;
@@ -37,8 +38,7 @@ struct WebhookOptions {
   const Clock* clock = &real_clock();
 };
 
-/// hex(HMAC-SHA256(secret, body)).
-std::string hmac_sha256_hex(const std::string& secret, const std::string& body);
+class WebhookTransport;
 
 /// The delay before retry number `attempt` (1-based): 1 s doubling up to 5 minutes.
 std::chrono::seconds retry_delay(int attempt);
@@ -67,7 +67,7 @@ class WebhookSink : public Sink {
   WebhookOptions options_;
   Url url_;
   std::string url_error_;
-  std::unique_ptr<boost::asio::ssl::context> tls_;
+  std::unique_ptr<WebhookTransport> transport_;  ///< Beast/OpenSSL on Linux, WinHTTP on Windows
   std::string tls_error_;
   mutable std::mutex spool_mutex_;  ///< accept (daemon thread) against flush (the sink's lane)
   std::atomic<std::uint64_t> dropped_{0};

@@ -4,10 +4,7 @@
 
 #include "reporting/serial_line.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -297,29 +294,6 @@ TEST(SerialSinkPolicy, RemindsEverySixHoursWhileAKeyVerdictFiresByTheReportsCloc
   EXPECT_EQ(sink.health()["lines_written"], 5);
 }
 
-TEST(SerialSinkPolicy, AFiringVerdictAfterARestartIsRepeatedAtOnceAndADroppedOneRetried) {
-  TempDir dir;
-  std::string fifo = dir / "ttyS0";
-  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  SerialSink sink(fifo);
-  const auto t0 = std::chrono::system_clock::time_point(std::chrono::seconds(1795000000));
-  // The daemon restarted with key_lost already confirmed: reporting::Transition::unchanged, yet this boot's log
-  // needs the line. Nobody reads the FIFO: dropped, counted, and due again next cycle.
-  ASSERT_TRUE(sink.publish(cycle(diagnosis::VerdictCode::key_lost, reporting::Transition::unchanged, t0)).ok);
-  EXPECT_EQ(sink.health()["dropped_lines"], 1);
-  int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
-  ASSERT_GE(reader, 0);
-  ASSERT_TRUE(sink.publish(cycle(diagnosis::VerdictCode::key_lost, reporting::Transition::unchanged, t0 + 5min)).ok);
-  char buffer[512] = {};
-  ssize_t n = ::read(reader, buffer, sizeof buffer - 1);
-  ::close(reader);
-  ASSERT_GT(n, 0);
-  auto parsed = parse_serial_line(std::string(buffer, static_cast<std::size_t>(n)));
-  ASSERT_TRUE(parsed) << parsed.error;
-  EXPECT_EQ(parsed.value->event, "reminder");
-  EXPECT_EQ(parsed.value->next_incarnation, 7);
-}
-
 TEST(SerialSinkPolicy, PendingAndNonKeyVerdictsGetNoReminder) {
   TempDir dir;
   std::string device = dir / "console";
@@ -333,32 +307,6 @@ TEST(SerialSinkPolicy, PendingAndNonKeyVerdictsGetNoReminder) {
   ASSERT_TRUE(sink.publish(cycle(diagnosis::VerdictCode::gpa_down, reporting::Transition::fired, t0)).ok);
   ASSERT_TRUE(sink.publish(cycle(diagnosis::VerdictCode::gpa_down, reporting::Transition::unchanged, t0 + 24h)).ok);
   EXPECT_EQ(lines_of(device).size(), 1u) << testing::read_file(device);
-}
-
-TEST(SerialConsoleUsable, DefaultOnOnlyWhereBootDiagnosticsCanReadIt) {
-  TempDir dir;
-  std::string why;
-  EXPECT_FALSE(serial_console_usable(dir / "absent", dir / "tag", why));
-  EXPECT_NE(why.find("No such file"), std::string::npos) << why;
-
-  testing::write_file(dir / "console.log", "");
-  EXPECT_TRUE(serial_console_usable(dir / "console.log", dir / "tag", why)) << why;
-
-  // /dev/null is a writable character device, like a console.
-  testing::write_file(dir / "tag", "Default string\n");
-  EXPECT_FALSE(serial_console_usable("/dev/null", dir / "tag", why));
-  EXPECT_NE(why.find("not an Azure VM"), std::string::npos) << why;
-  // A pseudo-terminal someone reads is not the machine's console: used anywhere.
-  int master = ::posix_openpt(O_RDWR | O_NOCTTY);
-  ASSERT_GE(master, 0);
-  ASSERT_EQ(::grantpt(master), 0);
-  ASSERT_EQ(::unlockpt(master), 0);
-  std::string pty = ::ptsname(master);
-  EXPECT_TRUE(serial_console_usable(pty, dir / "tag", why)) << why;
-  EXPECT_NE(why.find("pseudo-terminal"), std::string::npos) << why;
-  ::close(master);
-  testing::write_file(dir / "tag", std::string(kAzureChassisAssetTag) + "\n");
-  EXPECT_TRUE(serial_console_usable("/dev/null", dir / "tag", why)) << why;
 }
 
 }  // namespace

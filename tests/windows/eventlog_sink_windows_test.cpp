@@ -1,0 +1,36 @@
+// The Event Log sink on Windows: registers the source and reports through the real advapi32
+// (under wine, ReportEventW accepts the event; on Windows it lands in the Application log).
+#include <gtest/gtest.h>
+
+#include "reporting/sinks/eventlog_sink.h"
+
+namespace latchwatch::reporting {
+namespace {
+
+CycleReport report(diagnosis::VerdictCode code, Transition transition) {
+  CycleReport r;
+  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
+  r.has_confirmed = true;
+  r.confirmed = code;
+  r.transition = transition;
+  return r;
+}
+
+TEST(EventLogSinkWindows, PublishesEachTransitionAndNothingForUnchangedCycles) {
+  ASSERT_TRUE(eventlog_available());
+  std::string error;
+  auto sink = make_eventlog_sink(kEventLogSource, error);
+  ASSERT_NE(sink, nullptr) << error;
+  EXPECT_EQ(sink->name(), "eventlog");
+  auto fired = sink->publish(report(diagnosis::VerdictCode::key_lost, Transition::fired));
+  EXPECT_TRUE(fired.ok) << fired.error;
+  auto fault = sink->publish(report(diagnosis::VerdictCode::gpa_down, Transition::changed));
+  EXPECT_TRUE(fault.ok) << fault.error;
+  auto back = sink->publish(report(diagnosis::VerdictCode::healthy, Transition::resolved));
+  EXPECT_TRUE(back.ok) << back.error;
+  EXPECT_TRUE(sink->publish(report(diagnosis::VerdictCode::healthy, Transition::unchanged)).ok);
+  EXPECT_EQ(sink->health()["events_written"], 3);
+}
+
+}  // namespace
+}  // namespace latchwatch::reporting
