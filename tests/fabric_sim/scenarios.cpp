@@ -559,10 +559,22 @@ std::vector<std::string> FabricSimulator::scenario_names() {
   return names;
 }
 
-std::string http_date(SystemTime t) {
+namespace {
+/// The simulator keeps its own calendar (independent of the agent's utc_time): the C library's.
+std::tm utc_fields(SystemTime t) {
   std::time_t seconds = std::chrono::system_clock::to_time_t(t);
   std::tm utc{};
+#ifdef _WIN32  // the scenario table is also compiled into the Windows unit tests
+  ::gmtime_s(&utc, &seconds);
+#else
   ::gmtime_r(&seconds, &utc);
+#endif
+  return utc;
+}
+}  // namespace
+
+std::string http_date(SystemTime t) {
+  std::tm utc = utc_fields(t);
   // Not strftime: %a and %b follow the locale, RFC 1123 names are always English.
   static const char* const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
   static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -577,9 +589,7 @@ std::string http_date(SystemTime t) {
 std::string status_timestamp(SystemTime t) {
   auto since_epoch = t.time_since_epoch();
   auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count() % 1000;
-  std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm utc{};
-  ::gmtime_r(&seconds, &utc);
+  std::tm utc = utc_fields(t);
   char buffer[80];
   std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03d", utc.tm_year + 1900,
                 utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
