@@ -94,6 +94,11 @@ std::wstring event_message_file(const std::string& name) {
 class WindowsService : public ::testing::Test {
  protected:
   void SetUp() override {
+    // The service manager refuses a start while another start holds its database (1055), and
+    // ctest runs tests in parallel processes: a named mutex takes the service tests one at a time.
+    one_at_a_time_ = ::CreateMutexW(nullptr, FALSE, L"Local\\latchwatch-service-tests");
+    ASSERT_NE(one_at_a_time_, nullptr);
+    ASSERT_NE(::WaitForSingleObject(one_at_a_time_, 120000), WAIT_TIMEOUT);
     spec_.name = "latchwatch-test-" + std::to_string(::GetCurrentProcessId()) + "-" +
                  std::to_string(::GetTickCount64());
     spec_.display_name = spec_.name;
@@ -120,7 +125,13 @@ class WindowsService : public ::testing::Test {
   void TearDown() override {
     bool not_installed = false;
     uninstall_service(spec_.name, not_installed);  // whatever a failed test left
+    if (one_at_a_time_) {
+      ::ReleaseMutex(one_at_a_time_);
+      ::CloseHandle(one_at_a_time_);
+    }
   }
+
+  HANDLE one_at_a_time_ = nullptr;
 
   TempDir dir_;
   std::string state_dir_ = dir_ / "state";
