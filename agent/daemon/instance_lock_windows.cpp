@@ -21,10 +21,10 @@ InstanceLock::InstanceLock(const std::string& state_dir) {
   }
   const std::string path = instance_lock_path(state_dir);
   // Not inheritable (no security attributes), a link at the name is opened, never followed.
-  HANDLE file = ::CreateFileW(win::widen(path).c_str(), GENERIC_READ | GENERIC_WRITE,
-                              FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
-                              OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT,
-                              nullptr);
+  HANDLE file =
+      ::CreateFileW(win::widen(path).c_str(), GENERIC_READ | GENERIC_WRITE,
+                    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr, OPEN_ALWAYS,
+                    FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
   if (file == INVALID_HANDLE_VALUE) {
     error_ = path + ": " + win::error_text(::GetLastError());
     return;
@@ -34,8 +34,7 @@ InstanceLock::InstanceLock(const std::string& state_dir) {
                     MAXDWORD, &whole)) {
     const DWORD code = ::GetLastError();
     error_ = code == ERROR_LOCK_VIOLATION || code == ERROR_IO_PENDING
-                 ? "another latchwatch run already uses " + state_dir + " (" + path +
-                       " is locked)"
+                 ? "another latchwatch run already uses " + state_dir + " (" + path + " is locked)"
                  : path + ": " + win::error_text(code);
     ::CloseHandle(file);
     return;

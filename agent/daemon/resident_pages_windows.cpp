@@ -18,7 +18,8 @@ std::size_t release_module(HMODULE module, std::uintptr_t page) {
   const auto base = reinterpret_cast<std::uintptr_t>(module);
   const auto* dos = reinterpret_cast<const IMAGE_DOS_HEADER*>(base);
   if (dos->e_magic != IMAGE_DOS_SIGNATURE) return 0;
-  const auto* nt = reinterpret_cast<const IMAGE_NT_HEADERS*>(base + static_cast<std::uintptr_t>(dos->e_lfanew));
+  const auto* nt =
+      reinterpret_cast<const IMAGE_NT_HEADERS*>(base + static_cast<std::uintptr_t>(dos->e_lfanew));
   if (nt->Signature != IMAGE_NT_SIGNATURE) return 0;
   const IMAGE_SECTION_HEADER* section = IMAGE_FIRST_SECTION(nt);
   std::size_t released = 0;
@@ -47,8 +48,8 @@ std::size_t release_startup_pages() {
   HANDLE self = ::GetCurrentProcess();
   std::vector<HMODULE> modules(256);
   DWORD needed = 0;
-  if (!::EnumProcessModules(self, modules.data(), static_cast<DWORD>(modules.size() * sizeof(HMODULE)),
-                            &needed))
+  if (!::EnumProcessModules(self, modules.data(),
+                            static_cast<DWORD>(modules.size() * sizeof(HMODULE)), &needed))
     return 0;
   modules.resize(std::min<std::size_t>(modules.size(), needed / sizeof(HMODULE)));
   std::size_t released = 0;
@@ -61,11 +62,13 @@ ProcessMemory process_memory() {
   PROCESS_MEMORY_COUNTERS_EX counters{};
   counters.cb = sizeof counters;
   if (::GetProcessMemoryInfo(::GetCurrentProcess(),
-                             reinterpret_cast<PROCESS_MEMORY_COUNTERS*>(&counters), sizeof counters)) {
+                             reinterpret_cast<PROCESS_MEMORY_COUNTERS*>(&counters),
+                             sizeof counters)) {
     memory.resident = counters.WorkingSetSize;
     // PagefileUsage is the same commit charge ("the total amount of private memory that the
     // memory manager has committed for a running process"); wine fills only the basic counters.
-    memory.private_bytes = counters.PrivateUsage != 0 ? counters.PrivateUsage : counters.PagefileUsage;
+    memory.private_bytes =
+        counters.PrivateUsage != 0 ? counters.PrivateUsage : counters.PagefileUsage;
   }
   return memory;
 }

@@ -39,7 +39,9 @@ struct ScHandle {
   explicit operator bool() const { return handle != nullptr; }
 };
 
-std::string last_error(const std::string& what) { return what + ": " + error_text(::GetLastError()); }
+std::string last_error(const std::string& what) {
+  return what + ": " + error_text(::GetLastError());
+}
 
 std::string own_exe_path() {
   std::wstring path(MAX_PATH, L'\0');
@@ -59,9 +61,11 @@ std::string quoted(const std::string& text) { return "\"" + text + "\""; }
 std::string register_event_source(const std::string& name, const std::string& exe) {
   HKEY key = nullptr;
   const std::wstring path = kEventLogKey + widen(name);
-  LSTATUS status = ::RegCreateKeyExW(HKEY_LOCAL_MACHINE, path.c_str(), 0, nullptr,
-                                     REG_OPTION_NON_VOLATILE, KEY_SET_VALUE, nullptr, &key, nullptr);
-  if (status != ERROR_SUCCESS) return "event-log source HKLM\\" + narrow(path) + ": " + error_text(status);
+  LSTATUS status =
+      ::RegCreateKeyExW(HKEY_LOCAL_MACHINE, path.c_str(), 0, nullptr, REG_OPTION_NON_VOLATILE,
+                        KEY_SET_VALUE, nullptr, &key, nullptr);
+  if (status != ERROR_SUCCESS)
+    return "event-log source HKLM\\" + narrow(path) + ": " + error_text(status);
   const std::wstring file = widen(exe);
   const DWORD types = EVENTLOG_ERROR_TYPE | EVENTLOG_WARNING_TYPE | EVENTLOG_INFORMATION_TYPE;
   status = ::RegSetValueExW(key, L"EventMessageFile", 0, REG_EXPAND_SZ,
@@ -100,10 +104,9 @@ void report(DWORD state, DWORD wait_hint, int exit_code = 0) {
   if (s.dwCurrentState == SERVICE_STOPPED) return;  // stopped is final
   s.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
   s.dwCurrentState = state;
-  s.dwControlsAccepted =
-      state == SERVICE_RUNNING
-          ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN | SERVICE_ACCEPT_PARAMCHANGE
-          : 0;
+  s.dwControlsAccepted = state == SERVICE_RUNNING ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN |
+                                                        SERVICE_ACCEPT_PARAMCHANGE
+                                                  : 0;
   s.dwWin32ExitCode = exit_code == 0 ? NO_ERROR : ERROR_SERVICE_SPECIFIC_ERROR;
   s.dwServiceSpecificExitCode = static_cast<DWORD>(exit_code);
   s.dwWaitHint = wait_hint;
@@ -164,7 +167,8 @@ std::string install_service(const ServiceSpec& spec) {
   if (exe.empty()) return last_error("the path of latchwatch.exe");
   if (exe.find('"') != std::string::npos || spec.config_file.find('"') != std::string::npos)
     return "a path with a double quote cannot be put on the service's command line";
-  ScHandle manager(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT | SC_MANAGER_CREATE_SERVICE));
+  ScHandle manager(
+      ::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT | SC_MANAGER_CREATE_SERVICE));
   if (!manager) return last_error("the service manager (run as Administrator)");
   ServiceSpec resolved = spec;
   resolved.exe = exe;
@@ -176,7 +180,8 @@ std::string install_service(const ServiceSpec& spec) {
                                     nullptr, nullptr, nullptr, nullptr, nullptr));
   if (!service) {
     if (::GetLastError() == ERROR_SERVICE_EXISTS)
-      return "service " + spec.name + " is already installed ('latchwatch service uninstall' first)";
+      return "service " + spec.name +
+             " is already installed ('latchwatch service uninstall' first)";
     return last_error("CreateService " + spec.name);
   }
   std::wstring description = kDescription;
@@ -184,7 +189,8 @@ std::string install_service(const ServiceSpec& spec) {
   if (!::ChangeServiceConfig2W(service.handle, SERVICE_CONFIG_DESCRIPTION, &text))
     return last_error("service description");
   // Restart after 10 s, then 60 s; the failure count resets after a day without one.
-  SC_ACTION actions[3] = {{SC_ACTION_RESTART, 10 * 1000}, {SC_ACTION_RESTART, 60 * 1000},
+  SC_ACTION actions[3] = {{SC_ACTION_RESTART, 10 * 1000},
+                          {SC_ACTION_RESTART, 60 * 1000},
                           {SC_ACTION_RESTART, 60 * 1000}};
   SERVICE_FAILURE_ACTIONSW failure{};
   failure.dwResetPeriod = 24 * 60 * 60;
@@ -196,7 +202,8 @@ std::string install_service(const ServiceSpec& spec) {
   // Every Windows Azure endorses has this level; wine's service manager does not (a crash still
   // restarts there), so its absence is not an error.
   SERVICE_FAILURE_ACTIONS_FLAG on_exit_code{TRUE};
-  if (!::ChangeServiceConfig2W(service.handle, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &on_exit_code) &&
+  if (!::ChangeServiceConfig2W(service.handle, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG,
+                               &on_exit_code) &&
       ::GetLastError() != ERROR_INVALID_LEVEL)
     return last_error("service failure actions flag");
   return register_event_source(spec.name, exe);

@@ -14,9 +14,9 @@ namespace {
 using testing::run_latchwatch;
 
 TEST(WindowsOnlyCommands, ServiceInstallAndUninstallSayTheyAreWindowsOnly) {
-  for (const auto& args : {std::vector<std::string>{"service", "install"},
-                           std::vector<std::string>{"service", "uninstall"},
-                           std::vector<std::string>{"service"}}) {
+  for (const auto& args :
+       {std::vector<std::string>{"service", "install"},
+        std::vector<std::string>{"service", "uninstall"}, std::vector<std::string>{"service"}}) {
     auto result = run_latchwatch(args);
     EXPECT_EQ(result.exit_code, 3) << args.back();
     EXPECT_NE(result.err.find("Windows-only"), std::string::npos) << result.err;

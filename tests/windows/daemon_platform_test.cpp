@@ -4,9 +4,8 @@
 // GetProcessMemoryInfo's, and the file trigger says it is off. (Ctrl+Break on a console run of
 // the real binary: windows_service_test.cpp.)
 
-#include <windows.h>
-
 #include <gtest/gtest.h>
+#include <windows.h>
 
 #include <chrono>
 #include <condition_variable>

@@ -4,17 +4,17 @@
 // budget, then uninstalled (service and event source gone); and Ctrl+Break on a console run.
 // Every probe goes to 127.0.0.1:1 (nothing listens): no traffic leaves the machine.
 
-#include <windows.h>
-#include <winsvc.h>
+#include "agent/daemon/windows_service.h"
 
 #include <gtest/gtest.h>
+#include <windows.h>
+#include <winsvc.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
-#include "agent/daemon/windows_service.h"
 #include "agent/daemon/windows_text.h"
 #include "tests/support/test_support.h"
 
@@ -103,22 +103,21 @@ class WindowsService : public ::testing::Test {
                  std::to_string(::GetTickCount64());
     spec_.display_name = spec_.name;
     spec_.exe = service_path(LATCHWATCH_BINARY);
-    const nlohmann::json config = {
-        {"daemon", {{"interval_s", 3600}, {"jitter_s", 0}}},
-        {"probes", {{"timeout_ms", 1000}}},
-        {"endpoints",
-         {{"wireserver", "127.0.0.1:1"},
-          {"hostga", "127.0.0.1:1"},
-          {"imds", "127.0.0.1:1"},
-          {"gpa", "127.0.0.1:1"}}},
-        {"paths",
-         {{"state_dir", service_path(state_dir_)},
-          {"gpa_key_dir", service_path(dir_ / "Keys")},
-          {"gpa_status_file", service_path(dir_ / "status.json")}}},
-        {"sinks",
-         {{"metrics", {{"enabled", false}}},
-          {"kvp", {{"enabled", false}}},
-          {"serial", {{"enabled", false}}}}}};
+    const nlohmann::json config = {{"daemon", {{"interval_s", 3600}, {"jitter_s", 0}}},
+                                   {"probes", {{"timeout_ms", 1000}}},
+                                   {"endpoints",
+                                    {{"wireserver", "127.0.0.1:1"},
+                                     {"hostga", "127.0.0.1:1"},
+                                     {"imds", "127.0.0.1:1"},
+                                     {"gpa", "127.0.0.1:1"}}},
+                                   {"paths",
+                                    {{"state_dir", service_path(state_dir_)},
+                                     {"gpa_key_dir", service_path(dir_ / "Keys")},
+                                     {"gpa_status_file", service_path(dir_ / "status.json")}}},
+                                   {"sinks",
+                                    {{"metrics", {{"enabled", false}}},
+                                     {"kvp", {{"enabled", false}}},
+                                     {"serial", {{"enabled", false}}}}}};
     testing::write_file(dir_ / "config.json", config.dump(2));
     spec_.config_file = service_path(dir_ / "config.json");
   }
@@ -140,8 +139,7 @@ class WindowsService : public ::testing::Test {
 
 TEST_F(WindowsService, InstallStartRunReloadStopUninstall) {
   Sc manager(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_ALL_ACCESS));
-  if (!manager.h)
-    GTEST_SKIP() << "no service manager here: " << win::error_text(::GetLastError());
+  if (!manager.h) GTEST_SKIP() << "no service manager here: " << win::error_text(::GetLastError());
 
   // Installed: the command line, automatic start, restart on failure, the event-log source.
   ASSERT_EQ(install_service(spec_), "");
@@ -152,7 +150,8 @@ TEST_F(WindowsService, InstallStartRunReloadStopUninstall) {
     std::vector<BYTE> buffer(8192);
     DWORD needed = 0;
     auto* config = reinterpret_cast<QUERY_SERVICE_CONFIGW*>(buffer.data());
-    ASSERT_TRUE(::QueryServiceConfigW(service.h, config, static_cast<DWORD>(buffer.size()), &needed));
+    ASSERT_TRUE(
+        ::QueryServiceConfigW(service.h, config, static_cast<DWORD>(buffer.size()), &needed));
     EXPECT_EQ(config->dwStartType, static_cast<DWORD>(SERVICE_AUTO_START));
     EXPECT_EQ(config->dwServiceType & SERVICE_WIN32_OWN_PROCESS,
               static_cast<DWORD>(SERVICE_WIN32_OWN_PROCESS));
@@ -170,15 +169,15 @@ TEST_F(WindowsService, InstallStartRunReloadStopUninstall) {
 
   // Started: RUNNING, and a cycle written to the state folder by the service process.
   ASSERT_TRUE(::StartServiceW(service.h, 0, nullptr)) << win::error_text(::GetLastError());
-  ASSERT_TRUE(wait_until([&] { return status_of(service.h).dwCurrentState == SERVICE_RUNNING; },
-                         30s))
+  ASSERT_TRUE(
+      wait_until([&] { return status_of(service.h).dwCurrentState == SERVICE_RUNNING; }, 30s))
       << "state " << status_of(service.h).dwCurrentState;
   const SERVICE_STATUS_PROCESS running = status_of(service.h);
   EXPECT_NE(running.dwProcessId, 0u);
   EXPECT_TRUE(running.dwControlsAccepted & SERVICE_ACCEPT_STOP);
   EXPECT_TRUE(running.dwControlsAccepted & SERVICE_ACCEPT_PARAMCHANGE);
-  HANDLE process = ::OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE,
-                                 running.dwProcessId);
+  HANDLE process =
+      ::OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, running.dwProcessId);
   ASSERT_NE(process, nullptr);
   ASSERT_TRUE(wait_until([&] { return history_lines(state_dir_) >= 1; }, 60s))
       << "no cycle in " << state_dir_;
@@ -195,8 +194,8 @@ TEST_F(WindowsService, InstallStartRunReloadStopUninstall) {
   const auto stop_sent = Clock::now();
   ASSERT_TRUE(::ControlService(service.h, SERVICE_CONTROL_STOP, &status))
       << win::error_text(::GetLastError());
-  ASSERT_TRUE(wait_until([&] { return status_of(service.h).dwCurrentState == SERVICE_STOPPED; },
-                         10s));
+  ASSERT_TRUE(
+      wait_until([&] { return status_of(service.h).dwCurrentState == SERVICE_STOPPED; }, 10s));
   EXPECT_EQ(::WaitForSingleObject(process, 10000), WAIT_OBJECT_0) << "the process ended";
   const auto stop_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - stop_sent).count();
@@ -226,7 +225,8 @@ TEST_F(WindowsService, InstallStartRunReloadStopUninstall) {
 // `latchwatch run` on a console: Ctrl+Break stops it as SIGTERM does (exit 0 after flushing).
 // The child gets a process group of its own, so the event reaches nothing else on the console.
 TEST_F(WindowsService, CtrlBreakStopsAConsoleRunAsSigtermDoes) {
-  std::wstring command = win::widen("\"" + spec_.exe + "\" run --config \"" + spec_.config_file + "\"");
+  std::wstring command =
+      win::widen("\"" + spec_.exe + "\" run --config \"" + spec_.config_file + "\"");
   STARTUPINFOW startup{};
   startup.cb = sizeof startup;
   PROCESS_INFORMATION child{};
@@ -252,14 +252,13 @@ TEST_F(WindowsService, CtrlBreakStopsAConsoleRunAsSigtermDoes) {
 
 TEST_F(WindowsService, UninstallStopsARunningServiceFirst) {
   Sc manager(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_ALL_ACCESS));
-  if (!manager.h)
-    GTEST_SKIP() << "no service manager here: " << win::error_text(::GetLastError());
+  if (!manager.h) GTEST_SKIP() << "no service manager here: " << win::error_text(::GetLastError());
   ASSERT_EQ(install_service(spec_), "");
   Sc service(::OpenServiceW(manager.h, win::widen(spec_.name).c_str(), SERVICE_ALL_ACCESS));
   ASSERT_NE(service.h, nullptr);
   ASSERT_TRUE(::StartServiceW(service.h, 0, nullptr)) << win::error_text(::GetLastError());
-  ASSERT_TRUE(wait_until([&] { return status_of(service.h).dwCurrentState == SERVICE_RUNNING; },
-                         30s));
+  ASSERT_TRUE(
+      wait_until([&] { return status_of(service.h).dwCurrentState == SERVICE_RUNNING; }, 30s));
   HANDLE process = ::OpenProcess(SYNCHRONIZE, FALSE, status_of(service.h).dwProcessId);
   ASSERT_NE(process, nullptr);
   bool not_installed = true;
