@@ -122,6 +122,10 @@ std::vector<OptionSpec> build_table() {
                           [](Config& c) -> auto& { return c.sources.presence.unit_file; }));
   t.push_back(text_option("paths.gpa_binary", "--gpa-binary", K::path, "GPA's binary",
                           [](Config& c) -> auto& { return c.sources.presence.binary; }));
+  t.push_back(text_option("paths.gpa_service", "", K::text,
+                          "GPA's Windows service, asked about through the service manager "
+                          "(not used on Linux)",
+                          [](Config& c) -> auto& { return c.sources.presence.service_name; }));
   t.push_back(text_option("paths.proc_root", "--proc-root", K::path,
                           "where to look for a running GPA process",
                           [](Config& c) -> auto& { return c.sources.presence.proc_root; }));
