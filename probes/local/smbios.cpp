@@ -68,11 +68,13 @@ Parsed<std::pair<int, int>> smbios_version_from_entry_point(std::string_view e) 
 
 Result smbios_uuid_from_raw_smbios_data(std::string_view raw) {
   if (raw.size() < 8) return Result::fail("SMBIOS data: shorter than its 8-byte header");
-  auto byte = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(raw[i])); };
+  auto byte = [&](std::size_t i) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(raw[i]));
+  };
   std::uint32_t length = byte(4) | byte(5) << 8 | byte(6) << 16 | byte(7) << 24;
   if (length > raw.size() - 8)
-    return Result::fail("SMBIOS data: header says " + std::to_string(length) +
-                        " bytes of table, " + std::to_string(raw.size() - 8) + " follow");
+    return Result::fail("SMBIOS data: header says " + std::to_string(length) + " bytes of table, " +
+                        std::to_string(raw.size() - 8) + " follow");
   return smbios_uuid_from_table(raw.substr(8, length), static_cast<int>(byte(1)),
                                 static_cast<int>(byte(2)));
 }

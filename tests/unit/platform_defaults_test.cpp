@@ -1,10 +1,11 @@
 // The configuration takes its platform's defaults (agent/platform_defaults_*.cpp); the option
 // table and the file format stay the same everywhere.
 
+#include "agent/platform_defaults.h"
+
 #include <gtest/gtest.h>
 
 #include "agent/config.h"
-#include "agent/platform_defaults.h"
 
 namespace latchwatch::agent {
 namespace {
@@ -28,8 +29,8 @@ TEST(PlatformDefaults, AFreshConfigHoldsThePlatformsDefaults) {
 
 TEST(PlatformDefaults, GpasServiceNameIsAConfigKey) {
   Config config;
-  auto error = apply_config_json(nlohmann::json::parse(R"({"paths":{"gpa_service":"GpaTest"}})"),
-                                 config);
+  auto error =
+      apply_config_json(nlohmann::json::parse(R"({"paths":{"gpa_service":"GpaTest"}})"), config);
   EXPECT_TRUE(error.empty()) << error;
   EXPECT_EQ(config.sources.presence.service_name, "GpaTest");
   EXPECT_EQ(effective_config(config)["paths"]["gpa_service"], "GpaTest");

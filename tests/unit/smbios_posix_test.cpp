@@ -1,9 +1,8 @@
 // The SMBIOS UUID file on Linux: what only POSIX file systems can plant.
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "probes/local/smbios.h"
 #include "tests/support/test_support.h"

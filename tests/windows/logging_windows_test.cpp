@@ -2,7 +2,6 @@
 // for the system log. Wine's event log accepts the events (it cannot be read back there).
 
 #include <gtest/gtest.h>
-
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/sinks/win_eventlog_sink.h>
 #include <spdlog/spdlog.h>
