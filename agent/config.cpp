@@ -110,27 +110,36 @@ std::vector<OptionSpec> build_table() {
                  return nlohmann::json(static_cast<long>(c.sources.probes.timeout.count()));
                }});
   t.push_back(text_option("paths.gpa_key_dir", "--gpa-key-dir", K::path,
-                          "GPA's key folder (listed, never opened)",
+                          "GPA's key folder (listed, never opened); on Windows "
+                          "%SYSTEMDRIVE%\\WindowsAzure\\ProxyAgent\\Keys",
                           [](Config& c) -> auto& { return c.sources.key_dir; }));
   t.push_back(text_option("paths.gpa_status_file", "--gpa-status-file", K::path,
-                          "GPA's status.json",
+                          "GPA's status.json; on Windows "
+                          "%SYSTEMDRIVE%\\WindowsAzure\\ProxyAgent\\Logs\\status.json",
                           [](Config& c) -> auto& { return c.sources.status_file; }));
   t.push_back(text_option("paths.gpa_unit_file", "--gpa-unit-file", K::path,
                           "GPA's systemd unit file",
                           [](Config& c) -> auto& { return c.sources.presence.unit_file; }));
   t.push_back(text_option("paths.gpa_binary", "--gpa-binary", K::path, "GPA's binary",
                           [](Config& c) -> auto& { return c.sources.presence.binary; }));
+  t.push_back(text_option("paths.gpa_service", "", K::text,
+                          "GPA's Windows service, asked about through the service manager "
+                          "(not used on Linux)",
+                          [](Config& c) -> auto& { return c.sources.presence.service_name; }));
   t.push_back(text_option("paths.proc_root", "--proc-root", K::path,
                           "where to look for a running GPA process",
                           [](Config& c) -> auto& { return c.sources.presence.proc_root; }));
   t.push_back(text_option("paths.uptime_file", "--uptime-file", K::path,
-                          "seconds since boot (/proc/uptime format), for the early-boot grace",
+                          "seconds since boot (/proc/uptime format), for the early-boot grace; "
+                          "empty: the system's own count (the Windows default, GetTickCount64)",
                           [](Config& c) -> auto& { return c.sources.uptime_file; }));
   t.push_back(text_option("paths.smbios_uuid_file", "--smbios-uuid-file", K::path,
-                          "the SMBIOS system UUID file",
+                          "the SMBIOS system UUID file; empty: the firmware's SMBIOS table "
+                          "(the Windows default)",
                           [](Config& c) -> auto& { return c.sources.smbios_uuid_file; }));
   t.push_back(text_option("paths.state_dir", "--state-dir", K::path,
-                          "latchwatch's state folder (identity cache, reports, spool)",
+                          "latchwatch's state folder (identity cache, reports, spool); on "
+                          "Windows %ProgramData%\\latchwatch",
                           [](Config& c) -> auto& { return c.sources.state_dir; }));
   t.push_back(int_option("diagnosis.status_stale_after_s", "--status-stale-after-s",
                          "GPA's status file counts as stale after this many seconds", 60, 86400,
@@ -236,14 +245,16 @@ std::vector<OptionSpec> build_table() {
                          100000, [](Config& c) -> auto& { return c.webhook.spool_max_entries; }));
   t.push_back(bool_option("sinks.kvp.enabled", "", "write verdicts to the Hyper-V KVP pool",
                           [](Config& c) -> auto& { return c.kvp_enabled; }));
-  t.push_back(text_option("sinks.kvp.pool_file", "", K::path, "guest-to-host KVP pool file",
+  t.push_back(text_option("sinks.kvp.pool_file", "", K::path,
+                          "guest-to-host KVP pool file (on Windows the pool's registry key)",
                           [](Config& c) -> auto& { return c.kvp_pool_file; }));
   t.push_back(bool_option("sinks.serial.enabled", "",
                           "one line per transition, and a reminder every 6 h while a key verdict "
                           "fires, to the serial console (boot diagnostics); a console device is "
                           "written only on an Azure VM",
                           [](Config& c) -> auto& { return c.serial_enabled; }));
-  t.push_back(text_option("sinks.serial.device", "", K::path, "serial console device",
+  t.push_back(text_option("sinks.serial.device", "", K::path,
+                          "serial console device (COM1 on Windows)",
                           [](Config& c) -> auto& { return c.serial_device; }));
   t.push_back(bool_option("sinks.eventlog.enabled", "",
                           "Windows only: one Windows Event Log event per transition (source "

@@ -1,8 +1,7 @@
-#include <windows.h>
-
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/sinks/win_eventlog_sink.h>
 #include <spdlog/spdlog.h>
+#include <windows.h>
 
 #include <memory>
 #include <vector>
@@ -27,8 +26,8 @@ void setup_logging(const Config& config) {
       event_log->set_pattern("%v");
       sinks.push_back(event_log);
     } catch (const spdlog::spdlog_ex& e) {
-      sinks.front()->log(spdlog::details::log_msg("latchwatch", spdlog::level::warn,
-                                                  std::string("event log unavailable: ") + e.what()));
+      sinks.front()->log(spdlog::details::log_msg(
+          "latchwatch", spdlog::level::warn, std::string("event log unavailable: ") + e.what()));
     }
   }
   auto logger = std::make_shared<spdlog::logger>("latchwatch", sinks.begin(), sinks.end());

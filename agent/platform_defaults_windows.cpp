@@ -13,8 +13,8 @@ std::string environment(const wchar_t* name, const std::string& fallback) {
   wchar_t buffer[512] = {};
   DWORD n = ::GetEnvironmentVariableW(name, buffer, 512);
   if (n == 0 || n >= 512) return fallback;
-  int size = ::WideCharToMultiByte(CP_UTF8, 0, buffer, static_cast<int>(n), nullptr, 0, nullptr,
-                                   nullptr);
+  int size =
+      ::WideCharToMultiByte(CP_UTF8, 0, buffer, static_cast<int>(n), nullptr, 0, nullptr, nullptr);
   if (size <= 0) return fallback;
   std::string out(static_cast<std::size_t>(size), '\0');
   ::WideCharToMultiByte(CP_UTF8, 0, buffer, static_cast<int>(n), out.data(), size, nullptr,
@@ -54,7 +54,8 @@ const char* const kDefaultConfigPath = platform_defaults().config_path.c_str();
 
 bool is_absolute_path(const std::string& path) {
   auto slash = [](char c) { return c == '\\' || c == '/'; };
-  if (path.size() >= 3 && ((path[0] >= 'A' && path[0] <= 'Z') || (path[0] >= 'a' && path[0] <= 'z')) &&
+  if (path.size() >= 3 &&
+      ((path[0] >= 'A' && path[0] <= 'Z') || (path[0] >= 'a' && path[0] <= 'z')) &&
       path[1] == ':' && slash(path[2]))
     return true;
   return path.size() >= 2 && slash(path[0]) && slash(path[1]);  // \\server\share, \\.\COM1

@@ -47,14 +47,22 @@ struct ScHandle {
 
 const char* state_name(DWORD state) {
   switch (state) {
-    case SERVICE_STOPPED: return "stopped";
-    case SERVICE_START_PENDING: return "start_pending";
-    case SERVICE_STOP_PENDING: return "stop_pending";
-    case SERVICE_RUNNING: return "running";
-    case SERVICE_CONTINUE_PENDING: return "continue_pending";
-    case SERVICE_PAUSE_PENDING: return "pause_pending";
-    case SERVICE_PAUSED: return "paused";
-    default: return "unknown";
+    case SERVICE_STOPPED:
+      return "stopped";
+    case SERVICE_START_PENDING:
+      return "start_pending";
+    case SERVICE_STOP_PENDING:
+      return "stop_pending";
+    case SERVICE_RUNNING:
+      return "running";
+    case SERVICE_CONTINUE_PENDING:
+      return "continue_pending";
+    case SERVICE_PAUSE_PENDING:
+      return "pause_pending";
+    case SERVICE_PAUSED:
+      return "paused";
+    default:
+      return "unknown";
   }
 }
 
@@ -94,7 +102,8 @@ ServiceState query_service(SC_HANDLE manager, const std::string& name) {
     s.error = "service name is empty or not UTF-8";
     return s;
   }
-  ScHandle service(::OpenServiceW(manager, wide.c_str(), SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG));
+  ScHandle service(
+      ::OpenServiceW(manager, wide.c_str(), SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG));
   if (!service.handle) {
     DWORD code = ::GetLastError();
     if (code != ERROR_SERVICE_DOES_NOT_EXIST)
@@ -133,7 +142,8 @@ GpaPresence detect_gpa_presence(const GpaPresencePaths& paths) {
   ScHandle manager(::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT));
   if (!manager.handle) {
     std::string error = "OpenSCManagerW failed (error " + std::to_string(::GetLastError()) + ")";
-    for (auto* slot : {&presence.service, &presence.ebpf_core, &presence.netebpfext}) slot->emplace();
+    for (auto* slot : {&presence.service, &presence.ebpf_core, &presence.netebpfext})
+      slot->emplace();
     presence.service->name = one_line(paths.service_name, 80);
     presence.ebpf_core->name = one_line(paths.ebpf_core_service, 80);
     presence.netebpfext->name = one_line(paths.netebpfext_service, 80);

@@ -1,9 +1,12 @@
 // Host facts the Windows way: the system's own sources, no files (HostFactsPaths is Linux's).
+// Winsock before windows.h, the IP Helper headers after both: the order matters.
+// clang-format off
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #include <windows.h>
 #include <iphlpapi.h>
 #include <netioapi.h>
+// clang-format on
 
 #include <chrono>
 #include <memory>
@@ -72,10 +75,9 @@ DWORD current_version_dword(const wchar_t* value, bool& found) {
 std::string kernel_version(std::vector<std::string>& errors) {
   using RtlGetVersionFn = LONG(WINAPI*)(OSVERSIONINFOW*);
   HMODULE ntdll = ::GetModuleHandleW(L"ntdll.dll");
-  auto rtl_get_version =
-      ntdll ? reinterpret_cast<RtlGetVersionFn>(
-                  reinterpret_cast<void*>(::GetProcAddress(ntdll, "RtlGetVersion")))
-            : nullptr;
+  auto rtl_get_version = ntdll ? reinterpret_cast<RtlGetVersionFn>(reinterpret_cast<void*>(
+                                     ::GetProcAddress(ntdll, "RtlGetVersion")))
+                               : nullptr;
   OSVERSIONINFOW info{};
   info.dwOSVersionInfoSize = sizeof info;
   if (!rtl_get_version || rtl_get_version(&info) != 0) {
@@ -83,8 +85,7 @@ std::string kernel_version(std::vector<std::string>& errors) {
     return {};
   }
   std::string text = std::to_string(info.dwMajorVersion) + "." +
-                     std::to_string(info.dwMinorVersion) + "." +
-                     std::to_string(info.dwBuildNumber);
+                     std::to_string(info.dwMinorVersion) + "." + std::to_string(info.dwBuildNumber);
   bool found = false;
   DWORD ubr = current_version_dword(L"UBR", found);
   if (found) text += "." + std::to_string(ubr);
@@ -178,8 +179,8 @@ HostFacts read_host_facts(const HostFactsPaths& /*paths: Linux's files*/) {
       std::chrono::system_clock::now() - since_boot);
   facts.boot_time = format_utc(booted, false);
   NET_IFINDEX primary = default_route_index();
-  facts.private_addresses = primary_addresses(local_addresses(facts.errors),
-                                              primary == 0 ? std::string() : std::to_string(primary));
+  facts.private_addresses = primary_addresses(
+      local_addresses(facts.errors), primary == 0 ? std::string() : std::to_string(primary));
   return facts;
 }
 

@@ -57,13 +57,24 @@ Result smbios_uuid_from_table(std::string_view table, int major_version, int min
   return Result::fail("SMBIOS table: no System Information (type 1) structure");
 }
 
+Parsed<std::pair<int, int>> smbios_version_from_entry_point(std::string_view e) {
+  auto byte = [&](std::size_t i) { return static_cast<int>(static_cast<unsigned char>(e[i])); };
+  if (e.size() >= 0x18 && e.substr(0, 5) == "_SM3_")
+    return Parsed<std::pair<int, int>>::ok({byte(7), byte(8)});
+  if (e.size() >= 0x1F && e.substr(0, 4) == "_SM_")
+    return Parsed<std::pair<int, int>>::ok({byte(6), byte(7)});
+  return Parsed<std::pair<int, int>>::fail("not an SMBIOS 2.x or 3.x entry point");
+}
+
 Result smbios_uuid_from_raw_smbios_data(std::string_view raw) {
   if (raw.size() < 8) return Result::fail("SMBIOS data: shorter than its 8-byte header");
-  auto byte = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(raw[i])); };
+  auto byte = [&](std::size_t i) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(raw[i]));
+  };
   std::uint32_t length = byte(4) | byte(5) << 8 | byte(6) << 16 | byte(7) << 24;
   if (length > raw.size() - 8)
-    return Result::fail("SMBIOS data: header says " + std::to_string(length) +
-                        " bytes of table, " + std::to_string(raw.size() - 8) + " follow");
+    return Result::fail("SMBIOS data: header says " + std::to_string(length) + " bytes of table, " +
+                        std::to_string(raw.size() - 8) + " follow");
   return smbios_uuid_from_table(raw.substr(8, length), static_cast<int>(byte(1)),
                                 static_cast<int>(byte(2)));
 }

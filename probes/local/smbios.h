@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "probes/parsed.h"
 
@@ -23,6 +24,11 @@ Parsed<std::string> read_smbios_uuid(const std::string& path);
 /// and all-FF ("not present") UUIDs. Never reads outside `table`.
 Parsed<std::string> smbios_uuid_from_table(std::string_view table, int major_version,
                                            int minor_version);
+
+/// The SMBIOS version an entry point names (DSP0134 §5.2): "_SM3_" (3.x, major at 07h, minor at
+/// 08h) or "_SM_" (2.x, major at 06h, minor at 07h), as Linux exports it in
+/// /sys/firmware/dmi/tables/smbios_entry_point. Fails for anything else.
+Parsed<std::pair<int, int>> smbios_version_from_entry_point(std::string_view entry);
 
 /// Windows' RawSMBIOSData as GetSystemFirmwareTable('RSMB', 0) returns it: an 8-byte header
 /// (Used20CallingMethod, SMBIOSMajorVersion, SMBIOSMinorVersion, DmiRevision, DWORD Length)

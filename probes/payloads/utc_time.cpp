@@ -7,13 +7,15 @@ namespace {
 
 constexpr const char* kDays[] = {"sunday",   "monday", "tuesday", "wednesday",
                                  "thursday", "friday", "saturday"};
-constexpr const char* kMonths[] = {"january", "february", "march",     "april",
-                                   "may",     "june",     "july",      "august",
-                                   "september", "october", "november", "december"};
+constexpr const char* kMonths[] = {"january",   "february", "march",    "april",
+                                   "may",       "june",     "july",     "august",
+                                   "september", "october",  "november", "december"};
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
 
 void skip_blanks(std::string_view text, std::size_t& pos) {
   while (pos < text.size() && is_blank(text[pos])) ++pos;
@@ -67,7 +69,9 @@ bool expect_char(std::string_view text, std::size_t& pos, char c) {
   return true;
 }
 
-long long floor_div(long long a, long long b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+long long floor_div(long long a, long long b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 
 }  // namespace
 
@@ -118,10 +122,9 @@ std::optional<long long> parse_http_date_seconds(std::string_view text) {
   int month = match_one_of(text, pos, kMonths);
   if (month < 0) return std::nullopt;
   t.month = month + 1;
-  if (!read_number(text, pos, 4, 0, 9999, t.year) ||
-      !read_number(text, pos, 2, 0, 23, t.hour) || !expect_char(text, pos, ':') ||
-      !read_number(text, pos, 2, 0, 59, t.minute) || !expect_char(text, pos, ':') ||
-      !read_number(text, pos, 2, 0, 61, t.second))
+  if (!read_number(text, pos, 4, 0, 9999, t.year) || !read_number(text, pos, 2, 0, 23, t.hour) ||
+      !expect_char(text, pos, ':') || !read_number(text, pos, 2, 0, 59, t.minute) ||
+      !expect_char(text, pos, ':') || !read_number(text, pos, 2, 0, 61, t.second))
     return std::nullopt;
   return unix_seconds_from_civil(t);
 }
@@ -130,8 +133,7 @@ std::string format_http_date(std::chrono::system_clock::time_point t) {
   static constexpr const char* kDayNames[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
   static constexpr const char* kMonthNames[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  long long seconds =
-      std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
+  long long seconds = std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
   CivilTime c = civil_from_unix_seconds(seconds);
   char out[64];
   std::snprintf(out, sizeof out, "%s, %02d %s %04d %02d:%02d:%02d GMT",

@@ -1,6 +1,5 @@
 // The portable address check against the inet_pton it replaced.
 #include <arpa/inet.h>
-
 #include <gtest/gtest.h>
 
 #include <string>

@@ -1,9 +1,8 @@
 // The SMBIOS UUID file on Linux: what only POSIX file systems can plant.
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "probes/local/smbios.h"
 #include "tests/support/test_support.h"
@@ -26,6 +25,22 @@ TEST(SmbiosTest, PlantedSymlinkAndFifoAreRefused) {
 
   ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
   EXPECT_FALSE(read_smbios_uuid(dir / "fifo")) << "and does not block";
+}
+
+TEST(SmbiosTest, TheFirmwareTableAgreesWithTheKernelsUuidOrFailsClearly) {
+  // Root on a machine with DMI: the parser over the real table must print what the kernel
+  // prints in product_uuid. Anywhere else (containers, no root): a named error.
+  auto from_table = read_firmware_smbios_uuid();
+  auto from_kernel = read_smbios_uuid("/sys/class/dmi/id/product_uuid");
+  if (from_table) {
+    ASSERT_TRUE(from_kernel) << from_kernel.error;
+    EXPECT_EQ(*from_table.value, *from_kernel.value);
+  } else {
+    EXPECT_NE(from_table.error.find("/sys/firmware/dmi/tables/"), std::string::npos)
+        << from_table.error;
+  }
+  auto by_empty_path = read_smbios_uuid("");
+  EXPECT_EQ(by_empty_path.value, from_table.value);
 }
 
 }  // namespace

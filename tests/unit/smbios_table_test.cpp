@@ -1,10 +1,12 @@
-// The pure SMBIOS table parser (probes/local/smbios.h) on real table bytes: what wine 8.0's
-// GetSystemFirmwareTable('RSMB') returns (tests/fixtures/smbios/README.md). Runs on Linux and,
-// compiled for Windows, under wine.
+// The pure SMBIOS table parser (probes/local/smbios.h) on real table bytes
+// (tests/fixtures/smbios/README.md): what wine 8.0's GetSystemFirmwareTable('RSMB') returns, and
+// the head of a Microsoft firmware's SMBIOS 3.2 table with its entry point as hwinfo logged them
+// from Linux's sysfs. Runs on Linux and, compiled for Windows, under wine.
 
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 
 #include "probes/local/smbios.h"
 #include "tests/support/test_support.h"
@@ -16,8 +18,43 @@ constexpr const char* kInOrder = "3d1219c7-c4c5-404a-aa1f-6d2a48adfda4";
 constexpr const char* kLittleEndian = "c719123d-c5c4-4a40-aa1f-6d2a48adfda4";
 constexpr std::size_t kType1 = 8 + 26;  // header, then type 0 (24 bytes and "\0\0")
 
-std::string raw() {
-  return testing::read_file(std::string(LATCHWATCH_FIXTURES_DIR) + "/smbios/wine-8.0-rsmb.bin");
+std::string fixture(const std::string& name) {
+  return testing::read_file(std::string(LATCHWATCH_FIXTURES_DIR) + "/smbios/" + name);
+}
+
+std::string raw() { return fixture("wine-8.0-rsmb.bin"); }
+
+TEST(SmbiosTable, MicrosoftFirmwareTableFromSysfsIsLittleEndianPer32) {
+  auto version = smbios_version_from_entry_point(fixture("hwinfo-sm3-entry-point.bin"));
+  ASSERT_TRUE(version) << version.error;
+  EXPECT_EQ(version.value->first, 3);
+  EXPECT_EQ(version.value->second, 2);
+  std::string table = fixture("hwinfo-dmi-table-head.bin");
+  ASSERT_EQ(table.size(), 112u);
+  // Type 1 sits at 48h; its 27 bytes are all there (the log was cut in its strings).
+  auto uuid = smbios_uuid_from_table(table, version.value->first, version.value->second);
+  ASSERT_TRUE(uuid) << uuid.error;
+  EXPECT_EQ(*uuid.value, "1a37c045-885f-5ee5-4736-4c065b0ddb39");
+  // The same bytes as Windows hands them over: RawSMBIOSData's header, then the table.
+  std::string windows("\x00\x03\x02\x00", 4);
+  windows += std::string("\x70\x00\x00\x00", 4) + table;
+  auto same = smbios_uuid_from_raw_smbios_data(windows);
+  ASSERT_TRUE(same) << same.error;
+  EXPECT_EQ(*same.value, *uuid.value);
+}
+
+TEST(SmbiosTable, EntryPointsOtherThanSm3AndSmAreRefused) {
+  std::string sm3 = fixture("hwinfo-sm3-entry-point.bin");
+  EXPECT_FALSE(smbios_version_from_entry_point(sm3.substr(0, 23)));
+  EXPECT_FALSE(smbios_version_from_entry_point("_DMI_" + sm3.substr(5)));
+  EXPECT_FALSE(smbios_version_from_entry_point(""));
+  std::string sm2(0x1F, '\0');
+  sm2.replace(0, 4, "_SM_");
+  sm2[6] = 2;
+  sm2[7] = 8;
+  auto v2 = smbios_version_from_entry_point(sm2);
+  ASSERT_TRUE(v2) << v2.error;
+  EXPECT_EQ(*v2.value, std::make_pair(2, 8));
 }
 
 TEST(SmbiosTable, TheFixtureIsTheDocumentedTable) {

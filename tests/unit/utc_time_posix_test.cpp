@@ -1,8 +1,8 @@
 // The portable calendar (probes/payloads/utc_time.h) against the C library it replaced: timegm,
 // gmtime_r and strptime give the same answers over the clock's whole range.
-#include <ctime>
-
 #include <gtest/gtest.h>
+
+#include <ctime>
 
 #include "probes/payloads/utc_time.h"
 

@@ -2,13 +2,11 @@
 // manager (a service this test creates and deletes), the firmware table, the registry,
 // adapters, the tick count and the token.
 
+#include <gtest/gtest.h>
 #include <windows.h>
 
-#include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
-
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "agent/config.h"
@@ -35,10 +33,10 @@ class TemporaryService {
     wchar_t self[MAX_PATH] = {};
     ::GetModuleFileNameW(nullptr, self, MAX_PATH);
     std::wstring command = L"\"" + std::wstring(self) + L"\" --gtest_list_tests";
-    service_ = ::CreateServiceW(manager_, widen(name).c_str(), widen(name).c_str(), DELETE,
-                                SERVICE_WIN32_OWN_PROCESS, SERVICE_DEMAND_START,
-                                SERVICE_ERROR_IGNORE, command.c_str(), nullptr, nullptr, nullptr,
-                                nullptr, nullptr);
+    service_ =
+        ::CreateServiceW(manager_, widen(name).c_str(), widen(name).c_str(), DELETE,
+                         SERVICE_WIN32_OWN_PROCESS, SERVICE_DEMAND_START, SERVICE_ERROR_IGNORE,
+                         command.c_str(), nullptr, nullptr, nullptr, nullptr, nullptr);
     error_ = service_ ? 0 : ::GetLastError();
   }
   ~TemporaryService() {
