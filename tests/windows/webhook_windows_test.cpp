@@ -90,6 +90,29 @@ TEST(WebhookWindows, HttpsThroughWinHttpFailsTheHandshakeBeforeAnyOfTheReportLea
   EXPECT_EQ(sink.health()["spool_entries"], 1) << "kept for the next try";
 }
 
+TEST(WebhookWindows, HttpsToAServerThatNeverAnswersEndsAtTheDeadline) {
+  testing::TempDir dir;
+  // Accepts, then says nothing: the TLS handshake never completes.
+  testing::asio::io_context io;
+  testing::tcp::acceptor acceptor(io, {testing::asio::ip::make_address("127.0.0.1"), 0});
+  testing::tcp::socket held(io);
+  auto accepted = std::async(std::launch::async, [&] {
+    boost::system::error_code ec;
+    acceptor.accept(held, ec);
+  });
+  WebhookOptions options;
+  options.url = "https://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/hook";
+  options.secret = kSecret;
+  options.spool_dir = dir / "spool";
+  options.timeout = std::chrono::milliseconds(300);
+  WebhookSink sink(options);
+  ASSERT_TRUE(sink.accept(fired()).ok);
+  auto result = sink.publish(fired());
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.error.find("timeout"), std::string::npos) << result.error;
+  accepted.wait();
+}
+
 TEST(WebhookWindows, ACaFileWithoutACertificateIsRefusedBeforeAnyConnection) {
   testing::TempDir dir;
   testing::write_file(dir / "ca.pem", "not a certificate\n");
