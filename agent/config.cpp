@@ -246,7 +246,8 @@ std::vector<OptionSpec> build_table() {
   t.push_back(bool_option("sinks.kvp.enabled", "", "write verdicts to the Hyper-V KVP pool",
                           [](Config& c) -> auto& { return c.kvp_enabled; }));
   t.push_back(text_option("sinks.kvp.pool_file", "", K::path,
-                          "guest-to-host KVP pool file (on Windows the pool's registry key)",
+                          "guest-to-host KVP pool file (Windows: its registry key, HKLM\\... or "
+                          "HKCU\\...)",
                           [](Config& c) -> auto& { return c.kvp_pool_file; }));
   t.push_back(bool_option("sinks.serial.enabled", "",
                           "one line per transition, and a reminder every 6 h while a key verdict "

@@ -2,9 +2,11 @@
 /// Windows only (winhttp_post_windows.cpp): one HTTPS POST through WinHTTP, Windows' own TLS
 /// stack, for the webhook (Debian has no OpenSSL for mingw, so Beast cannot speak TLS there).
 ///
-/// - One deadline: before each phase (resolve + connect + TLS + send, then receive, then each
-///   read) WinHTTP's timeouts are set to what remains of `timeout`; once it has passed, the
-///   exchange ends as Failure::timeout.
+/// - One deadline: the caller waits at most `timeout` (Failure::timeout after it). The exchange
+///   runs on a worker thread of its own, and before each phase (resolve + connect + TLS + send,
+///   then receive, then each read) WinHTTP's timeouts are set to what remains, so the worker ends
+///   soon after too; under wine a TLS handshake with a silent peer ignores those timeouts, and
+///   the worker then lingers until the peer closes (its late answer is dropped).
 /// - The server's certificate is verified by default (chain to a trusted root, name, dates).
 ///   `verify_tls = false` ignores certificate errors.
 /// - `ca_file` (PEM): WinHTTP's own check then ignores only "unknown CA"; after the handshake and

@@ -8,7 +8,9 @@
 #include <cstddef>
 #include <fstream>
 #include <memory>
+#include <future>
 #include <sstream>
+#include <thread>
 
 #include "reporting/sinks/wide_text_windows.h"
 
@@ -145,6 +147,71 @@ void read_headers(HINTERNET request, net::Response& response) {
   }
 }
 
+/// The exchange on an open request handle (the caller's watchdog may close it at the deadline).
+net::Response exchange(HINTERNET handle, const Url& url, const net::Request& request,
+                       const WinHttpOptions& options, HCERTSTORE roots,
+                       Clock::time_point deadline, const std::string& where) {
+  const auto started = Clock::now();
+  if (url.tls) {
+    DWORD flags = 0;
+    if (!options.verify_tls)
+      flags = SECURITY_FLAG_IGNORE_UNKNOWN_CA | SECURITY_FLAG_IGNORE_CERT_DATE_INVALID |
+              SECURITY_FLAG_IGNORE_CERT_CN_INVALID | SECURITY_FLAG_IGNORE_CERT_WRONG_USAGE;
+    else if (roots)
+      flags = SECURITY_FLAG_IGNORE_UNKNOWN_CA;  // the chain is checked against ca_file below
+    if (flags && !WinHttpSetOption(handle, WINHTTP_OPTION_SECURITY_FLAGS, &flags,
+                                   sizeof flags))
+      return from_error(GetLastError(), where);
+  }
+  const std::wstring headers = header_block(request);
+  const DWORD body_size = static_cast<DWORD>(request.body.size());
+  // Headers first, without the body: with a CA file the body leaves only after the chain check.
+  if (!arm(handle, deadline)) return failed(net::Failure::timeout, where + ": timeout");
+  if (!WinHttpSendRequest(handle, headers.c_str(), static_cast<DWORD>(headers.size()),
+                          WINHTTP_NO_REQUEST_DATA, 0, body_size, 0))
+    return from_error(GetLastError(), where);
+  if (roots) {
+    if (auto error = chain_ends_at(handle, roots); !error.empty())
+      return failed(net::Failure::tls, where + ": " + error);
+  }
+  net::Response response;
+  response.timings.connect_ms =
+      std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  for (DWORD written_total = 0; written_total < body_size;) {
+    DWORD written = 0;
+    if (!arm(handle, deadline)) return failed(net::Failure::timeout, where + ": timeout");
+    if (!WinHttpWriteData(handle, request.body.data() + written_total,
+                          body_size - written_total, &written) ||
+        written == 0)
+      return from_error(GetLastError(), where);
+    written_total += written;
+  }
+  if (!arm(handle, deadline)) return failed(net::Failure::timeout, where + ": timeout");
+  if (!WinHttpReceiveResponse(handle, nullptr)) return from_error(GetLastError(), where);
+  response.timings.first_byte_ms =
+      std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  DWORD status = 0, size = sizeof status;
+  WinHttpQueryHeaders(handle, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER,
+                      WINHTTP_HEADER_NAME_BY_INDEX, &status, &size, WINHTTP_NO_HEADER_INDEX);
+  response.status = static_cast<int>(status);
+  read_headers(handle, response);
+  for (;;) {
+    if (!arm(handle, deadline)) return failed(net::Failure::timeout, where + ": timeout");
+    char buffer[4096];
+    DWORD got = 0;
+    if (!WinHttpReadData(handle, buffer, sizeof buffer, &got))
+      return from_error(GetLastError(), where);
+    if (got == 0) break;
+    if (response.body.size() + got > options.body_limit)
+      return failed(net::Failure::too_large, where + ": response body over " +
+                                                 std::to_string(options.body_limit) + " bytes");
+    response.body.append(buffer, got);
+  }
+  response.timings.total_ms =
+      std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  return response;
+}
+
 }  // namespace
 
 std::string load_pem_store(const std::string& path, void*& store_out) {
@@ -185,10 +252,11 @@ std::string load_pem_store(const std::string& path, void*& store_out) {
 
 void free_pem_store(void* store) { StoreCloser()(store); }
 
-net::Response winhttp_post(const Url& url, const net::Request& request,
-                           const WinHttpOptions& options) {
-  const auto started = Clock::now();
-  const auto deadline = started + options.timeout;
+namespace {
+
+/// The whole exchange, on the calling thread; WinHTTP's own timeouts re-armed per phase.
+net::Response post_now(const Url& url, const net::Request& request, const WinHttpOptions& options,
+                       Clock::time_point deadline) {
   Store roots;
   if (url.tls && options.verify_tls && !options.ca_file.empty()) {
     void* store = nullptr;
@@ -208,64 +276,27 @@ net::Response winhttp_post(const Url& url, const net::Request& request,
       widen(url.path).c_str(), nullptr, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
       url.tls ? WINHTTP_FLAG_SECURE : 0));
   if (!handle) return from_error(GetLastError(), where);
-  if (url.tls) {
-    DWORD flags = 0;
-    if (!options.verify_tls)
-      flags = SECURITY_FLAG_IGNORE_UNKNOWN_CA | SECURITY_FLAG_IGNORE_CERT_DATE_INVALID |
-              SECURITY_FLAG_IGNORE_CERT_CN_INVALID | SECURITY_FLAG_IGNORE_CERT_WRONG_USAGE;
-    else if (roots)
-      flags = SECURITY_FLAG_IGNORE_UNKNOWN_CA;  // the chain is checked against ca_file below
-    if (flags && !WinHttpSetOption(handle.get(), WINHTTP_OPTION_SECURITY_FLAGS, &flags,
-                                   sizeof flags))
-      return from_error(GetLastError(), where);
-  }
-  const std::wstring headers = header_block(request);
-  const DWORD body_size = static_cast<DWORD>(request.body.size());
-  // Headers first, without the body: with a CA file the body leaves only after the chain check.
-  if (!arm(handle.get(), deadline)) return failed(net::Failure::timeout, where + ": timeout");
-  if (!WinHttpSendRequest(handle.get(), headers.c_str(), static_cast<DWORD>(headers.size()),
-                          WINHTTP_NO_REQUEST_DATA, 0, body_size, 0))
-    return from_error(GetLastError(), where);
-  if (roots) {
-    if (auto error = chain_ends_at(handle.get(), roots.get()); !error.empty())
-      return failed(net::Failure::tls, where + ": " + error);
-  }
-  net::Response response;
-  response.timings.connect_ms =
-      std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-  for (DWORD written_total = 0; written_total < body_size;) {
-    DWORD written = 0;
-    if (!arm(handle.get(), deadline)) return failed(net::Failure::timeout, where + ": timeout");
-    if (!WinHttpWriteData(handle.get(), request.body.data() + written_total,
-                          body_size - written_total, &written) ||
-        written == 0)
-      return from_error(GetLastError(), where);
-    written_total += written;
-  }
-  if (!arm(handle.get(), deadline)) return failed(net::Failure::timeout, where + ": timeout");
-  if (!WinHttpReceiveResponse(handle.get(), nullptr)) return from_error(GetLastError(), where);
-  response.timings.first_byte_ms =
-      std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-  DWORD status = 0, size = sizeof status;
-  WinHttpQueryHeaders(handle.get(), WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER,
-                      WINHTTP_HEADER_NAME_BY_INDEX, &status, &size, WINHTTP_NO_HEADER_INDEX);
-  response.status = static_cast<int>(status);
-  read_headers(handle.get(), response);
-  for (;;) {
-    if (!arm(handle.get(), deadline)) return failed(net::Failure::timeout, where + ": timeout");
-    char buffer[4096];
-    DWORD got = 0;
-    if (!WinHttpReadData(handle.get(), buffer, sizeof buffer, &got))
-      return from_error(GetLastError(), where);
-    if (got == 0) break;
-    if (response.body.size() + got > options.body_limit)
-      return failed(net::Failure::too_large, where + ": response body over " +
-                                                 std::to_string(options.body_limit) + " bytes");
-    response.body.append(buffer, got);
-  }
-  response.timings.total_ms =
-      std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-  return response;
+  return exchange(handle.get(), url, request, options, roots.get(), deadline, where);
+}
+
+}  // namespace
+
+net::Response winhttp_post(const Url& url, const net::Request& request,
+                           const WinHttpOptions& options) {
+  const auto deadline = Clock::now() + options.timeout;
+  // WinHTTP's timeouts are per phase, and under wine a TLS handshake with a silent peer is not
+  // bounded by them at all: the exchange runs on a worker of its own and the caller waits for it
+  // until the deadline, never longer. A worker still blocked then finishes (or fails) on its own,
+  // owning everything it uses; its late answer is dropped.
+  auto answer = std::make_shared<std::promise<net::Response>>();
+  std::future<net::Response> result = answer->get_future();
+  std::thread([answer, url, request, options, deadline] {
+    answer->set_value(post_now(url, request, options, deadline));
+  }).detach();
+  if (result.wait_until(deadline + std::chrono::milliseconds(50)) == std::future_status::ready)
+    return result.get();
+  return failed(net::Failure::timeout, url.endpoint.to_string() + ": timeout after " +
+                                           std::to_string(options.timeout.count()) + " ms");
 }
 
 }  // namespace latchwatch::reporting

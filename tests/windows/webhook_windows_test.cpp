@@ -19,69 +19,12 @@
 #include "reporting/sinks/webhook_sink.h"
 #include "reporting/sinks/winhttp_post.h"
 #include "tests/support/test_support.h"
+#include "tests/windows/one_shot_server.h"
 
 namespace latchwatch::reporting {
 namespace {
 
-namespace asio = boost::asio;
-using asio::ip::tcp;
-
-struct Received {
-  std::string head;  ///< request line and headers
-  std::string body;
-  std::string raw;   ///< for a peer that does not speak HTTP: the first bytes seen
-};
-
-/// Accepts one connection on 127.0.0.1 (a free port the OS picks), reads one request, answers.
-class OneShotServer {
- public:
-  explicit OneShotServer(bool http) : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    port_ = acceptor_.local_endpoint().port();
-    result_ = std::async(std::launch::async, [this, http] { return serve(http); });
-  }
-  std::uint16_t port() const { return port_; }
-  Received received() { return result_.get(); }
-
- private:
-  Received serve(bool http) {
-    Received got;
-    boost::system::error_code ec;
-    tcp::socket socket(io_);
-    acceptor_.accept(socket, ec);
-    if (ec) return got;
-    if (!http) {
-      char bytes[4096];
-      std::size_t n = socket.read_some(asio::buffer(bytes), ec);
-      got.raw.assign(bytes, n);
-      asio::write(socket, asio::buffer(std::string("HTTP/1.1 200 OK\r\n\r\n")), ec);
-      return got;  // closes: not TLS
-    }
-    asio::streambuf buffer;
-    std::size_t head_size = asio::read_until(socket, buffer, "\r\n\r\n", ec);
-    if (ec) return got;
-    std::string data{asio::buffers_begin(buffer.data()), asio::buffers_end(buffer.data())};
-    got.head = data.substr(0, head_size);
-    std::size_t length = 0;
-    auto at = got.head.find("Content-Length: ");
-    if (at == std::string::npos) at = got.head.find("content-length: ");
-    if (at != std::string::npos) length = std::stoul(got.head.substr(at + 16));
-    got.body = data.substr(head_size);
-    if (got.body.size() < length) {
-      std::string rest(length - got.body.size(), '\0');
-      asio::read(socket, asio::buffer(rest), ec);
-      got.body += rest;
-    }
-    asio::write(socket,
-                asio::buffer(std::string("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")),
-                ec);
-    return got;
-  }
-
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  std::uint16_t port_ = 0;
-  std::future<Received> result_;
-};
+using testing::OneShotServer;
 
 std::string header(const std::string& head, const std::string& name) {
   auto at = head.find(name + ": ");
@@ -145,6 +88,29 @@ TEST(WebhookWindows, HttpsThroughWinHttpFailsTheHandshakeBeforeAnyOfTheReportLea
   EXPECT_EQ(got.raw.find("POST"), std::string::npos) << "plain HTTP sent to an https URL";
   EXPECT_EQ(got.raw.find("transition"), std::string::npos);
   EXPECT_EQ(sink.health()["spool_entries"], 1) << "kept for the next try";
+}
+
+TEST(WebhookWindows, HttpsToAServerThatNeverAnswersEndsAtTheDeadline) {
+  testing::TempDir dir;
+  // Accepts, then says nothing: the TLS handshake never completes.
+  testing::asio::io_context io;
+  testing::tcp::acceptor acceptor(io, {testing::asio::ip::make_address("127.0.0.1"), 0});
+  testing::tcp::socket held(io);
+  auto accepted = std::async(std::launch::async, [&] {
+    boost::system::error_code ec;
+    acceptor.accept(held, ec);
+  });
+  WebhookOptions options;
+  options.url = "https://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/hook";
+  options.secret = kSecret;
+  options.spool_dir = dir / "spool";
+  options.timeout = std::chrono::milliseconds(300);
+  WebhookSink sink(options);
+  ASSERT_TRUE(sink.accept(fired()).ok);
+  auto result = sink.publish(fired());
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.error.find("timeout"), std::string::npos) << result.error;
+  accepted.wait();
 }
 
 TEST(WebhookWindows, ACaFileWithoutACertificateIsRefusedBeforeAnyConnection) {
