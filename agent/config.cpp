@@ -44,6 +44,9 @@ OptionSpec text_option(std::string key, std::string flag, OptionKind kind, std::
           [access, kind](Config& c, const std::string& v) {
             if (kind == OptionKind::path && !v.empty() && !is_absolute_path(v))
               return std::string("must be an absolute path, got '") + v + "'";
+            if (kind == OptionKind::location && !v.empty() && !is_absolute_location(v))
+              return std::string("must be an absolute path") + other_locations_text() +
+                     ", got '" + v + "'";
             if (kind == OptionKind::url && !v.empty() && v.rfind("http://", 0) != 0 &&
                 v.rfind("https://", 0) != 0)
               return std::string("must start with http:// or https://, got '") + v + "'";
@@ -245,7 +248,7 @@ std::vector<OptionSpec> build_table() {
                          100000, [](Config& c) -> auto& { return c.webhook.spool_max_entries; }));
   t.push_back(bool_option("sinks.kvp.enabled", "", "write verdicts to the Hyper-V KVP pool",
                           [](Config& c) -> auto& { return c.kvp_enabled; }));
-  t.push_back(text_option("sinks.kvp.pool_file", "", K::path,
+  t.push_back(text_option("sinks.kvp.pool_file", "", K::location,
                           "guest-to-host KVP pool file (Windows: its registry key, HKLM\\... or "
                           "HKCU\\...)",
                           [](Config& c) -> auto& { return c.kvp_pool_file; }));
@@ -254,7 +257,7 @@ std::vector<OptionSpec> build_table() {
                           "fires, to the serial console (boot diagnostics); a console device is "
                           "written only on an Azure VM",
                           [](Config& c) -> auto& { return c.serial_enabled; }));
-  t.push_back(text_option("sinks.serial.device", "", K::path,
+  t.push_back(text_option("sinks.serial.device", "", K::location,
                           "serial console device (COM1 on Windows)",
                           [](Config& c) -> auto& { return c.serial_device; }));
   t.push_back(bool_option("sinks.eventlog.enabled", "",

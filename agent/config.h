@@ -77,7 +77,8 @@ struct Config {
   bool syslog_enabled = false;
 };
 
-enum class OptionKind { endpoint, path, text, url, secret, integer, boolean, log_level };
+/// `location`: a path, or on Windows also a device (COM1) or a registry key (HKLM\..., HKCU\...).
+enum class OptionKind { endpoint, path, location, text, url, secret, integer, boolean, log_level };
 
 struct OptionSpec {
   std::string key;   ///< dotted config key, e.g. "endpoints.wireserver"

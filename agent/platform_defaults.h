@@ -26,4 +26,10 @@ const PlatformDefaults& platform_defaults();
 /// Windows.
 bool is_absolute_path(const std::string& path);
 
+/// Where a sink writes: an absolute path; on Windows also a COM port ("COM1") or a registry key
+/// under HKLM\ or HKCU\ (the KVP pool).
+bool is_absolute_location(const std::string& location);
+/// What else a location may be here, for error texts ("" on Linux).
+const char* other_locations_text();
+
 }  // namespace latchwatch::agent

@@ -15,4 +15,8 @@ const char* const kDefaultConfigPath = "/etc/latchwatch/config.json";
 
 bool is_absolute_path(const std::string& path) { return !path.empty() && path[0] == '/'; }
 
+bool is_absolute_location(const std::string& location) { return is_absolute_path(location); }
+
+const char* other_locations_text() { return ""; }
+
 }  // namespace latchwatch::agent

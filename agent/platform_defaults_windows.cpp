@@ -1,5 +1,6 @@
 #include <windows.h>
 
+#include <cctype>
 #include <string>
 
 #include "agent/config.h"
@@ -59,6 +60,27 @@ bool is_absolute_path(const std::string& path) {
       path[1] == ':' && slash(path[2]))
     return true;
   return path.size() >= 2 && slash(path[0]) && slash(path[1]);  // \\server\share, \\.\COM1
+}
+
+bool is_absolute_location(const std::string& location) {
+  if (is_absolute_path(location)) return true;
+  auto starts_with_ci = [&](const char* prefix) {
+    std::size_t n = std::char_traits<char>::length(prefix);
+    if (location.size() <= n) return false;
+    for (std::size_t i = 0; i < n; ++i)
+      if (std::toupper(static_cast<unsigned char>(location[i])) != prefix[i]) return false;
+    return true;
+  };
+  if (starts_with_ci("HKLM\\") || starts_with_ci("HKCU\\")) return true;
+  // COM1 ... COM255: the serial console's device name.
+  if (!starts_with_ci("COM") || location.size() > 6) return false;
+  for (std::size_t i = 3; i < location.size(); ++i)
+    if (location[i] < '0' || location[i] > '9') return false;
+  return location[3] != '0';
+}
+
+const char* other_locations_text() {
+  return ", a COM port (COM1) or a registry key (HKLM\\... or HKCU\\...)";
 }
 
 }  // namespace latchwatch::agent

@@ -79,9 +79,12 @@ std::vector<std::string> primary_addresses(const std::vector<InterfaceAddress>& 
     auto& into = a.interface_name == primary_interface ? first : rest;
     if (std::find(into.begin(), into.end(), a.address) == into.end()) into.push_back(a.address);
   }
-  // The primary interface's addresses are what the portal shows as the VM's private IP.
-  if (!first.empty()) return first;
-  return rest;
+  // The primary interface's addresses are what the portal shows as the VM's private IP; IPv4
+  // first (the portal's order), whatever order the system listed them in.
+  auto& chosen = first.empty() ? rest : first;
+  std::stable_partition(chosen.begin(), chosen.end(),
+                        [](const std::string& a) { return a.find(':') == std::string::npos; });
+  return chosen;
 }
 
 std::string checked_version(const std::string& text) {

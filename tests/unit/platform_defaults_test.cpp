@@ -45,3 +45,26 @@ TEST(PlatformDefaults, RelativePathsAreRefusedWithTheSameMessage) {
 
 }  // namespace
 }  // namespace latchwatch::agent
+
+namespace latchwatch::agent {
+namespace {
+
+// The serial device and the KVP pool are locations: an absolute path everywhere; on Windows
+// also the platform's own defaults, a COM port and a registry key.
+TEST(PlatformDefaults, TheSinksOwnDefaultLocationsAreAcceptedWhenWrittenOut) {
+  Config config;
+  const auto defaults = platform_defaults();
+  EXPECT_EQ(apply_config_json({{"sinks", {{"serial", {{"device", defaults.serial_device}}},
+                                          {"kvp", {{"pool_file", defaults.kvp_pool}}}}}},
+                              config),
+            "");
+  EXPECT_EQ(config.serial_device, defaults.serial_device);
+  EXPECT_EQ(config.kvp_pool_file, defaults.kvp_pool);
+  auto error = apply_config_json({{"sinks", {{"serial", {{"device", "ttyS0"}}}}}}, config);
+  EXPECT_NE(error.find("must be an absolute path"), std::string::npos) << error;
+  EXPECT_FALSE(is_absolute_location("COM0x"));
+  EXPECT_FALSE(is_absolute_location("relative\\key"));
+}
+
+}  // namespace
+}  // namespace latchwatch::agent

@@ -310,6 +310,11 @@ TEST(HostFacts, OsReleaseRouteAndAddresses) {
   EXPECT_EQ(probes::primary_addresses(interfaces, "eth0"), (std::vector<std::string>{"10.0.1.4"}));
   EXPECT_EQ(probes::primary_addresses(interfaces, ""),
             (std::vector<std::string>{"172.17.0.1", "10.0.1.4"}));
+  // IPv4 before IPv6 however the system listed them (Windows lists IPv6 first).
+  std::vector<probes::InterfaceAddress> v6_first = {{"Ethernet", "fd00::2", false},
+                                                    {"Ethernet", "192.0.2.2", false}};
+  EXPECT_EQ(probes::primary_addresses(v6_first, "Ethernet"),
+            (std::vector<std::string>{"192.0.2.2", "fd00::2"}));
   EXPECT_EQ(probes::checked_version("1.0.30"), "1.0.30");
   EXPECT_EQ(probes::checked_version("1.0.30$(id)"), "");
 }

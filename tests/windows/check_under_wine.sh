@@ -34,19 +34,28 @@ start_sim() {  # start_sim SCENARIO: the simulator on SCENARIO, its ports file r
   exit 1
 }
 
-# What must match: everything the owner acts on. (host_facts and timings differ by machine.)
-comparable='{exit: .verdict.exit_code, verdict: .verdict, identity: .identity, remedy: .remedy}'
+# A Linux path as the Windows program names it: wine maps drive Z: to / in every prefix.
+windows_path() { local p=${1//\//\\}; printf 'Z:%s' "$p"; }
+
+# What must match: everything the owner acts on. The machine's own description ("This machine:
+# host name, addresses, OS, ...") names each OS as it is; the rest of every text is identical.
+comparable='{exit: .verdict.exit_code, verdict: .verdict, identity: .identity, remedy: .remedy}
+  | walk(if type == "string" then sub(", OS [^,]*,"; ", OS …,") else . end)'
 failed=0
 scenarios=$("$sim" --list)
 for scenario in $scenarios; do
   start_sim "$scenario"
   mapfile -t flags < <(jq -r '.check_flags[]' "$work/ports.json")
-  common=(check "${flags[@]}" --json --timeout-ms 2000 --no-color)
+  win_flags=()
+  for flag in "${flags[@]}"; do
+    if [[ $flag == /* ]]; then win_flags+=("$(windows_path "$flag")"); else win_flags+=("$flag"); fi
+  done
   rc_linux=0
-  "$linux" "${common[@]}" --state-dir "$work/state-linux-$scenario" >"$work/linux.json" \
-    2>"$work/linux.err" || rc_linux=$?
+  "$linux" check "${flags[@]}" --json --timeout-ms 2000 --no-color \
+    --state-dir "$work/state-linux-$scenario" >"$work/linux.json" 2>"$work/linux.err" || rc_linux=$?
   rc_win=0
-  "$wine" "$exe" "${common[@]}" --state-dir "$work/state-win-$scenario" >"$work/win.json" \
+  "$wine" "$exe" check "${win_flags[@]}" --json --timeout-ms 2000 --no-color \
+    --state-dir "$(windows_path "$work/state-win-$scenario")" >"$work/win.json" \
     2>"$work/win.err" || rc_win=$?
   tr -d '\r' <"$work/win.json" >"$work/win.unix.json"
   if [ "$rc_linux" != "$rc_win" ] ||

@@ -209,3 +209,25 @@ TEST(WindowsDefaults, PathsFollowSystemDriveAndProgramData) {
 
 }  // namespace
 }  // namespace latchwatch
+
+namespace latchwatch::agent {
+namespace {
+
+TEST(WindowsDefaults, ComPortsAndRegistryKeysAreLocationsOtherNamesAreNot) {
+  EXPECT_TRUE(is_absolute_location("COM1"));
+  EXPECT_TRUE(is_absolute_location("com12"));
+  EXPECT_TRUE(is_absolute_location("\\\\.\\COM3"));
+  EXPECT_TRUE(is_absolute_location("HKCU\\Software\\latchwatch-test"));
+  EXPECT_TRUE(is_absolute_location("C:\\latchwatch\\serial.log"));
+  EXPECT_FALSE(is_absolute_location("COM"));
+  EXPECT_FALSE(is_absolute_location("COM0"));
+  EXPECT_FALSE(is_absolute_location("COM1234"));
+  EXPECT_FALSE(is_absolute_location("HKLM"));
+  EXPECT_FALSE(is_absolute_location("HKEY\\x"));
+  Config config;
+  auto error = apply_config_json({{"sinks", {{"serial", {{"device", "LPT1"}}}}}}, config);
+  EXPECT_NE(error.find("a COM port (COM1) or a registry key"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace latchwatch::agent
