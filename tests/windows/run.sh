@@ -11,8 +11,11 @@ export WINEPREFIX=${WINEPREFIX:-$HOME/.wine-latchwatch}
 export WINEDEBUG=${WINEDEBUG:--all}
 export WINEDLLOVERRIDES="mscoree,mshtml="  # no Mono/Gecko installer prompts in a fresh prefix
 wine=/usr/lib/wine/wine64
-"$wine" wineboot --init >/dev/null 2>&1
-/usr/lib/wine/wineserver -p  # one server for every test process, until this script ends
+# `wineboot -u` makes or updates the prefix; `--init` would also start a second boot's services,
+# after which wine's service manager times out every service start (the service tests fail).
+/usr/lib/wine/wineserver -k 2>/dev/null || true
+/usr/lib/wine/wineserver -w
+"$wine" wineboot -u >/dev/null 2>&1
 trap '/usr/lib/wine/wineserver -k 2>/dev/null || true' EXIT
 
 echo "== unit and Windows tests under wine"

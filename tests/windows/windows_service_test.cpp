@@ -54,6 +54,18 @@ bool wait_until(Done done, std::chrono::milliseconds budget) {
   return true;
 }
 
+/// StartServiceW, waiting (bounded) while the service manager's database is locked (1055): a start
+/// in progress elsewhere in the system holds it, and wine's manager answers 1055 after 3 s.
+bool start_service(SC_HANDLE service) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    if (::StartServiceW(service, 0, nullptr)) return true;
+    if (::GetLastError() != ERROR_SERVICE_DATABASE_LOCKED ||
+        std::chrono::steady_clock::now() >= deadline)
+      return false;
+  }
+}
+
 struct Sc {
   SC_HANDLE h;
   explicit Sc(SC_HANDLE handle) : h(handle) {}
@@ -168,7 +180,7 @@ TEST_F(WindowsService, InstallStartRunReloadStopUninstall) {
   EXPECT_EQ(win::narrow(event_message_file(spec_.name)), spec_.exe);
 
   // Started: RUNNING, and a cycle written to the state folder by the service process.
-  ASSERT_TRUE(::StartServiceW(service.h, 0, nullptr)) << win::error_text(::GetLastError());
+  ASSERT_TRUE(start_service(service.h)) << win::error_text(::GetLastError());
   ASSERT_TRUE(
       wait_until([&] { return status_of(service.h).dwCurrentState == SERVICE_RUNNING; }, 30s))
       << "state " << status_of(service.h).dwCurrentState;
@@ -256,7 +268,7 @@ TEST_F(WindowsService, UninstallStopsARunningServiceFirst) {
   ASSERT_EQ(install_service(spec_), "");
   Sc service(::OpenServiceW(manager.h, win::widen(spec_.name).c_str(), SERVICE_ALL_ACCESS));
   ASSERT_NE(service.h, nullptr);
-  ASSERT_TRUE(::StartServiceW(service.h, 0, nullptr)) << win::error_text(::GetLastError());
+  ASSERT_TRUE(start_service(service.h)) << win::error_text(::GetLastError());
   ASSERT_TRUE(
       wait_until([&] { return status_of(service.h).dwCurrentState == SERVICE_RUNNING; }, 30s));
   HANDLE process = ::OpenProcess(SYNCHRONIZE, FALSE, status_of(service.h).dwProcessId);
