@@ -6,28 +6,13 @@
 
 #include <string>
 
+#include "probes/local/wide_text.h"
+
 namespace latchwatch::agent::win {
 
-inline std::wstring widen(const std::string& text) {
-  if (text.empty()) return {};
-  int size =
-      ::MultiByteToWideChar(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), nullptr, 0);
-  if (size <= 0) return {};
-  std::wstring out(static_cast<std::size_t>(size), L'\0');
-  ::MultiByteToWideChar(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), out.data(), size);
-  return out;
-}
-
-inline std::string narrow(const std::wstring& text) {
-  if (text.empty()) return {};
-  int size = ::WideCharToMultiByte(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), nullptr,
-                                   0, nullptr, nullptr);
-  if (size <= 0) return {};
-  std::string out(static_cast<std::size_t>(size), '\0');
-  ::WideCharToMultiByte(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), out.data(), size,
-                        nullptr, nullptr);
-  return out;
-}
+// One UTF-8 <-> UTF-16 conversion for every Windows file (probes/local/wide_text_windows.cpp).
+using probes::windows::narrow;
+using probes::windows::widen;
 
 /// "text (code N)" for a GetLastError() value.
 inline std::string error_text(DWORD code) {

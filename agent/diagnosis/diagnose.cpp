@@ -371,8 +371,10 @@ void local_findings(const Evidence& e, const Facts& f, const DiagnosisSettings& 
             {{"skew_seconds", *f.skew_seconds}});
   if (!e.running_as_root && f.ws_unreachable)
     out.add("probes_not_root", Severity::unknown, "wireserver_status",
-            "latchwatch runs as non-root: WALinuxAgent's firewall rule drops non-root "
-            "connections to WireServer, so 'unreachable' may mean 'blocked locally'. Run as root.");
+            "latchwatch runs unprivileged: the VM agent's firewall rule (WALinuxAgent's; the "
+            "Windows guest agent's) drops unprivileged connections to WireServer, so "
+            "'unreachable' may mean 'blocked locally'. Run as root (on Windows as an "
+            "administrator or the LocalSystem service).");
 }
 
 struct Choice {

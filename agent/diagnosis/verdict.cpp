@@ -37,7 +37,8 @@ const std::vector<VerdictInfo>& verdict_catalogue() {
       {V::gpa_down, "gpa_down", S::critical,
        "The Guest Proxy Agent is installed but not running, so nothing signs fabric requests.",
        "/provision refused or silent, status.json stale or missing, fabric answers 401.",
-       "Restart GPA in the VM (systemctl restart azure-proxy-agent). This is not a key reset.",
+       "Restart GPA in the VM (systemctl restart azure-proxy-agent; on Windows Restart-Service "
+       "GuestProxyAgent). This is not a key reset.",
        false},
       {V::redirect_failure, "redirect_failure", S::critical,
        "GPA runs but its eBPF redirect is not active, so requests bypass it.",
@@ -83,10 +84,11 @@ const std::vector<VerdictInfo>& verdict_catalogue() {
       {V::key_store_unwritable, "key_store_unwritable", S::critical,
        "GPA cannot write or check its key folder.",
        "status.json says 'Failed to save key details' or 'Failed to check the key'.",
-       "Free disk space or fix the mount of /var/lib/azure-proxy-agent. Not a key reset.", false},
+       "Free disk space or fix the mount of /var/lib/azure-proxy-agent (on Windows the access to "
+       "%SYSTEMDRIVE%\\WindowsAzure\\ProxyAgent\\Keys). Not a key reset.", false},
       {V::clock_skew, "clock_skew", S::warning, "The VM's clock is far from the fabric's.",
        "The fabric's Date header differs from the local clock by more than the threshold.",
-       "Fix time synchronisation (chrony/systemd-timesyncd, Hyper-V time sync).", false},
+       "Fix time synchronisation (chrony/systemd-timesyncd, w32time, Hyper-V time sync).", false},
       {V::unknown, "unknown", S::unknown,
        "The evidence contradicts itself or could not be read.",
        "See the findings: which source could not be read, and why.",

@@ -7,33 +7,12 @@
 #include <vector>
 
 #include "probes/local/gpa_presence.h"
+#include "probes/local/wide_text.h"
 #include "probes/payloads/azure_names.h"
 #include "probes/payloads/json_limits.h"
 
 namespace latchwatch::probes {
 namespace {
-
-std::wstring to_wide(const std::string& text) {
-  if (text.empty()) return {};
-  int size = ::MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, text.data(),
-                                   static_cast<int>(text.size()), nullptr, 0);
-  if (size <= 0) return {};
-  std::wstring out(static_cast<std::size_t>(size), L'\0');
-  ::MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, text.data(), static_cast<int>(text.size()),
-                        out.data(), size);
-  return out;
-}
-
-std::string to_utf8(const std::wstring& wide) {
-  if (wide.empty()) return {};
-  int size = ::WideCharToMultiByte(CP_UTF8, 0, wide.data(), static_cast<int>(wide.size()), nullptr,
-                                   0, nullptr, nullptr);
-  if (size <= 0) return {};
-  std::string out(static_cast<std::size_t>(size), '\0');
-  ::WideCharToMultiByte(CP_UTF8, 0, wide.data(), static_cast<int>(wide.size()), out.data(), size,
-                        nullptr, nullptr);
-  return out;
-}
 
 struct ScHandle {
   SC_HANDLE handle = nullptr;
@@ -97,7 +76,7 @@ std::wstring image_file(std::wstring path) {
 ServiceState query_service(SC_HANDLE manager, const std::string& name) {
   ServiceState s;
   s.name = one_line(name, 80);
-  std::wstring wide = to_wide(name);
+  std::wstring wide = windows::widen(name);
   if (wide.empty()) {
     s.error = "service name is empty or not UTF-8";
     return s;
@@ -126,7 +105,7 @@ ServiceState query_service(SC_HANDLE manager, const std::string& name) {
     auto* config = reinterpret_cast<QUERY_SERVICE_CONFIGW*>(buffer.get());
     if (::QueryServiceConfigW(service.handle, config, needed, &needed) &&
         config->lpBinaryPathName && *config->lpBinaryPathName) {
-      s.binary_path = one_line(to_utf8(config->lpBinaryPathName), 300);
+      s.binary_path = one_line(windows::narrow(config->lpBinaryPathName), 300);
       DWORD attributes = ::GetFileAttributesW(image_file(config->lpBinaryPathName).c_str());
       s.binary_exists =
           attributes != INVALID_FILE_ATTRIBUTES && !(attributes & FILE_ATTRIBUTE_DIRECTORY);

@@ -14,22 +14,12 @@
 #include <vector>
 
 #include "probes/local/host_facts.h"
+#include "probes/local/wide_text.h"
 #include "probes/payloads/azure_names.h"
 #include "probes/payloads/json_limits.h"
 
 namespace latchwatch::probes {
 namespace {
-
-std::string to_utf8(const std::wstring& wide) {
-  if (wide.empty()) return {};
-  int size = ::WideCharToMultiByte(CP_UTF8, 0, wide.data(), static_cast<int>(wide.size()), nullptr,
-                                   0, nullptr, nullptr);
-  if (size <= 0) return {};
-  std::string out(static_cast<std::size_t>(size), '\0');
-  ::WideCharToMultiByte(CP_UTF8, 0, wide.data(), static_cast<int>(wide.size()), out.data(), size,
-                        nullptr, nullptr);
-  return out;
-}
 
 std::string error_text(const char* what, DWORD code) {
   return std::string(what) + " failed (error " + std::to_string(code) + ")";
@@ -49,7 +39,7 @@ std::string computer_name(std::vector<std::string>& errors) {
     return {};
   }
   name.resize(size);
-  return to_utf8(name);
+  return windows::narrow(name);
 }
 
 /// A REG_SZ value under HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion, or empty.
@@ -59,7 +49,7 @@ std::string current_version_text(const wchar_t* value) {
   if (::RegGetValueW(HKEY_LOCAL_MACHINE, L"SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion", value,
                      RRF_RT_REG_SZ, nullptr, buffer, &bytes) != ERROR_SUCCESS)
     return {};
-  return to_utf8(buffer);
+  return windows::narrow(buffer);
 }
 
 DWORD current_version_dword(const wchar_t* value, bool& found) {

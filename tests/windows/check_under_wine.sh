@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `latchwatch.exe check` under wine against the real fabric simulator (a Linux process on
+# `latchwatch.exe check` (and `explain`) under wine against the real fabric simulator (a Linux process on
 # loopback), scenario by scenario, beside the Linux binary on the same simulator: the exit code,
 # the verdict, the identity and the remedy (every printed command) must be identical.
 #   tests/windows/check_under_wine.sh WINDOWS_BUILD NATIVE_BUILD
@@ -67,6 +67,17 @@ for scenario in $scenarios; do
     failed=$((failed + 1))
   else
     printf 'ok   %-40s exit %s  %s\n' "$scenario" "$rc_win" "$(jq -r .verdict.code "$work/linux.json")"
+  fi
+  jq -r .verdict.code "$work/linux.json" >>"$work/codes"
+done
+# `explain` for every verdict the scenarios reached: the same text, byte for byte but line ends.
+for code in $(sort -u "$work/codes"); do
+  if ! diff <("$linux" explain "$code") <("$wine" "$exe" explain "$code" | tr -d '\r') >"$work/diff"; then
+    echo "FAIL explain $code"
+    head -20 "$work/diff"
+    failed=$((failed + 1))
+  else
+    echo "ok   explain $code"
   fi
 done
 [ "$failed" -eq 0 ] || { echo "$failed scenario(s) differ between Linux and Windows" >&2; exit 1; }
