@@ -21,6 +21,7 @@
 #include "tests/fabric_sim/fabric_simulator.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/test_support.h"
+#include "tests/unit/delivery_test_reports.h"
 
 namespace latchwatch {
 namespace {
@@ -31,18 +32,7 @@ using reporting::CycleReport;
 using reporting::Transition;
 using testing::TempDir;
 
-CycleReport report_for(VerdictCode code, Transition transition) {
-  CycleReport r;
-  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
-  r.report.identity.vm_id = "d0a1b2c3-0000-4000-8000-000000000001";
-  r.has_confirmed = true;
-  r.confirmed = code;
-  r.transition = transition;
-  r.cycle = 5;
-  r.host = "host1";
-  r.finished = std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
-  return r;
-}
+using testing::delivery::report_for;
 
 // ---- schedule ----
 

@@ -12,6 +12,7 @@
 #include "reporting/serial_line.h"
 #include "reporting/sinks/serial_sink.h"
 #include "tests/support/test_support.h"
+#include "tests/unit/serial_test_reports.h"
 
 namespace latchwatch::reporting {
 namespace {
@@ -19,10 +20,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::TempDir;
 
-const std::string kVmId = "8a3c1f52-6d0e-4b7a-9c21-5e4f3a2b1c0d";
-const std::string kRid =
-    "/subscriptions/6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
-    "/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/vm-web-01";
+using testing::serial::cycle;
 
 CycleReport fired(diagnosis::VerdictCode code) {
   CycleReport r;
@@ -31,29 +29,6 @@ CycleReport fired(diagnosis::VerdictCode code) {
   r.confirmed = code;
   r.transition = Transition::fired;
   r.cycle = 3;
-  return r;
-}
-
-CycleReport cycle(diagnosis::VerdictCode code, reporting::Transition transition,
-                  std::chrono::system_clock::time_point at) {
-  CycleReport r;
-  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
-  r.report.generated_at = diagnosis::iso8601_utc(at);
-  r.report.identity.source = "imds";
-  r.report.identity.resource_id = kRid;
-  r.report.identity.name = "vm-web-01";
-  r.report.identity.vm_id = kVmId;
-  if (diagnosis::info(code).needs_key_reset) {
-    diagnosis::Remedy remedy;
-    remedy.current_incarnation = 6;
-    remedy.next_incarnation = 7;
-    r.report.remedy = remedy;
-  }
-  r.has_confirmed = true;
-  r.confirmed = code;
-  r.transition = transition;
-  r.host = "vm-web-01";
-  r.started = r.finished = at;
   return r;
 }
 

@@ -11,6 +11,7 @@
 
 #include "reporting/sinks/serial_sink.h"
 #include "tests/support/test_support.h"
+#include "tests/unit/serial_test_reports.h"
 
 namespace latchwatch::reporting {
 namespace {
@@ -18,11 +19,10 @@ namespace {
 using namespace std::chrono_literals;
 using testing::TempDir;
 
-const std::string kSub = "6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f";
-const std::string kVmId = "8a3c1f52-6d0e-4b7a-9c21-5e4f3a2b1c0d";
-const std::string kRid =
-    "/subscriptions/" + kSub +
-    "/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/vm-web-01";
+using testing::serial::cycle;
+using testing::serial::kSub;
+using testing::serial::kRid;
+using testing::serial::kVmId;
 
 SerialLine sample() {
   SerialLine line;
@@ -223,28 +223,6 @@ TEST(SerialLine, UnknownKeysAreIgnoredForForwardCompatibility) {
 
 // ---- the sink's policy -------------------------------------------------------------------
 
-CycleReport cycle(diagnosis::VerdictCode code, reporting::Transition transition,
-                  std::chrono::system_clock::time_point at) {
-  CycleReport r;
-  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
-  r.report.generated_at = diagnosis::iso8601_utc(at);
-  r.report.identity.source = "imds";
-  r.report.identity.resource_id = kRid;
-  r.report.identity.name = "vm-web-01";
-  r.report.identity.vm_id = kVmId;
-  if (diagnosis::info(code).needs_key_reset) {
-    diagnosis::Remedy remedy;
-    remedy.current_incarnation = 6;
-    remedy.next_incarnation = 7;
-    r.report.remedy = remedy;
-  }
-  r.has_confirmed = true;
-  r.confirmed = code;
-  r.transition = transition;
-  r.host = "vm-web-01";
-  r.started = r.finished = at;
-  return r;
-}
 
 std::vector<std::string> lines_of(const std::string& path) {
   std::vector<std::string> lines;
