@@ -1,6 +1,6 @@
 #pragma once
-/// The cycle report the delivery tests share (delivery_units_test.cpp, and
-/// delivery_units_posix_test.cpp for the POSIX-only file cases).
+/// Cycle reports the sink and delivery tests share (the portable test files and their
+/// *_posix_test.cpp halves).
 
 #include <chrono>
 
@@ -20,6 +20,17 @@ inline reporting::CycleReport report_for(diagnosis::VerdictCode code,
   r.cycle = 5;
   r.host = "host1";
   r.finished = std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
+  return r;
+}
+
+/// The third cycle, in which `code` fired: the least a sink needs to write a line.
+inline reporting::CycleReport fired(diagnosis::VerdictCode code) {
+  reporting::CycleReport r;
+  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
+  r.has_confirmed = true;
+  r.confirmed = code;
+  r.transition = reporting::Transition::fired;
+  r.cycle = 3;
   return r;
 }
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/test_support.h"
+#include "tests/unit/delivery_test_reports.h"
 
 namespace latchwatch::reporting {
 namespace {
@@ -16,15 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::TempDir;
 
-CycleReport fired(diagnosis::VerdictCode code) {
-  CycleReport r;
-  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
-  r.has_confirmed = true;
-  r.confirmed = code;
-  r.transition = Transition::fired;
-  r.cycle = 3;
-  return r;
-}
+using testing::delivery::fired;
 
 TEST(ReportFileSink, HistoryRotatesAndTheLatestReportIsWhole) {
   TempDir dir;

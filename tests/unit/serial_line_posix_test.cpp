@@ -12,6 +12,7 @@
 #include "reporting/serial_line.h"
 #include "reporting/sinks/serial_sink.h"
 #include "tests/support/test_support.h"
+#include "tests/unit/delivery_test_reports.h"
 #include "tests/unit/serial_test_reports.h"
 
 namespace latchwatch::reporting {
@@ -22,15 +23,7 @@ using testing::TempDir;
 
 using testing::serial::cycle;
 
-CycleReport fired(diagnosis::VerdictCode code) {
-  CycleReport r;
-  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
-  r.has_confirmed = true;
-  r.confirmed = code;
-  r.transition = Transition::fired;
-  r.cycle = 3;
-  return r;
-}
+using testing::delivery::fired;
 
 TEST(SerialSink, WritesOneAsciiLinePerTransitionAndNeverBlocks) {
   TempDir dir;

@@ -12,21 +12,14 @@
 #include "reporting/sinks/webhook_sink.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/test_support.h"
+#include "tests/unit/delivery_test_reports.h"
 
 namespace latchwatch::reporting {
 namespace {
 
 using testing::TempDir;
 
-CycleReport fired(diagnosis::VerdictCode code) {
-  CycleReport r;
-  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
-  r.has_confirmed = true;
-  r.confirmed = code;
-  r.transition = Transition::fired;
-  r.cycle = 3;
-  return r;
-}
+using testing::delivery::fired;
 
 WebhookOptions dead_webhook(const TempDir& dir, std::size_t max_entries) {
   WebhookOptions options;
