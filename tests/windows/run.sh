@@ -6,8 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 win=${1:-build-windows}
 native=${2:-build}
-# A prefix of our own, so a developer's ~/.wine is left alone; created once (10-30 s), reused.
-export WINEPREFIX=${WINEPREFIX:-$HOME/.wine-latchwatch}
+# A prefix of our own in the build folder, so a developer's ~/.wine is left alone and the services
+# and registry keys the tests make go with the build; made once (10-30 s), then reused.
+case $win in /*) ;; *) win=$PWD/$win ;; esac
+export WINEPREFIX=${WINEPREFIX:-$win/wineprefix}
 export WINEDEBUG=${WINEDEBUG:--all}
 export WINEDLLOVERRIDES="mscoree,mshtml="  # no Mono/Gecko installer prompts in a fresh prefix
 wine=/usr/lib/wine/wine64
