@@ -11,6 +11,7 @@
 #include "reporting/sinks/metrics_sink.h"
 #include "reporting/sinks/webhook_sink.h"
 #include "reporting/url.h"
+#include "tests/unit/delivery_test_reports.h"
 
 namespace latchwatch {
 namespace {
@@ -72,26 +73,7 @@ TEST(Debounce, StateSurvivesARestartThroughItsJson) {
   EXPECT_FALSE(agent::parse_debounce_state("garbage"));
 }
 
-reporting::CycleReport sample_report(VerdictCode code) {
-  reporting::CycleReport r;
-  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
-  r.report.identity.vm_id = "d0a1b2c3-0000-4000-8000-000000000001";
-  r.report.identity.name = "vm1";
-  r.report.identity.resource_id = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/virtualMachines/vm1";
-  r.has_confirmed = true;
-  r.confirmed = code;
-  r.transition = Transition::fired;
-  r.cycle = 7;
-  r.host = "host1";
-  probes::ProbeResult p;
-  p.target = probes::Target::wireserver_status;
-  p.outcome = probes::Outcome::ok;
-  p.summary = {{"keyIncarnationId", 10}};
-  r.report.probes.push_back(p);
-  r.sinks_health = {{"webhook", {{"up", false}, {"failures", 3}, {"dropped", 0},
-                                 {"extra", {{"spool_entries", 2}, {"spool_dropped", 1}}}}}};
-  return r;
-}
+using testing::delivery::sample_report;
 
 TEST(Metrics, ExpositionHasEveryFamilyAndOneCurrentVerdict) {
   auto text = reporting::render_metrics(sample_report(VerdictCode::key_lost), 7);

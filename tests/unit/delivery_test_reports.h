@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "agent/diagnosis/verdict.h"
+#include "probes/probe_result.h"
 #include "reporting/sink.h"
 
 namespace latchwatch::testing::delivery {
@@ -31,6 +32,30 @@ inline reporting::CycleReport fired(diagnosis::VerdictCode code) {
   r.confirmed = code;
   r.transition = reporting::Transition::fired;
   r.cycle = 3;
+  return r;
+}
+
+/// A fired key verdict with identity, one probe and a sink's health: what the daemon's state
+/// files and metrics are built from.
+inline reporting::CycleReport sample_report(diagnosis::VerdictCode code) {
+  reporting::CycleReport r;
+  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
+  r.report.identity.vm_id = "d0a1b2c3-0000-4000-8000-000000000001";
+  r.report.identity.name = "vm1";
+  r.report.identity.resource_id =
+      "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/virtualMachines/vm1";
+  r.has_confirmed = true;
+  r.confirmed = code;
+  r.transition = reporting::Transition::fired;
+  r.cycle = 7;
+  r.host = "host1";
+  probes::ProbeResult p;
+  p.target = probes::Target::wireserver_status;
+  p.outcome = probes::Outcome::ok;
+  p.summary = {{"keyIncarnationId", 10}};
+  r.report.probes.push_back(p);
+  r.sinks_health = {{"webhook", {{"up", false}, {"failures", 3}, {"dropped", 0},
+                                 {"extra", {{"spool_entries", 2}, {"spool_dropped", 1}}}}}};
   return r;
 }
 

@@ -15,6 +15,7 @@
 #include <regex>
 
 #include "tests/support/test_support.h"
+#include "tests/unit/key_folder_test_keys.h"
 
 namespace latchwatch::probes {
 namespace {
@@ -24,17 +25,11 @@ using testing::TempDir;
 using testing::write_file;
 using Guids = std::vector<std::string>;
 
-constexpr const char* kGuid = "e3882f98-da8d-4410-8394-06c23462781c";
-constexpr const char* kOtherGuid = "0b1c2d3e-4f50-4617-8283-94a5b6c7d8e9";
-constexpr const char* kKeyHex = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
-
-std::string key_name(const std::string& guid) { return guid + ".key"; }
-
-/// Writes a key file the way GPA does: JSON holding the key in hex.
-void plant_key(const std::string& dir, const std::string& guid) {
-  write_file(dir + "/" + key_name(guid),
-             R"({"guid":")" + guid + R"(","key":")" + kKeyHex + R"(","incarnationId":1})");
-}
+using testing::keys::key_name;
+using testing::keys::kGuid;
+using testing::keys::kKeyHex;
+using testing::keys::kOtherGuid;
+using testing::keys::plant_key;
 
 void set_mtime(const std::string& path, std::time_t seconds) {
   timespec times[2] = {{seconds, 0}, {seconds, 0}};
