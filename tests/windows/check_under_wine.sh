@@ -53,10 +53,14 @@ for scenario in $scenarios; do
   rc_linux=0
   "$linux" check "${flags[@]}" --json --timeout-ms 2000 --no-color \
     --state-dir "$work/state-linux-$scenario" >"$work/linux.json" 2>"$work/linux.err" || rc_linux=$?
-  rc_win=0
-  "$wine" "$exe" check "${win_flags[@]}" --json --timeout-ms 2000 --no-color \
-    --state-dir "$(windows_path "$work/state-win-$scenario")" >"$work/win.json" \
-    2>"$work/win.err" || rc_win=$?
+  for attempt in 1 2; do  # once more only if wine died at launch (no output at all)
+    rc_win=0
+    "$wine" "$exe" check "${win_flags[@]}" --json --timeout-ms 2000 --no-color \
+      --state-dir "$(windows_path "$work/state-win-$scenario")" >"$work/win.json" \
+      2>"$work/win.err" || rc_win=$?
+    [ -s "$work/win.json" ] || [ -s "$work/win.err" ] && break
+    echo "wine gave no output for $scenario (exit $rc_win), attempt $attempt"
+  done
   tr -d '\r' <"$work/win.json" >"$work/win.unix.json"
   if [ "$rc_linux" != "$rc_win" ] ||
      ! diff <(jq -S "$comparable" "$work/linux.json") <(jq -S "$comparable" "$work/win.unix.json") \

@@ -21,7 +21,9 @@ wine=/usr/lib/wine/wine64
 trap '/usr/lib/wine/wineserver -k 2>/dev/null || true' EXIT
 
 echo "== unit and Windows tests under wine"
-(cd "$win" && ctest --output-on-failure --no-tests=error -j"$(nproc)" -L windows)
+# A test whose wine process dies at launch (seen once in ~3,000 launches: failed in 10 ms with no
+# output, passed on every rerun) runs once more; a real failure fails both times and is reported.
+(cd "$win" && ctest --output-on-failure --no-tests=error -j"$(nproc)" -L windows --repeat until-pass:2)
 echo "== check under wine against the fabric simulator, verdict for verdict with Linux"
 tests/windows/check_under_wine.sh "$win" "$native"
 echo "== the MSI"
