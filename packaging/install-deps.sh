@@ -18,8 +18,10 @@ test_packages="openssl prometheus-alertmanager prometheus systemd $package_packa
 
 fuzz_packages="clang libclang-rt-14-dev"
 # Windows: the cross compiler (posix threads), GoogleTest's sources, wine64 to run the tests and
-# wixl/msitools for the MSI; the header-only libraries come from the build packages.
-windows_packages="g++-mingw-w64-x86-64-posix googletest wine64 wixl msitools"
+# wixl/msitools for the MSI; the header-only libraries come from the build packages. jq compares
+# the reports, openssl and python3 make and serve the WinHTTP test's certificates, file checks the
+# MSI's exe.
+windows_packages="g++-mingw-w64-x86-64-posix googletest wine64 wixl msitools jq openssl python3 file"
 bench_packages="python3 curl prometheus-alertmanager prometheus-blackbox-exporter binutils"
 
 case "${1:-build}" in
