@@ -24,6 +24,17 @@ inline reporting::CycleReport report_for(diagnosis::VerdictCode code,
   return r;
 }
 
+/// Only the verdict and the transition: what a sink that formats events needs.
+inline reporting::CycleReport report(diagnosis::VerdictCode code,
+                                     reporting::Transition transition) {
+  reporting::CycleReport r;
+  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
+  r.has_confirmed = true;
+  r.confirmed = code;
+  r.transition = transition;
+  return r;
+}
+
 /// The third cycle, in which `code` fired: the least a sink needs to write a line.
 inline reporting::CycleReport fired(diagnosis::VerdictCode code) {
   reporting::CycleReport r;

@@ -4,19 +4,13 @@
 
 #include "agent/config.h"
 #include "reporting/sinks/eventlog_sink.h"
+#include "tests/unit/delivery_test_reports.h"
 
 namespace latchwatch {
 namespace reporting {
 namespace {
 
-CycleReport report(diagnosis::VerdictCode code, Transition transition) {
-  CycleReport r;
-  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
-  r.has_confirmed = true;
-  r.confirmed = code;
-  r.transition = transition;
-  return r;
-}
+using testing::delivery::report;
 
 TEST(EventLogEntry, KeyVerdictsAreErrorsWithTheResetFaultsWarningsRecoveryInformation) {
   auto key = report(diagnosis::VerdictCode::key_lost, Transition::fired);
