@@ -3,7 +3,7 @@ add_library(latchwatch_settings INTERFACE)
 add_library(latchwatch::settings ALIAS latchwatch_settings)
 target_compile_features(latchwatch_settings INTERFACE cxx_std_17)
 target_compile_options(latchwatch_settings INTERFACE -Wall -Wextra -Wpedantic)
-# Headers are included from the repository root: "probes/probe_result.h".
+# Headers are included from the repository root: "probes/fabric/probe_result.h".
 target_include_directories(latchwatch_settings INTERFACE ${PROJECT_SOURCE_DIR})
 target_compile_definitions(latchwatch_settings INTERFACE
   LATCHWATCH_VERSION="${PROJECT_VERSION}"

@@ -17,7 +17,7 @@
 #include <mutex>
 #include <thread>
 
-#include "agent/config.h"
+#include "agent/config/config.h"
 #include "agent/daemon/gpa_file_watch.h"
 #include "agent/daemon/trigger_policy.h"
 

@@ -2,14 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "probes/payloads/json_limits.h"
+#include "probes/base/json_limits.h"
 
 namespace latchwatch::agent {
 
-using diagnosis::VerdictCode;
+using latchwatch::VerdictCode;
 
 bool is_alerting(VerdictCode code) {
-  return diagnosis::info(code).severity != diagnosis::Severity::ok;
+  return latchwatch::info(code).severity != latchwatch::Severity::ok;
 }
 
 Step debounce(DebounceState& state, VerdictCode observed, int required) {
@@ -17,7 +17,7 @@ Step debounce(DebounceState& state, VerdictCode observed, int required) {
   Step step;
   step.has_previous = state.has_reported;
   step.previous = state.reported;
-  const bool new_key_verdict = diagnosis::is_key_verdict(observed) &&
+  const bool new_key_verdict = latchwatch::is_key_verdict(observed) &&
                                (!state.has_reported || observed != state.reported);
   if (new_key_verdict) {
     state.candidate_cycles = state.candidate == observed ? state.candidate_cycles + 1 : 1;
@@ -54,9 +54,9 @@ Step debounce(DebounceState& state, VerdictCode observed, int required) {
 
 void to_json(nlohmann::json& j, const DebounceState& s) {
   j = {{"schema", 1},
-       {"reported", diagnosis::to_string(s.reported)},
+       {"reported", latchwatch::to_string(s.reported)},
        {"has_reported", s.has_reported},
-       {"candidate", diagnosis::to_string(s.candidate)},
+       {"candidate", latchwatch::to_string(s.candidate)},
        {"candidate_cycles", s.candidate_cycles},
        {"cycle", s.cycle}};
 }
@@ -71,7 +71,7 @@ Parsed<DebounceState> parse_debounce_state(std::string_view text) {
   auto code = [&](const char* key, VerdictCode& out) {
     auto it = j.find(key);
     if (it == j.end() || !it->is_string()) return false;
-    auto parsed = diagnosis::verdict_from_string(it->get<std::string>());
+    auto parsed = latchwatch::verdict_from_string(it->get<std::string>());
     if (!parsed) return false;
     out = *parsed;
     return true;

@@ -9,9 +9,9 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 
-#include "agent/diagnosis/verdict.h"
-#include "probes/parsed.h"
-#include "reporting/transition.h"
+#include "reporting/report/verdict.h"
+#include "probes/base/parsed.h"
+#include "reporting/report/transition.h"
 
 namespace latchwatch::agent {
 
@@ -19,9 +19,9 @@ using reporting::to_string;
 using reporting::Transition;  // the type sinks receive
 
 struct DebounceState {
-  diagnosis::VerdictCode reported = diagnosis::VerdictCode::healthy;  ///< what sinks were told
+  latchwatch::VerdictCode reported = latchwatch::VerdictCode::healthy;  ///< what sinks were told
   bool has_reported = false;  ///< false before the first cycle ever
-  diagnosis::VerdictCode candidate = diagnosis::VerdictCode::healthy;  ///< key verdict waiting
+  latchwatch::VerdictCode candidate = latchwatch::VerdictCode::healthy;  ///< key verdict waiting
   int candidate_cycles = 0;
   std::uint64_t cycle = 0;
 };
@@ -29,18 +29,18 @@ struct DebounceState {
 struct Step {
   Transition transition = Transition::unchanged;
   bool has_confirmed = false;  ///< false only while the very first verdict is still pending
-  diagnosis::VerdictCode confirmed = diagnosis::VerdictCode::healthy;  ///< what sinks act on
+  latchwatch::VerdictCode confirmed = latchwatch::VerdictCode::healthy;  ///< what sinks act on
   bool has_previous = false;
-  diagnosis::VerdictCode previous = diagnosis::VerdictCode::healthy;
+  latchwatch::VerdictCode previous = latchwatch::VerdictCode::healthy;
   bool pending = false;  ///< a key verdict seen, not yet in enough consecutive cycles
   int consecutive = 0;   ///< cycles the pending key verdict has been seen
 };
 
 /// Feeds one cycle's verdict. `required` >= 1.
-Step debounce(DebounceState& state, diagnosis::VerdictCode observed, int required);
+Step debounce(DebounceState& state, latchwatch::VerdictCode observed, int required);
 
 /// Whether a verdict is an alerting one (warning or worse).
-bool is_alerting(diagnosis::VerdictCode code);
+bool is_alerting(latchwatch::VerdictCode code);
 
 void to_json(nlohmann::json& j, const DebounceState& s);
 Parsed<DebounceState> parse_debounce_state(std::string_view text);

@@ -1,6 +1,6 @@
 #include "agent/daemon/gpa_file_watch.h"
 
-#include "probes/local/bounded_file.h"
+#include "probes/os/bounded_file.h"
 #include "probes/payloads/gpa_status_file.h"
 
 namespace latchwatch::agent {

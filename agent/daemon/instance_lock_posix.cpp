@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "agent/daemon/instance_lock.h"
-#include "agent/diagnosis/atomic_file.h"
+#include "probes/os/atomic_file.h"
 
 namespace latchwatch::agent {
 
@@ -15,7 +15,7 @@ std::string instance_lock_path(const std::string& state_dir) {
 }
 
 InstanceLock::InstanceLock(const std::string& state_dir) {
-  if (auto e = diagnosis::ensure_directory(state_dir); !e.empty()) {
+  if (auto e = latchwatch::probes::ensure_directory(state_dir); !e.empty()) {
     error_ = e;
     return;
   }

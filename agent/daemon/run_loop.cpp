@@ -8,7 +8,7 @@
 #include <mutex>
 #include <random>
 
-#include "agent/check_cycle.h"
+#include "agent/daemon/check_cycle.h"
 #include "agent/daemon/cycle_trigger.h"
 #include "agent/daemon/debounce.h"
 #include "agent/daemon/instance_lock.h"
@@ -16,10 +16,10 @@
 #include "agent/daemon/schedule.h"
 #include "agent/daemon/sink_list.h"
 #include "agent/daemon/stop_signals.h"
-#include "agent/diagnosis/atomic_file.h"
-#include "probes/local/bounded_file.h"
-#include "reporting/dispatcher.h"
-#include "reporting/metrics_server.h"
+#include "probes/os/atomic_file.h"
+#include "probes/os/bounded_file.h"
+#include "reporting/sinks/dispatcher.h"
+#include "reporting/sinks/metrics_server.h"
 
 namespace latchwatch::agent {
 namespace {
@@ -200,7 +200,7 @@ int run_daemon(const ConfigLoader& load) {
     // lag after a restart, the debounce never does.
     if (state.reported != before.reported || state.has_reported != before.has_reported ||
         state.candidate != before.candidate || state.candidate_cycles != before.candidate_cycles) {
-      if (auto error = diagnosis::write_file_atomically(
+      if (auto error = latchwatch::probes::write_file_atomically(
               debounce_path(config.sources.state_dir),
               nlohmann::json(state).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
                   "\n",

@@ -9,7 +9,7 @@
 #include <functional>
 #include <string>
 
-#include "agent/config.h"
+#include "agent/config/config.h"
 
 namespace latchwatch::agent {
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <functional>
 
-#include "agent/config.h"
+#include "agent/config/config.h"
 
 namespace latchwatch::agent {
 

@@ -14,7 +14,7 @@ namespace latchwatch::agent {
 
 std::vector<std::unique_ptr<reporting::Sink>> build_sinks(
     const Config& config, const std::shared_ptr<reporting::MetricsText>& metrics_text,
-    const reporting::Clock& clock) {
+    const latchwatch::Clock& clock) {
   using namespace reporting;
   std::vector<std::unique_ptr<Sink>> sinks;
   // KVP and serial first: they work even when the network does not.

@@ -4,9 +4,9 @@
 #include <memory>
 #include <vector>
 
-#include "agent/config.h"
-#include "reporting/clock.h"
-#include "reporting/sink.h"
+#include "agent/config/config.h"
+#include "probes/base/clock.h"
+#include "reporting/sinks/sink.h"
 #include "reporting/sinks/metrics_sink.h"
 
 namespace latchwatch::agent {
@@ -15,6 +15,6 @@ namespace latchwatch::agent {
 /// (STATE/alertmanager.json; the webhook's STATE/spool), so it survives restarts and reloads.
 std::vector<std::unique_ptr<reporting::Sink>> build_sinks(
     const Config& config, const std::shared_ptr<reporting::MetricsText>& metrics_text,
-    const reporting::Clock& clock = reporting::real_clock());
+    const latchwatch::Clock& clock = latchwatch::real_clock());
 
 }  // namespace latchwatch::agent

@@ -9,11 +9,11 @@
 #include <cctype>
 #include <cmath>
 
-#include "agent/diagnosis/remedy.h"
+#include "reporting/report/remedy.h"
 #include "probes/local/smbios.h"
 #include "probes/payloads/gpa_version.h"
-#include "probes/payloads/json_limits.h"
-#include "probes/payloads/utc_time.h"
+#include "probes/base/json_limits.h"
+#include "probes/base/utc_time.h"
 
 namespace latchwatch::diagnosis {
 namespace {

@@ -3,7 +3,7 @@
 /// Pure: no I/O, time comes from the evidence.
 
 #include "agent/diagnosis/evidence.h"
-#include "agent/diagnosis/report.h"
+#include "reporting/report/report.h"
 
 namespace latchwatch::diagnosis {
 

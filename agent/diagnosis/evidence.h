@@ -7,12 +7,12 @@
 #include <string>
 
 #include "agent/diagnosis/identity_cache.h"
-#include "probes/local/bounded_file.h"
+#include "probes/os/bounded_file.h"
 #include "probes/local/gpa_presence.h"
 #include "probes/local/host_facts.h"
 #include "probes/local/key_folder.h"
 #include "probes/payloads/gpa_status_file.h"
-#include "probes/probe_cycle.h"
+#include "probes/fabric/probe_cycle.h"
 
 namespace latchwatch::diagnosis {
 

@@ -4,9 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/diagnosis/atomic_file.h"
-#include "probes/local/bounded_file.h"
-#include "probes/payloads/json_limits.h"
+#include "probes/os/atomic_file.h"
+#include "probes/os/bounded_file.h"
+#include "probes/base/json_limits.h"
 
 namespace latchwatch::diagnosis {
 namespace {
@@ -144,8 +144,8 @@ CacheLoad load_identity_cache(const std::string& state_dir) {
 }
 
 std::string store_identity_cache(const std::string& state_dir, const CachedIdentity& identity) {
-  if (auto error = ensure_directory(state_dir); !error.empty()) return error;
-  return write_file_atomically(
+  if (auto error = probes::ensure_directory(state_dir); !error.empty()) return error;
+  return probes::write_file_atomically(
       identity_cache_path(state_dir),
       nlohmann::json(identity).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
       0640);

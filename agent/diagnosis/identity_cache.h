@@ -10,8 +10,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "probes/parsed.h"
-#include "probes/payloads/azure_names.h"
+#include "probes/base/parsed.h"
+#include "probes/base/azure_names.h"
 
 namespace latchwatch::diagnosis {
 

@@ -5,10 +5,10 @@
 #include <map>
 #include <optional>
 
-#include "agent/diagnosis/verdict.h"
+#include "reporting/report/verdict.h"
 #include "agent/plan/json_cursor.h"
 #include "agent/plan/resource_text.h"
-#include "reporting/serial_line.h"
+#include "reporting/report/serial_line.h"
 
 namespace latchwatch::plan {
 namespace {
@@ -17,7 +17,7 @@ namespace {
 /// through the same character-class checks (a VM writes its own console; a line is data).
 std::optional<ReportRecord> to_record(const reporting::SerialLine& line, const std::string& origin,
                                       std::string& error) {
-  if (!diagnosis::verdict_from_string(line.verdict)) {
+  if (!latchwatch::verdict_from_string(line.verdict)) {
     error = "unknown verdict '" + line.verdict + "'";
     return std::nullopt;
   }

@@ -11,7 +11,7 @@
 #include "agent/plan/cmk_plan.h"
 #include "agent/plan/json_cursor.h"
 #include "agent/plan/resource_text.h"
-#include "probes/payloads/json_limits.h"
+#include "probes/base/json_limits.h"
 
 namespace latchwatch::plan {
 namespace {

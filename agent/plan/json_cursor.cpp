@@ -3,7 +3,7 @@
 #include <cctype>
 #include <ctime>
 
-#include "probes/payloads/json_limits.h"
+#include "probes/base/json_limits.h"
 
 namespace latchwatch::plan {
 

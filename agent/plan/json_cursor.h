@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "probes/payloads/json_limits.h"
+#include "probes/base/json_limits.h"
 
 namespace latchwatch::plan {
 

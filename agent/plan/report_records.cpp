@@ -5,11 +5,11 @@
 #include <iterator>
 #include <thread>
 
-#include "agent/diagnosis/verdict.h"
+#include "reporting/report/verdict.h"
 #include "agent/plan/json_cursor.h"
 #include "agent/plan/reset_plan.h"
 #include "agent/plan/resource_text.h"
-#include "probes/payloads/json_limits.h"
+#include "probes/base/json_limits.h"
 
 namespace latchwatch::plan {
 namespace {
@@ -17,8 +17,8 @@ namespace {
 /// The identity fields a report carries. Every string ends up in a shell command the owner
 /// pastes, and reports come from VMs that may be compromised: anything that is not plainly an
 /// Azure name, id or GUID is rejected, never quoted around.
-diagnosis::Identity read_identity(const JsonCursor& id, InputErrors& errors) {
-  diagnosis::Identity out;
+latchwatch::Identity read_identity(const JsonCursor& id, InputErrors& errors) {
+  latchwatch::Identity out;
   if (!id.exists()) {
     errors.add(id.path(), "missing");
     return out;
@@ -82,7 +82,7 @@ std::optional<ReportRecord> read_record(const JsonCursor& doc, const std::string
   ReportRecord r;
   r.origin = origin;
   auto code = doc.at_path("verdict.code").required_text(errors);
-  if (code && !diagnosis::verdict_from_string(*code))
+  if (code && !latchwatch::verdict_from_string(*code))
     errors.add(doc.at_path("verdict.code").path(),
                "unknown verdict '" + probes::sanitize_text(*code, 40) + "'");
   if (code) r.verdict_code = *code;

@@ -7,9 +7,9 @@
 #include <map>
 #include <set>
 
-#include "agent/diagnosis/command_quote.h"
-#include "agent/diagnosis/remedy.h"
-#include "agent/diagnosis/verdict.h"
+#include "reporting/report/command_quote.h"
+#include "reporting/report/remedy.h"
+#include "reporting/report/verdict.h"
 #include "agent/plan/json_cursor.h"
 #include "agent/plan/resource_text.h"
 
@@ -19,8 +19,8 @@ namespace {
 using Records = std::vector<const ReportRecord*>;
 
 bool needs_reset(const std::string& code) {
-  auto v = diagnosis::verdict_from_string(code);
-  return v && diagnosis::info(*v).needs_key_reset;
+  auto v = latchwatch::verdict_from_string(code);
+  return v && latchwatch::info(*v).needs_key_reset;
 }
 
 const ReportRecord* newest(const Records& records) {
@@ -38,13 +38,13 @@ std::optional<std::int64_t> largest_incarnation(const Records& records) {
   return largest;
 }
 
-std::string resource_id_of(const diagnosis::Identity& id) {
+std::string resource_id_of(const latchwatch::Identity& id) {
   if (id.moved_to_other_vm) return {};  // the disk's identity names another VM
   // Only an id naming a VM or a scale-set instance is one whose key can be reset.
   if (!id.resource_id.empty() &&
-      diagnosis::parse_resource_id(id.resource_id, id.vm_scale_set_name).kind != "unknown")
+      latchwatch::parse_resource_id(id.resource_id, id.vm_scale_set_name).kind != "unknown")
     return id.resource_id;
-  return diagnosis::derive_resource_id(id.subscription_id, id.resource_group_name, id.name,
+  return latchwatch::derive_resource_id(id.subscription_id, id.resource_group_name, id.name,
                                        id.vm_scale_set_name);
 }
 
@@ -56,10 +56,10 @@ std::string days_text(double seconds) {
 
 /// Why a newest report needs no reset, for the skipped list.
 std::string skip_reason(const ReportRecord& newest_report, const Records& all) {
-  auto code = diagnosis::verdict_from_string(newest_report.verdict_code);
-  std::string reason = code == diagnosis::VerdictCode::healthy
+  auto code = latchwatch::verdict_from_string(newest_report.verdict_code);
+  std::string reason = code == latchwatch::VerdictCode::healthy
                            ? "healthy in its newest report"
-                           : std::string("not a key verdict: ") + diagnosis::info(*code).owner_action;
+                           : std::string("not a key verdict: ") + latchwatch::info(*code).owner_action;
   for (const auto* r : all)
     if (r != &newest_report && needs_reset(r->verdict_code)) {
       reason += " (supersedes an older " + r->verdict_code + " report of " + r->generated_at + ")";
@@ -82,7 +82,7 @@ class PlanBuilder {
       return;
     }
     PlannedReset reset;
-    diagnosis::Identity identity = top.identity;
+    latchwatch::Identity identity = top.identity;
     identity.resource_id = resource_id_of(top.identity);
     reset.resource_id = identity.resource_id;
     auto split = split_scale_set_instance(reset.resource_id);
@@ -102,13 +102,13 @@ class PlanBuilder {
                             " old; before running, confirm with the first command that the "
                             "resource's vmId is " +
                             (identity.vm_id.empty() ? std::string("this VM's") : identity.vm_id));
-      reset.verify_command = "az resource show --ids " + diagnosis::sh_quote(reset.resource_id) +
+      reset.verify_command = "az resource show --ids " + latchwatch::sh_quote(reset.resource_id) +
                              " --query properties.vmId -o tsv";
     }
     if (copies_resolved_.count(key))
       reset.flags.push_back("another VM claims this resource id from a copied disk (see conflicts); "
                             "this reset is for the VM that IMDS names");
-    reset.remedy = diagnosis::build_remedy(identity, largest_incarnation(kept),
+    reset.remedy = latchwatch::build_remedy(identity, largest_incarnation(kept),
                                            top.verdict_code == "key_loss_latent",
                                            &top.host_facts);
     if (!reset.remedy.blocked.empty()) reset.flags.push_back(reset.remedy.blocked);
@@ -164,11 +164,11 @@ class PlanBuilder {
       } else {
         vm.reason = "IMDS was unreachable and no identity was cached";
       }
-      diagnosis::Identity identity = top.identity;
+      latchwatch::Identity identity = top.identity;
       identity.resource_id.clear();
       identity.vm_scale_set_name.clear();
       identity.vm_id = vm.vm_id;
-      vm.remedy = diagnosis::build_remedy(identity, std::nullopt,
+      vm.remedy = latchwatch::build_remedy(identity, std::nullopt,
                                           top.verdict_code == "key_loss_latent", &top.host_facts);
       plan_.unidentified.push_back(std::move(vm));
     }

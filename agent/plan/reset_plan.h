@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/diagnosis/report.h"
+#include "reporting/report/report.h"
 
 namespace latchwatch::plan {
 
@@ -25,7 +25,7 @@ struct ReportRecord {
   std::string generated_at;
   std::string host;
   std::string verdict_code;
-  diagnosis::Identity identity;
+  latchwatch::Identity identity;
   probes::HostFacts host_facts;  ///< checked: host name, addresses, SMBIOS UUID, GPA version
   std::optional<std::int64_t> largest_incarnation;  ///< the largest keyIncarnationId it saw
 };
@@ -46,7 +46,7 @@ struct PlannedReset {
   int superseded = 0;  ///< older reports of the same instance
   std::vector<std::string> flags;  ///< stale identity, resolved copy conflict...
   std::string verify_command;      ///< with a stale identity: reads the resource's vmId
-  diagnosis::Remedy remedy;
+  latchwatch::Remedy remedy;
 };
 
 /// A VM that needs a reset but whose resource id is unknown or belongs to another VM.
@@ -59,7 +59,7 @@ struct UnidentifiedVm {
   std::string claimed_resource_id;  ///< what its (copied) identity says, if anything
   probes::HostFacts host_facts;     ///< how the owner finds it without a resource id
   std::string reason;
-  diagnosis::Remedy remedy;  ///< with the {resourceId} placeholder and find_vm command
+  latchwatch::Remedy remedy;  ///< with the {resourceId} placeholder and find_vm command
 };
 
 /// Reports that claim one resource id from different hardware: a copied OS disk.

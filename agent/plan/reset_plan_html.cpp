@@ -46,7 +46,7 @@ std::string group_of(const std::string& resource_id) {
   return resource_id.substr(at, end == std::string::npos ? end : end - at);
 }
 
-std::string incarnation_cells(const diagnosis::Remedy& remedy) {
+std::string incarnation_cells(const latchwatch::Remedy& remedy) {
   std::string current =
       remedy.current_incarnation ? std::to_string(*remedy.current_incarnation) : "?";
   std::string next =

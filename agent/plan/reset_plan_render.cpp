@@ -2,7 +2,7 @@
 
 #include "agent/plan/reset_plan.h"
 
-#include "probes/payloads/azure_names.h"
+#include "probes/base/azure_names.h"
 
 namespace latchwatch::plan {
 namespace {
@@ -30,7 +30,7 @@ std::string command_line(const std::string& command) {
   return "    $ " + probes::one_line(command, 4096) + "\n";
 }
 
-std::string incarnation_text(const diagnosis::Remedy& remedy) {
+std::string incarnation_text(const latchwatch::Remedy& remedy) {
   if (!remedy.blocked.empty()) return "keyIncarnationId at its int32 limit: no command";
   if (!remedy.next_incarnation) return "keyIncarnationId: current value + 1 (not seen in reports)";
   return "keyIncarnationId " +

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <set>
 
-#include "agent/diagnosis/remedy.h"
+#include "reporting/report/remedy.h"
 #include "agent/plan/json_cursor.h"
 #include "agent/plan/resource_text.h"
 #include "probes/local/smbios.h"
@@ -162,7 +162,7 @@ InventoryUse apply_inventory(std::vector<ReportRecord>& records, const Inventory
     spoken_for.insert(row);
     std::string claimed = id.moved_to_other_vm ? std::string() : id.resource_id;
     if (claimed.empty() && !id.moved_to_other_vm)
-      claimed = diagnosis::derive_resource_id(id.subscription_id, id.resource_group_name, id.name,
+      claimed = latchwatch::derive_resource_id(id.subscription_id, id.resource_group_name, id.name,
                                               id.vm_scale_set_name);
     if (claimed.empty() || ascii_lower(claimed) != ascii_lower(row->resource_id)) {
       if (claimed.empty() && !id.moved_to_other_vm) {

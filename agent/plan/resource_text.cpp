@@ -1,7 +1,7 @@
 #include "agent/plan/resource_text.h"
 
 #include "agent/plan/json_cursor.h"
-#include "probes/payloads/json_limits.h"
+#include "probes/base/json_limits.h"
 
 namespace latchwatch::plan {
 

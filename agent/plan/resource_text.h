@@ -6,12 +6,12 @@
 #include <string>
 #include <string_view>
 
-#include "probes/payloads/azure_names.h"
+#include "probes/base/azure_names.h"
 
 namespace latchwatch::plan {
 
 /// The character-class checks live in probes (one implementation for IMDS, the identity cache
-/// and the plans); see probes/payloads/azure_names.h.
+/// and the plans); see probes/base/azure_names.h.
 using probes::is_azure_name;
 using probes::is_azure_resource_id;
 using probes::is_guid_text;

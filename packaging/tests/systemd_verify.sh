@@ -19,9 +19,9 @@ diff <(hardening latchwatch.service) <(hardening latchwatch-check.service) ||
   { echo "latchwatch-check.service is hardened differently from latchwatch.service"; exit 1; }
 # What `config validate` believes the sandbox allows is what the unit allows.
 unit_paths=$(sed -n 's/^ReadWritePaths=//p' "$source/packaging/systemd/latchwatch.service" | tr ' ' '\n' | sed 's/^-//' | sort)
-code_paths=$(sed -n '/kWritable\[\]/,/};/p' "$source/agent/config_checks.cpp" | grep -o '"/[^"]*"' | tr -d '"' | grep -v '^/var/lib/latchwatch$' | sort)
-[ "$unit_paths" = "$code_paths" ] || { echo "ReadWritePaths ($unit_paths) differ from agent/config_checks.cpp ($code_paths)"; exit 1; }
+code_paths=$(sed -n '/kWritable\[\]/,/};/p' "$source/agent/config/config_checks.cpp" | grep -o '"/[^"]*"' | tr -d '"' | grep -v '^/var/lib/latchwatch$' | sort)
+[ "$unit_paths" = "$code_paths" ] || { echo "ReadWritePaths ($unit_paths) differ from agent/config/config_checks.cpp ($code_paths)"; exit 1; }
 unit_hosts=$(sed -n 's/^IPAddressAllow=//p' "$source/packaging/systemd/latchwatch.service" | tr ' ' '\n' | grep -v '^localhost$' | sort)
-code_hosts=$(sed -n '/kAllowedHosts\[\]/,/;/p' "$source/agent/config_checks.cpp" | grep -o '"[0-9.]*"' | tr -d '"' | sort)
-[ "$unit_hosts" = "$code_hosts" ] || { echo "IPAddressAllow ($unit_hosts) differs from agent/config_checks.cpp ($code_hosts)"; exit 1; }
+code_hosts=$(sed -n '/kAllowedHosts\[\]/,/;/p' "$source/agent/config/config_checks.cpp" | grep -o '"[0-9.]*"' | tr -d '"' | sort)
+[ "$unit_hosts" = "$code_hosts" ] || { echo "IPAddressAllow ($unit_hosts) differs from agent/config/config_checks.cpp ($code_hosts)"; exit 1; }
 echo "units verified"

@@ -3,7 +3,7 @@
 
 #include <cctype>
 
-#include "probes/local/bounded_file.h"
+#include "probes/os/bounded_file.h"
 #include "probes/local/gpa_presence.h"
 
 namespace latchwatch::probes {

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "probes/local/gpa_presence.h"
-#include "probes/local/wide_text.h"
-#include "probes/payloads/azure_names.h"
-#include "probes/payloads/json_limits.h"
+#include "probes/os/wide_text.h"
+#include "probes/base/azure_names.h"
+#include "probes/base/json_limits.h"
 
 namespace latchwatch::probes {
 namespace {

@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "probes/payloads/azure_names.h"
-#include "probes/payloads/json_limits.h"
+#include "probes/base/azure_names.h"
+#include "probes/base/json_limits.h"
 
 namespace latchwatch::probes {
 

@@ -5,10 +5,10 @@
 
 #include <sstream>
 
-#include "probes/local/bounded_file.h"
+#include "probes/os/bounded_file.h"
 #include "probes/local/host_facts.h"
-#include "probes/payloads/azure_names.h"
-#include "probes/payloads/json_limits.h"
+#include "probes/base/azure_names.h"
+#include "probes/base/json_limits.h"
 
 namespace latchwatch::probes {
 namespace {

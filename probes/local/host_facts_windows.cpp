@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "probes/local/host_facts.h"
-#include "probes/local/wide_text.h"
-#include "probes/payloads/azure_names.h"
-#include "probes/payloads/json_limits.h"
+#include "probes/os/wide_text.h"
+#include "probes/base/azure_names.h"
+#include "probes/base/json_limits.h"
 
 namespace latchwatch::probes {
 namespace {

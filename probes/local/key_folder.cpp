@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "probes/payloads/json_limits.h"
+#include "probes/base/json_limits.h"
 
 namespace latchwatch::probes {
 namespace {
@@ -23,21 +23,6 @@ std::string guid_of(const std::string& name) {
   return {};
 }
 }  // namespace
-
-const char* to_string(ReadState s) {
-  switch (s) {
-    case ReadState::ok: return "ok";
-    case ReadState::missing: return "missing";
-    case ReadState::permission_denied: return "permission_denied";
-    case ReadState::not_a_directory: return "not_a_directory";
-    case ReadState::not_a_regular_file: return "not_a_regular_file";
-    case ReadState::too_large: return "too_large";
-    case ReadState::malformed: return "malformed";
-    case ReadState::stale: return "stale";
-    case ReadState::error: return "error";
-  }
-  return "error";
-}
 
 std::vector<std::string> KeyFolderListing::key_guids() const {
   std::vector<std::string> guids;

@@ -8,11 +8,10 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "probes/os/read_state.h"
+
 namespace latchwatch::probes {
 
-enum class ReadState { ok, missing, permission_denied, not_a_directory, not_a_regular_file,
-                       too_large, malformed, stale, error };
-const char* to_string(ReadState s);
 
 struct KeyFileEntry {
   std::string name;  ///< file name, e.g. "e3882f98-....key"

@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "probes/local/key_folder.h"
-#include "probes/payloads/json_limits.h"
+#include "probes/base/json_limits.h"
 
 namespace latchwatch::probes {
 namespace {

@@ -7,7 +7,7 @@
 #include <windows.h>
 
 #include "probes/local/key_folder.h"
-#include "probes/local/wide_text.h"
+#include "probes/os/wide_text.h"
 
 namespace latchwatch::probes {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <cstdint>
 
-#include "probes/local/bounded_file.h"
-#include "probes/payloads/json_limits.h"
+#include "probes/os/bounded_file.h"
+#include "probes/base/json_limits.h"
 
 namespace latchwatch::probes {
 

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <utility>
 
-#include "probes/parsed.h"
+#include "probes/base/parsed.h"
 
 namespace latchwatch::probes {
 

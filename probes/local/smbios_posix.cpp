@@ -1,4 +1,4 @@
-#include "probes/local/bounded_file.h"
+#include "probes/os/bounded_file.h"
 #include "probes/local/smbios.h"
 
 namespace latchwatch::probes {

@@ -1,6 +1,6 @@
 #include "probes/local/uptime.h"
 
-#include "probes/local/bounded_file.h"
+#include "probes/os/bounded_file.h"
 
 namespace latchwatch::probes {
 

@@ -4,9 +4,9 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "probes/payloads/json_limits.h"
-#include "probes/payloads/redact.h"
-#include "probes/payloads/utc_time.h"
+#include "probes/base/json_limits.h"
+#include "probes/base/redact.h"
+#include "probes/base/utc_time.h"
 
 namespace latchwatch::probes {
 namespace {

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "probes/parsed.h"
+#include "probes/base/parsed.h"
 #include "probes/payloads/secure_channel_status.h"
 
 namespace latchwatch::probes {

@@ -7,8 +7,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "probes/parsed.h"
-#include "probes/payloads/azure_names.h"
+#include "probes/base/parsed.h"
+#include "probes/base/azure_names.h"
 
 namespace latchwatch::probes {
 

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "probes/payloads/gpa_status_file.h"
-#include "probes/payloads/json_limits.h"
+#include "probes/base/json_limits.h"
 
 namespace latchwatch::probes {
 namespace {

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "probes/parsed.h"
+#include "probes/base/parsed.h"
 
 namespace latchwatch::probes {
 

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "probes/payloads/json_limits.h"
+#include "probes/base/json_limits.h"
 
 namespace latchwatch::probes {
 namespace {

@@ -2,45 +2,45 @@
 
 #include <spdlog/spdlog.h>
 
-#include "agent/diagnosis/atomic_file.h"
-#include "probes/local/bounded_file.h"
-#include "probes/payloads/json_limits.h"
+#include "probes/os/atomic_file.h"
+#include "probes/os/bounded_file.h"
+#include "probes/base/json_limits.h"
 #include "reporting/sinks/log_sink.h"
 
 namespace latchwatch::reporting {
 namespace {
 
-bool alerting(diagnosis::VerdictCode code) {
-  return diagnosis::info(code).severity != diagnosis::Severity::ok;
+bool alerting(latchwatch::VerdictCode code) {
+  return latchwatch::info(code).severity != latchwatch::Severity::ok;
 }
 
 }  // namespace
 
-nlohmann::json alert_for(const CycleReport& r, diagnosis::VerdictCode verdict,
+nlohmann::json alert_for(const CycleReport& r, latchwatch::VerdictCode verdict,
                          std::chrono::system_clock::time_point starts_at,
                          std::chrono::system_clock::time_point ends_at) {
   const auto& id = r.report.identity;
-  const auto& entry = diagnosis::info(verdict);
+  const auto& entry = latchwatch::info(verdict);
   nlohmann::json annotations = {{"summary", entry.meaning},
                                  {"owner_action", entry.owner_action},
                                  {"action", entry.owner_action},
-                                 {"action_by", diagnosis::action_by(verdict)}};
+                                 {"action_by", latchwatch::action_by(verdict)}};
   if (r.report.remedy && !r.report.remedy->az_command.empty())
     annotations["az_command"] = r.report.remedy->az_command;
   if (r.report.remedy && !r.report.remedy->blocked.empty())
     annotations["remedy_blocked"] = r.report.remedy->blocked;
   if (!r.report.host.host_name.empty()) annotations["host_name"] = r.report.host.host_name;
   return {{"labels",
-           {{"alertname", diagnosis::is_key_verdict(verdict) ? "LatchwatchKeyResetNeeded"
+           {{"alertname", latchwatch::is_key_verdict(verdict) ? "LatchwatchKeyResetNeeded"
                                                              : "LatchwatchVerdict"},
-            {"severity", diagnosis::to_string(entry.severity)},
+            {"severity", latchwatch::to_string(entry.severity)},
             {"verdict", entry.name},
             {"vm", id.name.empty() ? (id.vm_id.empty() ? r.host : id.vm_id) : id.name},
             {"resource_id", id.resource_id},
             {"subscription", id.subscription_id}}},
           {"annotations", annotations},
-          {"startsAt", diagnosis::iso8601_utc(starts_at)},
-          {"endsAt", diagnosis::iso8601_utc(ends_at)},
+          {"startsAt", latchwatch::iso8601_utc(starts_at)},
+          {"endsAt", latchwatch::iso8601_utc(ends_at)},
           {"generatorURL", "latchwatch://" + r.host + "/" + entry.name}};
 }
 
@@ -96,7 +96,7 @@ void AlertmanagerSink::load_state() {
   if (verdict == firing->end() || !verdict->is_string() || starts == firing->end() ||
       !starts->is_number_integer() || alert == firing->end() || !alert->is_object())
     return;
-  auto code = diagnosis::verdict_from_string(verdict->get<std::string>());
+  auto code = latchwatch::verdict_from_string(verdict->get<std::string>());
   if (!code) return;
   auto sent = firing->find("sent");
   firing_ = Firing{*code,
@@ -110,13 +110,13 @@ void AlertmanagerSink::save_state() {
   if (options_.state_file.empty()) return;
   nlohmann::json j = {{"schema", 1}, {"unsent", unsent_resolutions_}, {"firing", nullptr}};
   if (firing_)
-    j["firing"] = {{"verdict", diagnosis::to_string(firing_->verdict)},
+    j["firing"] = {{"verdict", latchwatch::to_string(firing_->verdict)},
                    {"starts_at_unix", std::chrono::duration_cast<std::chrono::seconds>(
                                           firing_->starts_at.time_since_epoch())
                                           .count()},
                    {"alert", firing_->alert},
                    {"sent", firing_->sent}};
-  if (auto error = diagnosis::write_file_atomically(options_.state_file, dump_json(j) + "\n", 0640);
+  if (auto error = latchwatch::probes::write_file_atomically(options_.state_file, dump_json(j) + "\n", 0640);
       !error.empty())
     spdlog::warn("alertmanager state not saved: {}", error);
 }
@@ -131,7 +131,7 @@ PublishResult AlertmanagerSink::publish(const CycleReport& report) {
   if (firing_ && firing_->verdict != report.confirmed) {
     // Resolved, or replaced by another verdict: end the old alert now, with its own labels.
     auto resolution = firing_->alert;
-    resolution["endsAt"] = diagnosis::iso8601_utc(now);
+    resolution["endsAt"] = latchwatch::iso8601_utc(now);
     unsent_resolutions_.push_back(std::move(resolution));
     firing_.reset();
     changed = true;

@@ -10,9 +10,9 @@
 
 #include <optional>
 
-#include "reporting/clock.h"
-#include "reporting/sink.h"
-#include "reporting/url.h"
+#include "probes/base/clock.h"
+#include "reporting/sinks/sink.h"
+#include "reporting/sinks/url.h"
 
 namespace latchwatch::reporting {
 
@@ -26,7 +26,7 @@ struct AlertmanagerOptions {
 };
 
 /// The JSON alert for `report`'s confirmed verdict (pure; tests read it).
-nlohmann::json alert_for(const CycleReport& report, diagnosis::VerdictCode verdict,
+nlohmann::json alert_for(const CycleReport& report, latchwatch::VerdictCode verdict,
                          std::chrono::system_clock::time_point starts_at,
                          std::chrono::system_clock::time_point ends_at);
 
@@ -46,7 +46,7 @@ class AlertmanagerSink : public Sink {
   std::string url_error_;
   bool loaded_ = false;
   struct Firing {
-    diagnosis::VerdictCode verdict;
+    latchwatch::VerdictCode verdict;
     std::chrono::system_clock::time_point starts_at;
     nlohmann::json alert;  ///< as last sent, to resolve it with the same labels
     bool sent = false;     ///< Alertmanager has it (at least once)

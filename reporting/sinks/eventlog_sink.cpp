@@ -11,7 +11,7 @@ std::optional<EventLogEntry> eventlog_entry(const CycleReport& report) {
   if (report.transition == Transition::resolved) {
     entry.type = EventType::information;
     entry.id = kEventRecovered;
-  } else if (diagnosis::is_key_verdict(code)) {
+  } else if (latchwatch::is_key_verdict(code)) {
     entry.type = EventType::error;
     entry.id = kEventKeyVerdict;
   } else {

@@ -20,7 +20,7 @@
 #include <optional>
 #include <string>
 
-#include "reporting/sink.h"
+#include "reporting/sinks/sink.h"
 
 namespace latchwatch::reporting {
 

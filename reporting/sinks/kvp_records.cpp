@@ -60,11 +60,11 @@ std::vector<std::pair<std::string, std::string>> kvp_records(const CycleReport& 
   const auto& id = r.report.identity;
   const std::string key = std::string(kKvpPrefix) + (id.vm_id.empty() ? r.host : id.vm_id) + "|verdict";
   const auto verdict = r.has_confirmed ? r.confirmed : r.report.verdict.code;
-  nlohmann::json value = {{"verdict", diagnosis::to_string(verdict)},
-                          {"severity", diagnosis::to_string(diagnosis::info(verdict).severity)},
+  nlohmann::json value = {{"verdict", latchwatch::to_string(verdict)},
+                          {"severity", latchwatch::to_string(latchwatch::info(verdict).severity)},
                           {"transition", to_string(r.transition)},
-                          {"at", diagnosis::iso8601_utc(r.finished)},
-                          {"summary", diagnosis::info(verdict).meaning}};
+                          {"at", latchwatch::iso8601_utc(r.finished)},
+                          {"summary", latchwatch::info(verdict).meaning}};
   if (r.report.remedy) {
     value["resource_id"] = r.report.remedy->resource_id;
     if (r.report.remedy->next_incarnation) value["key_incarnation_id"] = *r.report.remedy->next_incarnation;

@@ -34,8 +34,8 @@
 #include <utility>
 #include <vector>
 
-#include "reporting/clock.h"
-#include "reporting/sink.h"
+#include "probes/base/clock.h"
+#include "reporting/sinks/sink.h"
 
 namespace latchwatch::reporting {
 

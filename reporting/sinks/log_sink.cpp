@@ -12,8 +12,8 @@ std::string transition_line(const CycleReport& report, std::size_t max_len) {
       out += (static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f) ? c : '?';
     return out;
   };
-  std::string head = std::string(diagnosis::to_string(report.confirmed)) + " " +
-                     diagnosis::to_string(diagnosis::info(report.confirmed).severity) + " " +
+  std::string head = std::string(latchwatch::to_string(report.confirmed)) + " " +
+                     latchwatch::to_string(latchwatch::info(report.confirmed).severity) + " " +
                      to_string(report.transition) + ": ";
   // The reset is what the owner acts on: when the line is too long the summary gives way, never
   // the reset value.
@@ -28,12 +28,12 @@ std::string transition_line(const CycleReport& report, std::size_t max_len) {
 
 PublishResult LogSink::publish(const CycleReport& report) {
   if (report.transition == Transition::unchanged) {
-    spdlog::debug("cycle {}: {}{}", report.cycle, diagnosis::to_string(report.report.verdict.code),
+    spdlog::debug("cycle {}: {}{}", report.cycle, latchwatch::to_string(report.report.verdict.code),
                   report.pending ? " (key verdict pending confirmation)" : "");
     return {};
   }
   auto line = transition_line(report, 1024);  // the journal keeps long lines whole
-  if (report.has_confirmed && diagnosis::info(report.confirmed).severity >= diagnosis::Severity::critical)
+  if (report.has_confirmed && latchwatch::info(report.confirmed).severity >= latchwatch::Severity::critical)
     spdlog::error("{}", line);
   else if (report.transition == Transition::fired)
     spdlog::warn("{}", line);

@@ -1,7 +1,7 @@
 #pragma once
 /// Every transition through spdlog (stderr, journald under systemd; syslog when configured).
 
-#include "reporting/sink.h"
+#include "reporting/sinks/sink.h"
 
 namespace latchwatch::reporting {
 

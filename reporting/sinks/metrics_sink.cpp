@@ -4,7 +4,7 @@
 #include <string>
 #include <utility>
 
-#include "agent/diagnosis/atomic_file.h"
+#include "probes/os/atomic_file.h"
 
 namespace latchwatch::reporting {
 namespace {
@@ -54,12 +54,12 @@ std::string render_metrics(const CycleReport& r, std::uint64_t cycles_total) {
   m.family("latchwatch_build_info", "gauge", "latchwatch version, always 1.");
   m.sample("latchwatch_build_info", 1, label("version", LATCHWATCH_VERSION));
   m.family("latchwatch_verdict", "gauge", "1 for the current verdict code, 0 for every other.");
-  for (const auto& entry : diagnosis::verdict_catalogue())
+  for (const auto& entry : latchwatch::verdict_catalogue())
     m.sample("latchwatch_verdict", entry.code == r.report.verdict.code ? 1 : 0,
              label("code", entry.name));
   m.family("latchwatch_verdict_severity", "gauge",
            "Severity of the current verdict: 0 ok, 1 warning, 2 critical, 3 unknown.");
-  m.sample("latchwatch_verdict_severity", diagnosis::exit_code(r.report.verdict.severity));
+  m.sample("latchwatch_verdict_severity", latchwatch::exit_code(r.report.verdict.severity));
   m.family("latchwatch_key_alert_firing", "gauge",
            "1 while a key verdict has persisted long enough to fire (debounced).");
   m.sample("latchwatch_key_alert_firing", r.key_alert_firing() ? 1 : 0);
@@ -140,7 +140,7 @@ PublishResult MetricsSink::publish(const CycleReport& report) {
   text_->set(text);
   if (textfile_dir_.empty()) return {};
   // node_exporter reads *.prom: write elsewhere in the folder, then rename into place.
-  auto error = diagnosis::write_file_atomically(textfile_dir_ + "/latchwatch.prom", text, 0644, false);
+  auto error = latchwatch::probes::write_file_atomically(textfile_dir_ + "/latchwatch.prom", text, 0644, false);
   return error.empty() ? PublishResult{} : PublishResult::failure(error);
 }
 

@@ -6,7 +6,7 @@
 #include <memory>
 #include <mutex>
 
-#include "reporting/sink.h"
+#include "reporting/sinks/sink.h"
 
 namespace latchwatch::reporting {
 

@@ -1,6 +1,6 @@
 #include "reporting/sinks/report_file_sink.h"
 
-#include "agent/diagnosis/atomic_file.h"
+#include "probes/os/atomic_file.h"
 
 namespace latchwatch::reporting {
 
@@ -9,9 +9,9 @@ ReportFileSink::ReportFileSink(std::string state_dir, std::uint64_t history_max_
 
 PublishResult ReportFileSink::publish(const CycleReport& report) {
   auto document = cycle_document(report);
-  if (auto error = diagnosis::ensure_directory(state_dir_); !error.empty())
+  if (auto error = latchwatch::probes::ensure_directory(state_dir_); !error.empty())
     return PublishResult::failure(error);
-  if (auto error = diagnosis::write_file_atomically(state_dir_ + "/report.json",
+  if (auto error = latchwatch::probes::write_file_atomically(state_dir_ + "/report.json",
                                                     dump_json(document, 2) + "\n", 0640, false);
       !error.empty())
     return PublishResult::failure(error);

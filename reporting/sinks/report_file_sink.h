@@ -2,7 +2,7 @@
 /// STATE/report.json (the latest report, replaced atomically) and STATE/history.jsonl (one line
 /// per cycle, rotated to history.jsonl.1 past a size).
 
-#include "reporting/sink.h"
+#include "reporting/sinks/sink.h"
 
 namespace latchwatch::reporting {
 

@@ -8,14 +8,14 @@
 #include <cerrno>
 #include <cstring>
 
-#include "agent/diagnosis/atomic_file.h"
+#include "probes/os/atomic_file.h"
 #include "reporting/sinks/report_file_sink.h"
 
 namespace latchwatch::reporting {
 
 std::string append_history_line(const std::string& history, const std::string& line,
                                 std::uint64_t max_bytes) {
-  if (auto error = diagnosis::refuse_symlinks(history); !error.empty()) return error;
+  if (auto error = latchwatch::probes::refuse_symlinks(history); !error.empty()) return error;
   struct stat st {};
   if (::lstat(history.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
       static_cast<std::uint64_t>(st.st_size) >= max_bytes)

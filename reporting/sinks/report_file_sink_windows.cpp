@@ -4,8 +4,8 @@
 
 #include <windows.h>
 
-#include "agent/diagnosis/atomic_file.h"
-#include "probes/local/wide_text.h"
+#include "probes/os/atomic_file.h"
+#include "probes/os/wide_text.h"
 #include "reporting/sinks/report_file_sink.h"
 
 namespace latchwatch::reporting {
@@ -31,7 +31,7 @@ void cut_back(const std::wstring& path, std::uint64_t size) {
 
 std::string append_history_line(const std::string& history, const std::string& line,
                                 std::uint64_t max_bytes) {
-  if (auto error = diagnosis::refuse_symlinks(history); !error.empty()) return error;
+  if (auto error = latchwatch::probes::refuse_symlinks(history); !error.empty()) return error;
   const std::wstring wide = widen(history);
   WIN32_FILE_ATTRIBUTE_DATA before{};
   if (::GetFileAttributesExW(wide.c_str(), GetFileExInfoStandard, &before) &&

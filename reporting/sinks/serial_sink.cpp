@@ -9,7 +9,7 @@ SerialLine serial_line_for(const CycleReport& cycle, const std::string& event) {
   const auto& r = cycle.report;
   SerialLine line;
   line.event = event;
-  line.verdict = diagnosis::to_string(r.verdict.code);
+  line.verdict = latchwatch::to_string(r.verdict.code);
   line.generated_at = r.generated_at;
   // The same "largest keyIncarnationId seen" a plan reads from a JSON report.
   auto take = [&](const std::optional<std::int64_t>& n) {

@@ -1,7 +1,7 @@
 #pragma once
 /// The serial console: the one channel an owner can read from outside a VM whose key is lost
 /// under WireServer Enforce (boot diagnostics, `az vm boot-diagnostics get-boot-log`). One line
-/// per transition (format in reporting/serial_line.h), and while a key verdict keeps firing a
+/// per transition (format in reporting/report/serial_line.h), and while a key verdict keeps firing a
 /// reminder line every `reminder_interval` (by the report's own time, the daemon's clock seam),
 /// so the verdict stays in the part of the log an owner reads, and a new boot's log has it too.
 ///
@@ -18,8 +18,8 @@
 #include <chrono>
 #include <optional>
 
-#include "reporting/serial_line.h"
-#include "reporting/sink.h"
+#include "reporting/report/serial_line.h"
+#include "reporting/sinks/sink.h"
 
 namespace latchwatch::reporting {
 

@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <cstring>
 
-#include "agent/diagnosis/atomic_file.h"
-#include "probes/local/bounded_file.h"
-#include "probes/payloads/json_limits.h"
+#include "probes/os/atomic_file.h"
+#include "probes/os/bounded_file.h"
+#include "probes/base/json_limits.h"
 #include "reporting/sinks/spool_files.h"
 #include "reporting/sinks/webhook_transport.h"
 
@@ -47,7 +47,7 @@ WebhookSink::WebhookSink(WebhookOptions options) : options_(std::move(options)) 
   if (!parse_url(options_.url, url_, url_error_)) url_error_ = "webhook url: " + url_error_;
   if (url_error_.empty())
     transport_ = make_webhook_transport(url_, {options_.verify_tls, options_.ca_file}, tls_error_);
-  if (auto error = diagnosis::ensure_directory(options_.spool_dir, 0700); !error.empty())
+  if (auto error = latchwatch::probes::ensure_directory(options_.spool_dir, 0700); !error.empty())
     spdlog::warn("webhook spool: {}", error);
 }
 
@@ -66,7 +66,7 @@ std::vector<std::string> WebhookSink::spooled(std::string* error) const {
 }
 
 std::string WebhookSink::enqueue(const std::string& body) {
-  if (auto error = diagnosis::ensure_directory(options_.spool_dir, 0700); !error.empty())
+  if (auto error = latchwatch::probes::ensure_directory(options_.spool_dir, 0700); !error.empty())
     return error;
   std::string list_error;
   auto files = spooled(&list_error);
@@ -82,7 +82,7 @@ std::string WebhookSink::enqueue(const std::string& body) {
   char name[32];
   std::snprintf(name, sizeof name, "%020llu.json", static_cast<unsigned long long>(next));
   nlohmann::json entry = {{"delivery", new_uuid()}, {"body", body}};
-  return diagnosis::write_file_atomically(options_.spool_dir + "/" + name, dump_json(entry), 0600);
+  return latchwatch::probes::write_file_atomically(options_.spool_dir + "/" + name, dump_json(entry), 0600);
 }
 
 PublishResult WebhookSink::deliver(const std::string& delivery, const std::string& body) {

@@ -9,7 +9,7 @@
 /// every accepted report in the spool. The spool folder is never a symlink (refused) and its
 /// files are opened without following links.
 ///
-/// Platform parts sit behind seams: the signature (reporting/hmac_sha256.h), the transport
+/// Platform parts sit behind seams: the signature (reporting/sinks/hmac_sha256.h), the transport
 /// (webhook_transport.h: TLS through OpenSSL on Linux, WinHTTP on Windows) and the spool folder
 /// (spool_files.h).
 ///
@@ -20,10 +20,10 @@
 #include <memory>
 #include <mutex>
 
-#include "reporting/clock.h"
-#include "reporting/hmac_sha256.h"
-#include "reporting/sink.h"
-#include "reporting/url.h"
+#include "probes/base/clock.h"
+#include "reporting/sinks/hmac_sha256.h"
+#include "reporting/sinks/sink.h"
+#include "reporting/sinks/url.h"
 
 namespace latchwatch::reporting {
 

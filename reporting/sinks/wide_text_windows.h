@@ -6,11 +6,11 @@
 
 #include <string>
 
-#include "probes/local/wide_text.h"
+#include "probes/os/wide_text.h"
 
 namespace latchwatch::reporting {
 
-// One UTF-8 <-> UTF-16 conversion for every Windows file (probes/local/wide_text_windows.cpp).
+// One UTF-8 <-> UTF-16 conversion for every Windows file (probes/os/wide_text_windows.cpp).
 using probes::windows::narrow;
 using probes::windows::widen;
 

@@ -21,7 +21,7 @@
 #include <string>
 
 #include "probes/net/http_exchange.h"
-#include "reporting/url.h"
+#include "reporting/sinks/url.h"
 
 namespace latchwatch::reporting {
 

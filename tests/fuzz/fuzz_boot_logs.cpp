@@ -4,7 +4,7 @@
 #include <string>
 
 #include "agent/plan/boot_log_records.h"
-#include "reporting/serial_line.h"
+#include "reporting/report/serial_line.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t size) {
   using namespace latchwatch;

@@ -2,8 +2,8 @@
 // crash, never an exception.
 #include <nlohmann/json.hpp>
 
-#include "agent/config.h"
-#include "probes/payloads/json_limits.h"
+#include "agent/config/config.h"
+#include "probes/base/json_limits.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t size) {
   std::string error;

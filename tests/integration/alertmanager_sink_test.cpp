@@ -42,8 +42,8 @@ void answer_ok(int& fd, std::atomic<int>& posts) {
 
 CycleReport firing(std::uint64_t cycle) {
   CycleReport r;
-  const auto code = diagnosis::VerdictCode::key_lost;
-  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
+  const auto code = latchwatch::VerdictCode::key_lost;
+  r.report.verdict = {code, latchwatch::info(code).severity, latchwatch::info(code).meaning};
   r.has_confirmed = true;
   r.confirmed = code;
   r.transition = cycle == 1 ? Transition::fired : Transition::unchanged;

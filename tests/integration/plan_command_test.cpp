@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/diagnosis/report.h"
-#include "agent/diagnosis/verdict.h"
+#include "reporting/report/report.h"
+#include "reporting/report/verdict.h"
 #include "tests/support/test_support.h"
 
 namespace latchwatch {
@@ -23,17 +23,17 @@ const std::string kVm =
     "Microsoft.Compute/virtualMachines/";
 
 std::string report(const std::string& code, const std::string& name, std::int64_t incarnation) {
-  diagnosis::Report r;
+  latchwatch::Report r;
   r.generated_at = "2026-11-20T10:00:00Z";
-  r.verdict.code = *diagnosis::verdict_from_string(code);
+  r.verdict.code = *latchwatch::verdict_from_string(code);
   r.identity.source = "imds";
   r.identity.resource_id = kVm + name;
-  if (diagnosis::info(r.verdict.code).needs_key_reset) {
-    diagnosis::Remedy remedy;
+  if (latchwatch::info(r.verdict.code).needs_key_reset) {
+    latchwatch::Remedy remedy;
     remedy.current_incarnation = incarnation;
     r.remedy = remedy;
   }
-  return diagnosis::report_document(r).dump(2);
+  return latchwatch::report_document(r).dump(2);
 }
 
 TEST(PlanCommand, ResetsFromAFolderOfReports) {

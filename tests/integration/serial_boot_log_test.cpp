@@ -13,7 +13,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "reporting/serial_line.h"
+#include "reporting/report/serial_line.h"
 #include "tests/fabric_sim/fabric_simulator.h"
 #include "tests/support/daemon_state.h"
 #include "tests/support/test_support.h"

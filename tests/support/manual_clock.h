@@ -6,11 +6,11 @@
 #include <atomic>
 #include <chrono>
 
-#include "reporting/clock.h"
+#include "probes/base/clock.h"
 
 namespace latchwatch::testing {
 
-class ManualClock final : public reporting::Clock {
+class ManualClock final : public latchwatch::Clock {
  public:
   explicit ManualClock(std::chrono::milliseconds auto_step = std::chrono::milliseconds(0))
       : auto_step_(auto_step.count()) {}

@@ -1,7 +1,7 @@
-// agent/diagnosis/atomic_file.h on Linux: touch without following a link (the identity cache's
+// probes/os/atomic_file.h on Linux: touch without following a link (the identity cache's
 // "confirmed unchanged" mark), and a folder reached through a link when the owner allows it.
 
-#include "agent/diagnosis/atomic_file.h"
+#include "probes/os/atomic_file.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 
 #include "tests/support/test_support.h"
 
-namespace latchwatch::diagnosis {
+namespace latchwatch::probes {
 namespace {
 
 using testing::TempDir;
@@ -58,4 +58,4 @@ TEST(AtomicFile, ALinkedFolderIsRefusedUnlessTheOwnerNamedIt) {
 }
 
 }  // namespace
-}  // namespace latchwatch::diagnosis
+}  // namespace latchwatch::probes

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "reporting/serial_line.h"
+#include "reporting/report/serial_line.h"
 #include "tests/support/test_support.h"
 
 namespace latchwatch::plan {

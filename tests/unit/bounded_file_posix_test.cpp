@@ -1,7 +1,7 @@
 // read_bounded_file on Linux: FIFOs, /proc, devices, symlinks, modes (bounded_file_test.cpp holds
 // the cases both platforms share).
 
-#include "probes/local/bounded_file.h"
+#include "probes/os/bounded_file.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -2,7 +2,7 @@
 // The cases here run on both platforms; FIFOs, /proc, devices, symlinks and modes are in
 // bounded_file_posix_test.cpp, reparse points in tests/windows/bounded_file_windows_test.cpp.
 
-#include "probes/local/bounded_file.h"
+#include "probes/os/bounded_file.h"
 
 #include <gtest/gtest.h>
 

@@ -10,7 +10,7 @@
 #include <algorithm>
 
 #include "agent/plan/cmk_command.h"
-#include "probes/payloads/json_limits.h"
+#include "probes/base/json_limits.h"
 #include "tests/support/test_support.h"
 
 namespace latchwatch::plan {

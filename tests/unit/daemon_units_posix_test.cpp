@@ -18,7 +18,7 @@ namespace latchwatch {
 namespace {
 
 using agent::Transition;
-using diagnosis::VerdictCode;
+using latchwatch::VerdictCode;
 
 using testing::delivery::sample_report;
 
@@ -47,7 +47,7 @@ TEST(Kvp, RecordsFitTheHostAndKeepOthersByteForByte) {
 
   reporting::KvpSink sink(pool);
   auto report = sample_report(VerdictCode::key_lost);
-  report.report.remedy = diagnosis::Remedy{};
+  report.report.remedy = latchwatch::Remedy{};
   report.report.remedy->next_incarnation = 11;
   ASSERT_TRUE(sink.publish(report).ok);
   report.transition = Transition::resolved;

@@ -10,7 +10,7 @@
 #include "reporting/sinks/kvp_sink.h"
 #include "reporting/sinks/metrics_sink.h"
 #include "reporting/sinks/webhook_sink.h"
-#include "reporting/url.h"
+#include "reporting/sinks/url.h"
 #include "tests/unit/delivery_test_reports.h"
 
 namespace latchwatch {
@@ -18,7 +18,7 @@ namespace {
 
 using agent::DebounceState;
 using agent::Transition;
-using diagnosis::VerdictCode;
+using latchwatch::VerdictCode;
 
 std::vector<Transition> feed(DebounceState& state, std::vector<VerdictCode> verdicts, int required) {
   std::vector<Transition> out;
@@ -96,7 +96,7 @@ TEST(Metrics, ExpositionHasEveryFamilyAndOneCurrentVerdict) {
 /// An independent reader of the documented pool format: 512-byte key, 2048-byte value, NUL-padded.
 TEST(Kvp, LongValuesAreSplitIntoIndexedRecords) {
   auto report = sample_report(VerdictCode::key_lost);
-  report.report.remedy = diagnosis::Remedy{};
+  report.report.remedy = latchwatch::Remedy{};
   report.report.remedy->resource_id = std::string(1500, 'r');
   auto records = reporting::kvp_records(report);
   ASSERT_GT(records.size(), 1u);
@@ -129,7 +129,7 @@ TEST(Webhook, BackoffDoublesUpToFiveMinutes) {
 TEST(Alertmanager, AlertCarriesTheLabelsAndTheResetCommand) {
   auto report = sample_report(VerdictCode::key_lost);
   report.report.identity.subscription_id = "sub-1";
-  report.report.remedy = diagnosis::Remedy{};
+  report.report.remedy = latchwatch::Remedy{};
   report.report.remedy->az_command = "az rest --method patch ...";
   auto now = std::chrono::system_clock::from_time_t(1790000000);
   auto alert = reporting::alert_for(report, VerdictCode::key_lost, now, now + std::chrono::minutes(3));

@@ -4,16 +4,16 @@
 
 #include <chrono>
 
-#include "agent/diagnosis/verdict.h"
-#include "probes/probe_result.h"
-#include "reporting/sink.h"
+#include "reporting/report/verdict.h"
+#include "probes/fabric/probe_result.h"
+#include "reporting/sinks/sink.h"
 
 namespace latchwatch::testing::delivery {
 
-inline reporting::CycleReport report_for(diagnosis::VerdictCode code,
+inline reporting::CycleReport report_for(latchwatch::VerdictCode code,
                                           reporting::Transition transition) {
   reporting::CycleReport r;
-  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
+  r.report.verdict = {code, latchwatch::info(code).severity, latchwatch::info(code).meaning};
   r.report.identity.vm_id = "d0a1b2c3-0000-4000-8000-000000000001";
   r.has_confirmed = true;
   r.confirmed = code;
@@ -25,10 +25,10 @@ inline reporting::CycleReport report_for(diagnosis::VerdictCode code,
 }
 
 /// Only the verdict and the transition: what a sink that formats events needs.
-inline reporting::CycleReport report(diagnosis::VerdictCode code,
+inline reporting::CycleReport report(latchwatch::VerdictCode code,
                                      reporting::Transition transition) {
   reporting::CycleReport r;
-  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
+  r.report.verdict = {code, latchwatch::info(code).severity, latchwatch::info(code).meaning};
   r.has_confirmed = true;
   r.confirmed = code;
   r.transition = transition;
@@ -36,9 +36,9 @@ inline reporting::CycleReport report(diagnosis::VerdictCode code,
 }
 
 /// The third cycle, in which `code` fired: the least a sink needs to write a line.
-inline reporting::CycleReport fired(diagnosis::VerdictCode code) {
+inline reporting::CycleReport fired(latchwatch::VerdictCode code) {
   reporting::CycleReport r;
-  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
+  r.report.verdict = {code, latchwatch::info(code).severity, latchwatch::info(code).meaning};
   r.has_confirmed = true;
   r.confirmed = code;
   r.transition = reporting::Transition::fired;
@@ -48,9 +48,9 @@ inline reporting::CycleReport fired(diagnosis::VerdictCode code) {
 
 /// A fired key verdict with identity, one probe and a sink's health: what the daemon's state
 /// files and metrics are built from.
-inline reporting::CycleReport sample_report(diagnosis::VerdictCode code) {
+inline reporting::CycleReport sample_report(latchwatch::VerdictCode code) {
   reporting::CycleReport r;
-  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
+  r.report.verdict = {code, latchwatch::info(code).severity, latchwatch::info(code).meaning};
   r.report.identity.vm_id = "d0a1b2c3-0000-4000-8000-000000000001";
   r.report.identity.name = "vm1";
   r.report.identity.resource_id =

@@ -14,7 +14,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "agent/diagnosis/atomic_file.h"
+#include "probes/os/atomic_file.h"
 #include "reporting/sinks/alertmanager_sink.h"
 #include "reporting/sinks/kvp_sink.h"
 #include "reporting/sinks/report_file_sink.h"
@@ -27,7 +27,7 @@ namespace latchwatch {
 namespace {
 
 using namespace std::chrono_literals;
-using diagnosis::VerdictCode;
+using latchwatch::VerdictCode;
 using reporting::CycleReport;
 using reporting::Transition;
 using testing::TempDir;
@@ -163,12 +163,12 @@ TEST(StateFolder, SymlinksAreNeverWrittenThroughAndASymlinkedSpoolIsRefused) {
   TempDir dir;
   TempDir elsewhere;
   ASSERT_EQ(::symlink(elsewhere.path().c_str(), (dir / "spool").c_str()), 0);
-  EXPECT_NE(diagnosis::ensure_directory(dir / "spool").find("symbolic link"), std::string::npos);
-  EXPECT_NE(diagnosis::write_file_atomically(dir / "spool/x.json", "{}").find("symbolic link"),
+  EXPECT_NE(latchwatch::probes::ensure_directory(dir / "spool").find("symbolic link"), std::string::npos);
+  EXPECT_NE(latchwatch::probes::write_file_atomically(dir / "spool/x.json", "{}").find("symbolic link"),
             std::string::npos);
   // A link at a file is replaced by the rename, its target untouched.
   ASSERT_EQ(::symlink((elsewhere / "target").c_str(), (dir / "report.json").c_str()), 0);
-  EXPECT_EQ(diagnosis::write_file_atomically(dir / "report.json", "{}"), "");
+  EXPECT_EQ(latchwatch::probes::write_file_atomically(dir / "report.json", "{}"), "");
   EXPECT_NE(::access((elsewhere / "target").c_str(), F_OK), 0);
   // history.jsonl is appended to: a link there is refused (O_NOFOLLOW), never appended through.
   ASSERT_EQ(::symlink((elsewhere / "history").c_str(), (dir / "history.jsonl").c_str()), 0);

@@ -11,10 +11,10 @@
 #include <sstream>
 
 #include "agent/daemon/schedule.h"
-#include "agent/diagnosis/atomic_file.h"
+#include "probes/os/atomic_file.h"
 #include "probes/local/key_folder.h"
 #include "probes/payloads/gpa_status_file.h"
-#include "probes/payloads/redact.h"
+#include "probes/base/redact.h"
 #include "reporting/sinks/alertmanager_sink.h"
 #include "reporting/sinks/report_file_sink.h"
 #include "reporting/sinks/webhook_sink.h"
@@ -27,7 +27,7 @@ namespace latchwatch {
 namespace {
 
 using namespace std::chrono_literals;
-using diagnosis::VerdictCode;
+using latchwatch::VerdictCode;
 using reporting::CycleReport;
 using reporting::Transition;
 using testing::TempDir;

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "agent/diagnosis/remedy.h"
-#include "probes/payloads/utc_time.h"
+#include "reporting/report/remedy.h"
+#include "probes/base/utc_time.h"
 
 #include <limits>
 

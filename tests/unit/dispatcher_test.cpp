@@ -1,4 +1,4 @@
-#include "reporting/dispatcher.h"
+#include "reporting/sinks/dispatcher.h"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 // both platforms; the Windows sink itself is tests/windows/eventlog_sink_windows_test.cpp.
 #include <gtest/gtest.h>
 
-#include "agent/config.h"
+#include "agent/config/config.h"
 #include "reporting/sinks/eventlog_sink.h"
 #include "tests/unit/delivery_test_reports.h"
 
@@ -13,8 +13,8 @@ namespace {
 using testing::delivery::report;
 
 TEST(EventLogEntry, KeyVerdictsAreErrorsWithTheResetFaultsWarningsRecoveryInformation) {
-  auto key = report(diagnosis::VerdictCode::key_lost, Transition::fired);
-  diagnosis::Remedy remedy;
+  auto key = report(latchwatch::VerdictCode::key_lost, Transition::fired);
+  latchwatch::Remedy remedy;
   remedy.next_incarnation = 7;
   remedy.resource_id = "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm";
   key.report.remedy = remedy;
@@ -26,21 +26,21 @@ TEST(EventLogEntry, KeyVerdictsAreErrorsWithTheResetFaultsWarningsRecoveryInform
   EXPECT_NE(entry->text.find("keyIncarnationId -> 7"), std::string::npos) << entry->text;
   EXPECT_NE(entry->text.find(remedy.resource_id), std::string::npos) << entry->text;
 
-  auto fault = eventlog_entry(report(diagnosis::VerdictCode::gpa_down, Transition::fired));
+  auto fault = eventlog_entry(report(latchwatch::VerdictCode::gpa_down, Transition::fired));
   ASSERT_TRUE(fault);
   EXPECT_EQ(fault->type, EventType::warning);
   EXPECT_EQ(fault->id, kEventFault);
 
-  auto changed = eventlog_entry(report(diagnosis::VerdictCode::key_lost, Transition::changed));
+  auto changed = eventlog_entry(report(latchwatch::VerdictCode::key_lost, Transition::changed));
   ASSERT_TRUE(changed);
   EXPECT_EQ(changed->id, kEventKeyVerdict);
 
-  auto back = eventlog_entry(report(diagnosis::VerdictCode::healthy, Transition::resolved));
+  auto back = eventlog_entry(report(latchwatch::VerdictCode::healthy, Transition::resolved));
   ASSERT_TRUE(back);
   EXPECT_EQ(back->type, EventType::information);
   EXPECT_EQ(back->id, kEventRecovered);
 
-  EXPECT_FALSE(eventlog_entry(report(diagnosis::VerdictCode::key_lost, Transition::unchanged)))
+  EXPECT_FALSE(eventlog_entry(report(latchwatch::VerdictCode::key_lost, Transition::unchanged)))
       << "unchanged cycles write no event";
 }
 

@@ -17,7 +17,7 @@
 namespace latchwatch {
 namespace {
 
-using diagnosis::VerdictCode;
+using latchwatch::VerdictCode;
 using probes::GpaStatusFile;
 using probes::KeyLatchMessage;
 using probes::Mode;

@@ -1,6 +1,6 @@
 // HMAC-SHA256 through the platform seam (OpenSSL on Linux, CNG on Windows): RFC 4231 section 4
 // test cases 1, 2, 3, 4, 6 and 7 (case 5 is a truncated output, which the webhook never uses).
-#include "reporting/hmac_sha256.h"
+#include "reporting/sinks/hmac_sha256.h"
 
 #include <gtest/gtest.h>
 

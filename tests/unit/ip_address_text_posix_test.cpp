@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "probes/payloads/azure_names.h"
+#include "probes/base/azure_names.h"
 
 namespace latchwatch::probes {
 namespace {

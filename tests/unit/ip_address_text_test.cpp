@@ -1,12 +1,12 @@
 #include <gtest/gtest.h>
 
-#include "probes/payloads/azure_names.h"
+#include "probes/base/azure_names.h"
 
 namespace latchwatch::probes {
 namespace {
 
 // The address check used before an address reaches a report or a printed command
-// (probes/payloads/azure_names.h): as strict as inet_pton, on every platform.
+// (probes/base/azure_names.h): as strict as inet_pton, on every platform.
 TEST(IpAddressText, AcceptsWhatInetPtonAccepts) {
   for (const char* good :
        {"10.0.1.4", "0.0.0.0", "255.255.255.255", "168.63.129.16", "::", "::1", "fe80::1",

@@ -1,6 +1,6 @@
 // The shared guard for JSON from outside: depth limit, no throw, named errors, safe text.
 
-#include "probes/payloads/json_limits.h"
+#include "probes/base/json_limits.h"
 
 #include <gtest/gtest.h>
 

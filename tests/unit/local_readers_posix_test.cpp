@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "probes/local/bounded_file.h"
+#include "probes/os/bounded_file.h"
 #include "probes/local/key_folder.h"
 #include "tests/fabric_sim/fabric_simulator.h"
 #include "tests/support/test_support.h"

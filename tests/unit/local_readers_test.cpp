@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "probes/local/bounded_file.h"
+#include "probes/os/bounded_file.h"
 #include "probes/local/gpa_presence.h"
 #include "probes/local/key_folder.h"
 #include "probes/local/smbios.h"

@@ -1,6 +1,6 @@
 // The agent as packages run it: secrets in files, config checks against the unit's sandbox,
 // journal-friendly logging, the monitoring-plugin line, colour rules, the CA bundle search.
-#include "agent/secret_file.h"
+#include "agent/config/secret_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,11 +12,11 @@
 #include <filesystem>
 #include <string>
 
-#include "agent/colour.h"
-#include "agent/config.h"
-#include "agent/logging.h"
-#include "agent/plugin_line.h"
-#include "agent/portable_runtime.h"
+#include "agent/cli/colour.h"
+#include "agent/config/config.h"
+#include "agent/cli/logging.h"
+#include "agent/cli/plugin_line.h"
+#include "agent/cli/portable_runtime.h"
 #include "reporting/sinks/log_sink.h"
 #include "tests/support/test_support.h"
 
@@ -126,9 +126,9 @@ TEST(Colour, OnlyOnATerminalThatWantsIt) {
   EXPECT_FALSE(colour_allowed(false, nullptr, "xterm"));
 }
 
-diagnosis::Report report_with(diagnosis::Severity severity, std::string summary) {
-  diagnosis::Report report;
-  report.verdict.code = diagnosis::VerdictCode::key_lost;
+latchwatch::Report report_with(latchwatch::Severity severity, std::string summary) {
+  latchwatch::Report report;
+  report.verdict.code = latchwatch::VerdictCode::key_lost;
   report.verdict.severity = severity;
   report.verdict.summary = std::move(summary);
   report.cycle_wall_ms = 42.04;
@@ -144,26 +144,26 @@ diagnosis::Report report_with(diagnosis::Severity severity, std::string summary)
 }
 
 TEST(PluginLine, StatusWordTextAndPerfdataAsMonitoringPluginsExpect) {
-  auto line = plugin_status_line(report_with(diagnosis::Severity::critical, "the key is gone"));
+  auto line = plugin_status_line(report_with(latchwatch::Severity::critical, "the key is gone"));
   EXPECT_EQ(line,
             "LATCHWATCH CRITICAL - key_lost: the key is gone | wireserver_status=3.1ms;;;0 "
             "imds_instance=U cycle=42.0ms;;;0 incarnation=10;;;0");
 }
 
 TEST(PluginLine, APipeOrNewlineInTheSummaryCannotStartFakePerfdata) {
-  auto line = plugin_status_line(report_with(diagnosis::Severity::warning, "a|b\nc"));
+  auto line = plugin_status_line(report_with(latchwatch::Severity::warning, "a|b\nc"));
   EXPECT_EQ(line.rfind("LATCHWATCH WARNING - key_lost: a/b?c |", 0), 0u) << line;
   EXPECT_EQ(std::count(line.begin(), line.end(), '|'), 1);
 }
 
 TEST(TransitionLine, ALongSummaryGivesWayNeverTheResetValue) {
   reporting::CycleReport cycle;
-  cycle.report = report_with(diagnosis::Severity::critical, std::string(300, 's'));
-  cycle.report.remedy = diagnosis::Remedy{};
+  cycle.report = report_with(latchwatch::Severity::critical, std::string(300, 's'));
+  cycle.report.remedy = latchwatch::Remedy{};
   cycle.report.remedy->next_incarnation = 11;
   cycle.transition = reporting::Transition::fired;
   cycle.has_confirmed = true;
-  cycle.confirmed = diagnosis::VerdictCode::key_lost;
+  cycle.confirmed = latchwatch::VerdictCode::key_lost;
   for (std::size_t max_len : {80u, 160u, 200u}) {
     auto line = reporting::transition_line(cycle, max_len);
     EXPECT_LE(line.size(), max_len);

@@ -1,6 +1,6 @@
 // Parsed<T>: the value-or-named-error result every parser of outside data returns.
 
-#include "probes/parsed.h"
+#include "probes/base/parsed.h"
 
 #include <gtest/gtest.h>
 

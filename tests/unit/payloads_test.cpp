@@ -6,7 +6,7 @@
 
 #include "probes/payloads/gpa_status_file.h"
 #include "probes/payloads/imds_instance.h"
-#include "probes/payloads/json_limits.h"
+#include "probes/base/json_limits.h"
 #include "probes/payloads/provision_reply.h"
 #include "probes/payloads/secure_channel_status.h"
 #include "tests/support/test_support.h"

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "agent/config.h"
-#include "agent/platform_defaults.h"
+#include "agent/config/config.h"
+#include "agent/config/platform_defaults.h"
 
 namespace latchwatch::agent {
 namespace {

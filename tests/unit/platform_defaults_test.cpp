@@ -1,11 +1,11 @@
 // The configuration takes its platform's defaults (agent/platform_defaults_*.cpp); the option
 // table and the file format stay the same everywhere.
 
-#include "agent/platform_defaults.h"
+#include "agent/config/platform_defaults.h"
 
 #include <gtest/gtest.h>
 
-#include "agent/config.h"
+#include "agent/config/config.h"
 
 namespace latchwatch::agent {
 namespace {

@@ -1,17 +1,17 @@
-#include "agent/diagnosis/remedy.h"
+#include "reporting/report/remedy.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "agent/diagnosis/command_quote.h"
+#include "reporting/report/command_quote.h"
 #include "agent/diagnosis/identity_cache.h"
 #include "agent/plan/reset_plan.h"
 #include "probes/local/host_facts.h"
-#include "probes/payloads/azure_names.h"
+#include "probes/base/azure_names.h"
 #include "probes/payloads/imds_instance.h"
-#include "reporting/human_report.h"
+#include "reporting/report/human_report.h"
 #include "reporting/sinks/alertmanager_sink.h"
 #include "tests/support/test_support.h"
 
@@ -361,15 +361,15 @@ TEST(ResetPlanHostFacts, MachinesWithoutIdentityAreGroupedAndFoundByTheirHostFac
   int n = 0;
   for (const auto& [host, address] :
        {std::pair{"web-01", "10.0.1.4"}, {"web-02", "10.0.1.5"}, {"web-01", "10.0.1.4"}}) {
-    diagnosis::Report r;
+    latchwatch::Report r;
     r.generated_at = "2026-11-20T10:00:0" + std::to_string(n) + "Z";
-    r.verdict.code = diagnosis::VerdictCode::key_lost;
+    r.verdict.code = latchwatch::VerdictCode::key_lost;
     r.identity.source = "unknown";
     r.host.host_name = host;
     r.host.private_addresses = {address};
-    r.remedy = diagnosis::build_remedy(r.identity, 4, false, &r.host);
+    r.remedy = latchwatch::build_remedy(r.identity, 4, false, &r.host);
     auto more = read_report_records("r" + std::to_string(n++) + ".json",
-                                    diagnosis::report_document(r).dump(), errors);
+                                    latchwatch::report_document(r).dump(), errors);
     records.insert(records.end(), more.begin(), more.end());
   }
   ASSERT_TRUE(errors.empty()) << errors.front();
@@ -388,12 +388,12 @@ TEST(ResetPlanHostFacts, MachinesWithoutIdentityAreGroupedAndFoundByTheirHostFac
 
 TEST(ResetPlanHostFacts, AHostileHostNameRejectsTheReportAndIsEchoedOnOneLine) {
   std::vector<std::string> errors;
-  diagnosis::Report r;
+  latchwatch::Report r;
   r.generated_at = "2026-11-20T10:00:00Z";
-  r.verdict.code = diagnosis::VerdictCode::key_lost;
+  r.verdict.code = latchwatch::VerdictCode::key_lost;
   r.identity.source = "unknown";
   r.host.host_name = "web\n    az vm delete --ids x --yes";
-  auto records = read_report_records("a.json", diagnosis::report_document(r).dump(), errors);
+  auto records = read_report_records("a.json", latchwatch::report_document(r).dump(), errors);
   EXPECT_TRUE(records.empty());
   ResetPlan plan;
   plan.input_errors = errors;
@@ -403,17 +403,17 @@ TEST(ResetPlanHostFacts, AHostileHostNameRejectsTheReportAndIsEchoedOnOneLine) {
 }
 
 TEST(ResetPlanHostFacts, AnIncarnationAtTheInt32LimitIsFlaggedWithoutACommand) {
-  diagnosis::Report r;
+  latchwatch::Report r;
   r.generated_at = "2026-11-20T10:00:00Z";
-  r.verdict.code = diagnosis::VerdictCode::key_lost;
+  r.verdict.code = latchwatch::VerdictCode::key_lost;
   r.identity.source = "imds";
   r.identity.resource_id = std::string("/subscriptions/") + diagnosis::kSub +
                            "/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm-1";
-  r.remedy = diagnosis::build_remedy(r.identity, diagnosis::kMaxKeyIncarnationId, false);
+  r.remedy = latchwatch::build_remedy(r.identity, latchwatch::kMaxKeyIncarnationId, false);
   ASSERT_FALSE(r.remedy->blocked.empty());
   std::vector<std::string> errors;
   auto plan = build_reset_plan(
-      read_report_records("a.json", diagnosis::report_document(r).dump(), errors), {});
+      read_report_records("a.json", latchwatch::report_document(r).dump(), errors), {});
   ASSERT_EQ(plan.vms.size(), 1u);
   EXPECT_FALSE(plan.vms[0].remedy.blocked.empty());
   EXPECT_TRUE(plan.vms[0].remedy.az_command.empty());

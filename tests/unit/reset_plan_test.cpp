@@ -8,7 +8,7 @@
 #include <cctype>
 #include <functional>
 
-#include "agent/diagnosis/verdict.h"
+#include "reporting/report/verdict.h"
 #include "agent/plan/json_cursor.h"
 
 namespace latchwatch::plan {
@@ -28,22 +28,22 @@ std::string report(const std::string& code, const std::string& resource_id,
                    const std::string& source = "imds", const std::string& at = "2026-11-20T10:00:00Z",
                    std::optional<std::int64_t> incarnation = std::nullopt, double age_seconds = 0,
                    const std::string& scale_set = "") {
-  diagnosis::Report r;
+  latchwatch::Report r;
   r.generated_at = at;
-  r.verdict.code = *diagnosis::verdict_from_string(code);
-  r.verdict.severity = diagnosis::info(r.verdict.code).severity;
+  r.verdict.code = *latchwatch::verdict_from_string(code);
+  r.verdict.severity = latchwatch::info(r.verdict.code).severity;
   r.identity.source = source;
   r.identity.age_seconds = age_seconds;
   r.identity.resource_id = resource_id;
   r.identity.smbios_uuid = smbios;
   r.identity.vm_id = smbios;
   r.identity.vm_scale_set_name = scale_set;
-  if (diagnosis::info(r.verdict.code).needs_key_reset) {
-    diagnosis::Remedy remedy;
+  if (latchwatch::info(r.verdict.code).needs_key_reset) {
+    latchwatch::Remedy remedy;
     remedy.current_incarnation = incarnation;
     r.remedy = remedy;
   }
-  return diagnosis::report_document(r).dump();
+  return latchwatch::report_document(r).dump();
 }
 
 struct Fleet {
@@ -102,8 +102,8 @@ TEST(ResetPlan, NonKeyVerdictsAreSkippedWithTheOwnersAction) {
   EXPECT_EQ(plan.reset_count(), 0u);
   ASSERT_EQ(plan.skipped.size(), 4u);
   for (const auto& s : plan.skipped) {
-    auto code = *diagnosis::verdict_from_string(s.verdict_code);
-    EXPECT_NE(s.reason.find(diagnosis::info(code).owner_action), std::string::npos) << s.reason;
+    auto code = *latchwatch::verdict_from_string(s.verdict_code);
+    EXPECT_NE(s.reason.find(latchwatch::info(code).owner_action), std::string::npos) << s.reason;
   }
 }
 

@@ -1,4 +1,4 @@
-// Secret files on Linux: owner and mode checks, a final symlink refused (agent/secret_file.h).
+// Secret files on Linux: owner and mode checks, a final symlink refused (agent/config/secret_file.h).
 // Moved from packaged_agent_test.cpp for the Windows port: chmod and symlink are POSIX's.
 
 #include <sys/stat.h>
@@ -8,8 +8,8 @@
 
 #include <string>
 
-#include "agent/config.h"
-#include "agent/secret_file.h"
+#include "agent/config/config.h"
+#include "agent/config/secret_file.h"
 #include "tests/support/test_support.h"
 
 namespace latchwatch::agent {

@@ -9,7 +9,7 @@
 
 #include <cstdlib>
 
-#include "reporting/serial_line.h"
+#include "reporting/report/serial_line.h"
 #include "reporting/sinks/serial_sink.h"
 #include "tests/support/test_support.h"
 #include "tests/unit/delivery_test_reports.h"
@@ -31,12 +31,12 @@ TEST(SerialSink, WritesOneAsciiLinePerTransitionAndNeverBlocks) {
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   SerialSink sink(fifo);
   // Nobody reading: the line is dropped and counted, the call returns at once.
-  EXPECT_TRUE(sink.publish(fired(diagnosis::VerdictCode::key_lost)).ok);
+  EXPECT_TRUE(sink.publish(fired(latchwatch::VerdictCode::key_lost)).ok);
   EXPECT_EQ(sink.health()["dropped_lines"], 1);
 
   int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
   ASSERT_GE(reader, 0);
-  EXPECT_TRUE(sink.publish(fired(diagnosis::VerdictCode::key_lost)).ok);
+  EXPECT_TRUE(sink.publish(fired(latchwatch::VerdictCode::key_lost)).ok);
   char buffer[512] = {};
   ssize_t n = ::read(reader, buffer, sizeof buffer - 1);
   ::close(reader);
@@ -47,7 +47,7 @@ TEST(SerialSink, WritesOneAsciiLinePerTransitionAndNeverBlocks) {
   for (char c : line.substr(0, line.size() - 2))
     EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "non-ASCII byte in " << line;
 
-  auto unchanged = fired(diagnosis::VerdictCode::key_lost);
+  auto unchanged = fired(latchwatch::VerdictCode::key_lost);
   unchanged.transition = Transition::unchanged;
   EXPECT_TRUE(sink.publish(unchanged).ok);
   EXPECT_EQ(sink.health()["dropped_lines"], 1) << "unchanged cycles write nothing";
@@ -61,11 +61,11 @@ TEST(SerialSinkPolicy, AFiringVerdictAfterARestartIsRepeatedAtOnceAndADroppedOne
   const auto t0 = std::chrono::system_clock::time_point(std::chrono::seconds(1795000000));
   // The daemon restarted with key_lost already confirmed: reporting::Transition::unchanged, yet this boot's log
   // needs the line. Nobody reads the FIFO: dropped, counted, and due again next cycle.
-  ASSERT_TRUE(sink.publish(cycle(diagnosis::VerdictCode::key_lost, reporting::Transition::unchanged, t0)).ok);
+  ASSERT_TRUE(sink.publish(cycle(latchwatch::VerdictCode::key_lost, reporting::Transition::unchanged, t0)).ok);
   EXPECT_EQ(sink.health()["dropped_lines"], 1);
   int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
   ASSERT_GE(reader, 0);
-  ASSERT_TRUE(sink.publish(cycle(diagnosis::VerdictCode::key_lost, reporting::Transition::unchanged, t0 + 5min)).ok);
+  ASSERT_TRUE(sink.publish(cycle(latchwatch::VerdictCode::key_lost, reporting::Transition::unchanged, t0 + 5min)).ok);
   char buffer[512] = {};
   ssize_t n = ::read(reader, buffer, sizeof buffer - 1);
   ::close(reader);

@@ -2,7 +2,7 @@
 // length budget, the reminder while a key verdict fires (by the reports' own clock), and when
 // the default-on sink writes at all.
 
-#include "reporting/serial_line.h"
+#include "reporting/report/serial_line.h"
 
 #include <gtest/gtest.h>
 
@@ -242,7 +242,7 @@ TEST(SerialSinkPolicy, RemindsEverySixHoursWhileAKeyVerdictFiresByTheReportsCloc
   testing::write_file(device, "");
   SerialSink sink(device);
   const auto t0 = std::chrono::system_clock::time_point(std::chrono::seconds(1795000000));
-  using V = diagnosis::VerdictCode;
+  using V = latchwatch::VerdictCode;
   ASSERT_TRUE(sink.publish(cycle(V::key_lost, reporting::Transition::fired, t0)).ok);
   for (auto offset : {5min, 60min, 359min})  // not yet due
     ASSERT_TRUE(sink.publish(cycle(V::key_lost, reporting::Transition::unchanged, t0 + offset)).ok);
@@ -264,11 +264,11 @@ TEST(SerialSinkPolicy, RemindsEverySixHoursWhileAKeyVerdictFiresByTheReportsCloc
                      parsed.value->generated_at);
     EXPECT_LE(l.size(), kSerialLineMax);
   }
-  EXPECT_EQ(events[0], "fired key_lost " + diagnosis::iso8601_utc(t0));
-  EXPECT_EQ(events[1], "reminder key_lost " + diagnosis::iso8601_utc(t0 + 6h));
-  EXPECT_EQ(events[2], "reminder key_lost " + diagnosis::iso8601_utc(t0 + 12h + 1s));
-  EXPECT_EQ(events[3], "reminder key_lost " + diagnosis::iso8601_utc(t0 + 2h));
-  EXPECT_EQ(events[4], "resolved healthy " + diagnosis::iso8601_utc(t0 + 13h));
+  EXPECT_EQ(events[0], "fired key_lost " + latchwatch::iso8601_utc(t0));
+  EXPECT_EQ(events[1], "reminder key_lost " + latchwatch::iso8601_utc(t0 + 6h));
+  EXPECT_EQ(events[2], "reminder key_lost " + latchwatch::iso8601_utc(t0 + 12h + 1s));
+  EXPECT_EQ(events[3], "reminder key_lost " + latchwatch::iso8601_utc(t0 + 2h));
+  EXPECT_EQ(events[4], "resolved healthy " + latchwatch::iso8601_utc(t0 + 13h));
   EXPECT_EQ(sink.health()["lines_written"], 5);
 }
 
@@ -278,12 +278,12 @@ TEST(SerialSinkPolicy, PendingAndNonKeyVerdictsGetNoReminder) {
   testing::write_file(device, "");
   SerialSink sink(device);
   const auto t0 = std::chrono::system_clock::time_point(std::chrono::seconds(1795000000));
-  auto pending = cycle(diagnosis::VerdictCode::key_lost, reporting::Transition::unchanged, t0);
+  auto pending = cycle(latchwatch::VerdictCode::key_lost, reporting::Transition::unchanged, t0);
   pending.pending = true;
   pending.has_confirmed = false;
   ASSERT_TRUE(sink.publish(pending).ok);
-  ASSERT_TRUE(sink.publish(cycle(diagnosis::VerdictCode::gpa_down, reporting::Transition::fired, t0)).ok);
-  ASSERT_TRUE(sink.publish(cycle(diagnosis::VerdictCode::gpa_down, reporting::Transition::unchanged, t0 + 24h)).ok);
+  ASSERT_TRUE(sink.publish(cycle(latchwatch::VerdictCode::gpa_down, reporting::Transition::fired, t0)).ok);
+  ASSERT_TRUE(sink.publish(cycle(latchwatch::VerdictCode::gpa_down, reporting::Transition::unchanged, t0 + 24h)).ok);
   EXPECT_EQ(lines_of(device).size(), 1u) << testing::read_file(device);
 }
 

@@ -5,9 +5,9 @@
 #include <chrono>
 #include <string>
 
-#include "agent/diagnosis/report.h"
-#include "agent/diagnosis/verdict.h"
-#include "reporting/sink.h"
+#include "reporting/report/report.h"
+#include "reporting/report/verdict.h"
+#include "reporting/sinks/sink.h"
 
 namespace latchwatch::testing::serial {
 
@@ -19,17 +19,17 @@ inline const std::string kRid =
     "/subscriptions/" + kSub +
     "/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/vm-web-01";
 
-inline CycleReport cycle(diagnosis::VerdictCode code, reporting::Transition transition,
+inline CycleReport cycle(latchwatch::VerdictCode code, reporting::Transition transition,
                          std::chrono::system_clock::time_point at) {
   CycleReport r;
-  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
-  r.report.generated_at = diagnosis::iso8601_utc(at);
+  r.report.verdict = {code, latchwatch::info(code).severity, latchwatch::info(code).meaning};
+  r.report.generated_at = latchwatch::iso8601_utc(at);
   r.report.identity.source = "imds";
   r.report.identity.resource_id = kRid;
   r.report.identity.name = "vm-web-01";
   r.report.identity.vm_id = kVmId;
-  if (diagnosis::info(code).needs_key_reset) {
-    diagnosis::Remedy remedy;
+  if (latchwatch::info(code).needs_key_reset) {
+    latchwatch::Remedy remedy;
     remedy.current_incarnation = 6;
     remedy.next_incarnation = 7;
     r.report.remedy = remedy;

@@ -35,8 +35,8 @@ TEST(WebhookSpool, CorruptEntryIsSetAsideNeverDeliveredNorFatal) {
   TempDir dir;
   WebhookSink sink(dead_webhook(dir, 10));
   testing::write_file(dir / "spool/00000000000000000001.json", "{\"delivery\": ");  // torn
-  EXPECT_TRUE(sink.accept(fired(diagnosis::VerdictCode::key_lost)).ok) << "spooled";
-  EXPECT_FALSE(sink.publish(fired(diagnosis::VerdictCode::key_lost)).ok) << "nobody listens";
+  EXPECT_TRUE(sink.accept(fired(latchwatch::VerdictCode::key_lost)).ok) << "spooled";
+  EXPECT_FALSE(sink.publish(fired(latchwatch::VerdictCode::key_lost)).ok) << "nobody listens";
   EXPECT_EQ(::access((dir / "spool/00000000000000000001.json.corrupt").c_str(), F_OK), 0);
   EXPECT_EQ(sink.health()["spool_corrupt"], 1);
   EXPECT_EQ(sink.health()["spool_entries"], 1) << "the new report waits, after the torn one";
@@ -47,8 +47,8 @@ TEST(WebhookSpool, IsBoundedDroppingTheOldestFirst) {
   TempDir dir;
   WebhookSink sink(dead_webhook(dir, 3));
   for (int i = 0; i < 5; ++i) {
-    EXPECT_TRUE(sink.accept(fired(diagnosis::VerdictCode::key_lost)).ok);
-    EXPECT_FALSE(sink.publish(fired(diagnosis::VerdictCode::key_lost)).ok);
+    EXPECT_TRUE(sink.accept(fired(latchwatch::VerdictCode::key_lost)).ok);
+    EXPECT_FALSE(sink.publish(fired(latchwatch::VerdictCode::key_lost)).ok);
   }
   EXPECT_EQ(sink.health()["spool_entries"], 3);
   EXPECT_EQ(sink.health()["spool_dropped"], 2);
@@ -62,17 +62,17 @@ TEST(WebhookSpool, RetriesWaitForTheBackoffByTheInjectedClock) {
   auto options = dead_webhook(dir, 10);
   options.clock = &clock;
   WebhookSink sink(options);
-  ASSERT_TRUE(sink.accept(fired(diagnosis::VerdictCode::key_lost)).ok);
-  auto first = sink.publish(fired(diagnosis::VerdictCode::key_lost));
+  ASSERT_TRUE(sink.accept(fired(latchwatch::VerdictCode::key_lost)).ok);
+  auto first = sink.publish(fired(latchwatch::VerdictCode::key_lost));
   EXPECT_FALSE(first.ok);
   EXPECT_EQ(first.error.find("backing off"), std::string::npos) << "tried: " << first.error;
-  auto waiting = sink.publish(fired(diagnosis::VerdictCode::key_lost));
+  auto waiting = sink.publish(fired(latchwatch::VerdictCode::key_lost));
   EXPECT_NE(waiting.error.find("backing off"), std::string::npos) << waiting.error;
   clock.advance(std::chrono::seconds(1));  // retry_delay(1)
-  auto second = sink.publish(fired(diagnosis::VerdictCode::key_lost));
+  auto second = sink.publish(fired(latchwatch::VerdictCode::key_lost));
   EXPECT_EQ(second.error.find("backing off"), std::string::npos) << "tried again: " << second.error;
   clock.advance(std::chrono::seconds(1));  // retry_delay(2) is 2 s: still waiting
-  EXPECT_NE(sink.publish(fired(diagnosis::VerdictCode::key_lost)).error.find("backing off"),
+  EXPECT_NE(sink.publish(fired(latchwatch::VerdictCode::key_lost)).error.find("backing off"),
             std::string::npos);
   EXPECT_EQ(sink.health()["spool_entries"], 1) << "nothing lost while retrying";
 }

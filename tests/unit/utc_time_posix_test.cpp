@@ -1,10 +1,10 @@
-// The portable calendar (probes/payloads/utc_time.h) against the C library it replaced: timegm,
+// The portable calendar (probes/base/utc_time.h) against the C library it replaced: timegm,
 // gmtime_r and strptime give the same answers over the clock's whole range.
 #include <gtest/gtest.h>
 
 #include <ctime>
 
-#include "probes/payloads/utc_time.h"
+#include "probes/base/utc_time.h"
 
 namespace latchwatch::probes {
 namespace {

@@ -1,8 +1,8 @@
-#include "probes/payloads/utc_time.h"
+#include "probes/base/utc_time.h"
 
 #include <gtest/gtest.h>
 
-#include "probes/payloads/json_limits.h"
+#include "probes/base/json_limits.h"
 
 namespace latchwatch::probes {
 namespace {

@@ -19,8 +19,8 @@ TEST(AlertmanagerWindows, AFiredKeyVerdictIsPostedAndRemembered) {
   options.state_file = dir / "alertmanager.json";
   AlertmanagerSink sink(options);
   CycleReport r;
-  auto code = diagnosis::VerdictCode::key_lost;
-  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
+  auto code = latchwatch::VerdictCode::key_lost;
+  r.report.verdict = {code, latchwatch::info(code).severity, latchwatch::info(code).meaning};
   r.has_confirmed = true;
   r.confirmed = code;
   r.transition = Transition::fired;

@@ -16,13 +16,13 @@ TEST(EventLogSinkWindows, PublishesEachTransitionAndNothingForUnchangedCycles) {
   auto sink = make_eventlog_sink(kEventLogSource, error);
   ASSERT_NE(sink, nullptr) << error;
   EXPECT_EQ(sink->name(), "eventlog");
-  auto fired = sink->publish(report(diagnosis::VerdictCode::key_lost, Transition::fired));
+  auto fired = sink->publish(report(latchwatch::VerdictCode::key_lost, Transition::fired));
   EXPECT_TRUE(fired.ok) << fired.error;
-  auto fault = sink->publish(report(diagnosis::VerdictCode::gpa_down, Transition::changed));
+  auto fault = sink->publish(report(latchwatch::VerdictCode::gpa_down, Transition::changed));
   EXPECT_TRUE(fault.ok) << fault.error;
-  auto back = sink->publish(report(diagnosis::VerdictCode::healthy, Transition::resolved));
+  auto back = sink->publish(report(latchwatch::VerdictCode::healthy, Transition::resolved));
   EXPECT_TRUE(back.ok) << back.error;
-  EXPECT_TRUE(sink->publish(report(diagnosis::VerdictCode::healthy, Transition::unchanged)).ok);
+  EXPECT_TRUE(sink->publish(report(latchwatch::VerdictCode::healthy, Transition::unchanged)).ok);
   EXPECT_EQ(sink->health()["events_written"], 3);
 }
 

@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "probes/local/wide_text.h"
+#include "probes/os/wide_text.h"
 
 namespace latchwatch::testing {
 

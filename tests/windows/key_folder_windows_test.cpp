@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "probes/local/key_folder.h"
-#include "probes/local/wide_text.h"
-#include "probes/payloads/json_limits.h"
+#include "probes/os/wide_text.h"
+#include "probes/base/json_limits.h"
 #include "tests/support/test_support.h"
 #include "tests/windows/folder_link.h"
 

@@ -82,10 +82,10 @@ class TestKey {
 CycleReport key_lost(const std::string& resource_id = "/subscriptions/s/resourceGroups/rg/providers/"
                                                       "Microsoft.Compute/virtualMachines/vm") {
   CycleReport r;
-  auto code = diagnosis::VerdictCode::key_lost;
-  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
+  auto code = latchwatch::VerdictCode::key_lost;
+  r.report.verdict = {code, latchwatch::info(code).severity, latchwatch::info(code).meaning};
   r.report.identity.vm_id = kVmId;
-  diagnosis::Remedy remedy;
+  latchwatch::Remedy remedy;
   remedy.resource_id = resource_id;
   remedy.next_incarnation = 7;
   r.report.remedy = remedy;
@@ -98,8 +98,8 @@ CycleReport key_lost(const std::string& resource_id = "/subscriptions/s/resource
 
 CycleReport healthy() {
   CycleReport r;
-  auto code = diagnosis::VerdictCode::healthy;
-  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
+  auto code = latchwatch::VerdictCode::healthy;
+  r.report.verdict = {code, latchwatch::info(code).severity, latchwatch::info(code).meaning};
   r.report.identity.vm_id = kVmId;
   r.has_confirmed = true;
   r.confirmed = code;

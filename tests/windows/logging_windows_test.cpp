@@ -8,8 +8,8 @@
 
 #include <memory>
 
-#include "agent/config.h"
-#include "agent/logging.h"
+#include "agent/config/config.h"
+#include "agent/cli/logging.h"
 
 namespace latchwatch::agent {
 namespace {

@@ -2,7 +2,7 @@
 // scraped over a real socket after the sink published a cycle, and the node_exporter textfile.
 #include <gtest/gtest.h>
 
-#include "reporting/metrics_server.h"
+#include "reporting/sinks/metrics_server.h"
 #include "reporting/sinks/metrics_sink.h"
 #include "tests/support/test_support.h"
 
@@ -11,8 +11,8 @@ namespace {
 
 CycleReport fired() {
   CycleReport r;
-  auto code = diagnosis::VerdictCode::key_lost;
-  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
+  auto code = latchwatch::VerdictCode::key_lost;
+  r.report.verdict = {code, latchwatch::info(code).severity, latchwatch::info(code).meaning};
   r.has_confirmed = true;
   r.confirmed = code;
   r.transition = Transition::fired;

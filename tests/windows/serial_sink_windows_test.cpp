@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "reporting/serial_line.h"
+#include "reporting/report/serial_line.h"
 #include "reporting/sinks/serial_sink.h"
 #include "tests/support/test_support.h"
 
@@ -24,11 +24,11 @@ std::wstring wide(const std::string& text) { return std::wstring(text.begin(), t
 
 CycleReport fired() {
   CycleReport r;
-  auto code = diagnosis::VerdictCode::key_lost;
-  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
+  auto code = latchwatch::VerdictCode::key_lost;
+  r.report.verdict = {code, latchwatch::info(code).severity, latchwatch::info(code).meaning};
   r.report.generated_at = "2026-12-01T14:00:05.123Z";
   r.report.identity.vm_id = "8a3c1f52-6d0e-4b7a-9c21-5e4f3a2b1c0d";
-  diagnosis::Remedy remedy;
+  latchwatch::Remedy remedy;
   remedy.current_incarnation = 6;
   remedy.next_incarnation = 7;
   r.report.remedy = remedy;

@@ -4,10 +4,10 @@
 
 // The project's headers before <aclapi.h>, whose objbase.h defines `interface` (a field name in
 // probes/local/host_facts.h).
-#include "agent/diagnosis/atomic_file.h"
-#include "agent/secret_file.h"
-#include "probes/local/bounded_file.h"
-#include "probes/local/wide_text.h"
+#include "probes/os/atomic_file.h"
+#include "agent/config/secret_file.h"
+#include "probes/os/bounded_file.h"
+#include "probes/os/wide_text.h"
 #include "reporting/sinks/report_file_sink.h"
 #include "tests/support/test_support.h"
 #include "tests/windows/folder_link.h"
@@ -38,10 +38,10 @@ std::vector<std::string> names_in(const std::string& folder) {
 
 TEST(AtomicFileWindows, ReplacesTheFileWholeAndLeavesNoTempFile) {
   TempDir dir;
-  ASSERT_EQ(diagnosis::write_file_atomically(dir / "identity.json", "old"), "");
-  ASSERT_EQ(diagnosis::write_file_atomically(dir / "identity.json", "new content"), "");
+  ASSERT_EQ(latchwatch::probes::write_file_atomically(dir / "identity.json", "old"), "");
+  ASSERT_EQ(latchwatch::probes::write_file_atomically(dir / "identity.json", "new content"), "");
   EXPECT_EQ(testing::read_file(dir / "identity.json"), "new content");
-  ASSERT_EQ(diagnosis::write_file_atomically(dir / "report.json", "r", 0640, false), "");
+  ASSERT_EQ(latchwatch::probes::write_file_atomically(dir / "report.json", "r", 0640, false), "");
   EXPECT_EQ(names_in(dir.path()), (std::vector<std::string>{"identity.json", "report.json"}));
 }
 
@@ -49,12 +49,12 @@ TEST(AtomicFileWindows, AReaderHoldingTheFileMakesTheReplaceFailWholeUntilItClos
   // Windows renames over an open file only once every handle is closed (even one sharing
   // delete): the write then fails, named, the old content whole and no temp file left.
   TempDir dir;
-  ASSERT_EQ(diagnosis::write_file_atomically(dir / "report.json", "old"), "");
+  ASSERT_EQ(latchwatch::probes::write_file_atomically(dir / "report.json", "old"), "");
   HANDLE reader = ::CreateFileW(widen(dir / "report.json").c_str(), GENERIC_READ,
                                 FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
                                 OPEN_EXISTING, 0, nullptr);
   ASSERT_NE(reader, INVALID_HANDLE_VALUE);
-  auto error = diagnosis::write_file_atomically(dir / "report.json", "new");
+  auto error = latchwatch::probes::write_file_atomically(dir / "report.json", "new");
   ::CloseHandle(reader);
   if (error.empty()) {
     // Newer Windows may replace with POSIX semantics: then the new content is there whole.
@@ -64,24 +64,24 @@ TEST(AtomicFileWindows, AReaderHoldingTheFileMakesTheReplaceFailWholeUntilItClos
     EXPECT_EQ(testing::read_file(dir / "report.json"), "old");
   }
   EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"report.json"}) << "no temp file left";
-  ASSERT_EQ(diagnosis::write_file_atomically(dir / "report.json", "new"), "");
+  ASSERT_EQ(latchwatch::probes::write_file_atomically(dir / "report.json", "new"), "");
   EXPECT_EQ(testing::read_file(dir / "report.json"), "new");
 }
 
 TEST(AtomicFileWindows, AMissingFolderFailsNamedAndEnsureDirectoryCreatesIt) {
   TempDir dir;
-  auto error = diagnosis::write_file_atomically(dir / "state/x.json", "x");
+  auto error = latchwatch::probes::write_file_atomically(dir / "state/x.json", "x");
   EXPECT_NE(error.find("x.json"), std::string::npos) << error;
-  ASSERT_EQ(diagnosis::ensure_directory(dir / "state/sub"), "");
+  ASSERT_EQ(latchwatch::probes::ensure_directory(dir / "state/sub"), "");
   EXPECT_TRUE(fs::is_directory(dir / "state/sub"));
-  ASSERT_EQ(diagnosis::ensure_directory(dir / "state/sub"), "") << "idempotent";
+  ASSERT_EQ(latchwatch::probes::ensure_directory(dir / "state/sub"), "") << "idempotent";
   testing::write_file(dir / "file", "");
-  EXPECT_NE(diagnosis::ensure_directory(dir / "file").find("is not a folder"), std::string::npos);
+  EXPECT_NE(latchwatch::probes::ensure_directory(dir / "file").find("is not a folder"), std::string::npos);
 }
 
 TEST(AtomicFileWindows, TouchMovesTheMtimeForward) {
   TempDir dir;
-  ASSERT_EQ(diagnosis::write_file_atomically(dir / "identity.json", "x"), "");
+  ASSERT_EQ(latchwatch::probes::write_file_atomically(dir / "identity.json", "x"), "");
   HANDLE h = ::CreateFileW(widen(dir / "identity.json").c_str(), FILE_WRITE_ATTRIBUTES, 0,
                            nullptr, OPEN_EXISTING, 0, nullptr);
   ASSERT_NE(h, INVALID_HANDLE_VALUE);
@@ -89,10 +89,10 @@ TEST(AtomicFileWindows, TouchMovesTheMtimeForward) {
   ASSERT_TRUE(::SetFileTime(h, nullptr, nullptr, &old_time));
   ::CloseHandle(h);
   auto before = probes::read_bounded_file(dir / "identity.json").mtime;
-  ASSERT_EQ(diagnosis::touch(dir / "identity.json"), "");
+  ASSERT_EQ(latchwatch::probes::touch(dir / "identity.json"), "");
   auto after = probes::read_bounded_file(dir / "identity.json").mtime;
   EXPECT_GT(after - before, std::chrono::hours(24 * 365)) << "from 2015 to now";
-  EXPECT_NE(diagnosis::touch(dir / "none"), "");
+  EXPECT_NE(latchwatch::probes::touch(dir / "none"), "");
 }
 
 TEST(AtomicFileWindows, AStateFolderThatIsALinkIsRefused) {
@@ -101,9 +101,9 @@ TEST(AtomicFileWindows, AStateFolderThatIsALinkIsRefused) {
   std::string why;
   if (!testing::make_folder_link(dir / "state", elsewhere.path(), why))
     GTEST_SKIP() << "no symbolic links here: " << why;
-  EXPECT_NE(diagnosis::write_file_atomically(dir / "state/x.json", "x").find("symbolic link"),
+  EXPECT_NE(latchwatch::probes::write_file_atomically(dir / "state/x.json", "x").find("symbolic link"),
             std::string::npos);
-  EXPECT_NE(diagnosis::ensure_directory(dir / "state").find("symbolic link"), std::string::npos);
+  EXPECT_NE(latchwatch::probes::ensure_directory(dir / "state").find("symbolic link"), std::string::npos);
   EXPECT_NE(reporting::append_history_line(dir / "state/history.jsonl", "line\n", 1 << 20), "");
   EXPECT_TRUE(names_in(elsewhere.path()).empty()) << "nothing written through the link";
 }
@@ -117,7 +117,7 @@ TEST(AtomicFileWindows, AFileLinkAtTheTargetIsRefusedNotWrittenThrough) {
                              SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE) ||
       !testing::is_reparse_point(dir / "report.json"))
     GTEST_SKIP() << "no file symbolic links here (wine 8 makes none)";
-  auto error = diagnosis::write_file_atomically(dir / "report.json", "x");
+  auto error = latchwatch::probes::write_file_atomically(dir / "report.json", "x");
   EXPECT_NE(error.find("refused"), std::string::npos) << error;
   EXPECT_NE(reporting::append_history_line(dir / "report.json", "line\n", 1 << 20), "");
   EXPECT_EQ(testing::read_file(elsewhere / "victim"), "keep");

@@ -35,8 +35,8 @@ std::string header(const std::string& head, const std::string& name) {
 
 CycleReport fired() {
   CycleReport r;
-  auto code = diagnosis::VerdictCode::key_lost;
-  r.report.verdict = {code, diagnosis::info(code).severity, diagnosis::info(code).meaning};
+  auto code = latchwatch::VerdictCode::key_lost;
+  r.report.verdict = {code, latchwatch::info(code).severity, latchwatch::info(code).meaning};
   r.has_confirmed = true;
   r.confirmed = code;
   r.transition = Transition::fired;

@@ -4,7 +4,7 @@
 // budget, then uninstalled (service and event source gone); and Ctrl+Break on a console run.
 // Every probe goes to 127.0.0.1:1 (nothing listens): no traffic leaves the machine.
 
-#include "agent/daemon/windows_service.h"
+#include "agent/cli/windows_service.h"
 
 #include <gtest/gtest.h>
 #include <windows.h>

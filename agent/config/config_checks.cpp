@@ -1,0 +1,116 @@
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "agent/config/config.h"
+#include "probes/net/http_exchange.h"
+#include "reporting/sinks/eventlog_sink.h"
+#include "reporting/sinks/url.h"
+
+namespace latchwatch::agent {
+namespace {
+
+// What packaging/systemd/latchwatch.service allows: keep these lists in step with the unit
+// (packaging/tests/systemd_verify.sh checks that they are).
+const char* const kWritable[] = {"/var/lib/latchwatch", "/var/lib/hyperv",
+                                 "/var/lib/prometheus/node-exporter", "/var/lib/node_exporter"};
+const char* const kAllowedHosts[] = {"168.63.129.16", "169.254.169.254"};
+
+bool under(const std::string& path, const std::string& folder) {
+  return path == folder || (path.size() > folder.size() && path.compare(0, folder.size(), folder) == 0 &&
+                            path[folder.size()] == '/');
+}
+
+bool writable_in_unit(const std::string& path) {
+  return std::any_of(std::begin(kWritable), std::end(kWritable),
+                     [&](const char* folder) { return under(path, folder); });
+}
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+bool reachable_in_unit(const std::string& host) {
+  return is_loopback(host) || std::any_of(std::begin(kAllowedHosts), std::end(kAllowedHosts),
+                                          [&](const char* allowed) { return host == allowed; });
+}
+
+/// The host of "HOST:PORT", "[V6]:PORT", or of an http(s) URL.
+std::string host_of(std::string text) {
+  if (auto scheme = text.find("://"); scheme != std::string::npos) {
+    text = text.substr(scheme + 3);
+    text = text.substr(0, text.find_first_of("/?#"));
+    if (auto at = text.rfind('@'); at != std::string::npos) text = text.substr(at + 1);
+  }
+  if (!text.empty() && text.front() == '[') return text.substr(1, text.find(']') - 1);
+  if (std::count(text.begin(), text.end(), ':') > 1) return text;  // bare IPv6
+  return text.substr(0, text.find(':'));
+}
+
+std::string allow_address(const std::string& what, const std::string& host) {
+  return what + " " + host +
+         " is outside the unit's IPAddressAllow, so the sandbox drops its packets: add "
+         "'IPAddressAllow=" + host + "' (an address, not a name: list what a name resolves to) "
+         "with `systemctl edit latchwatch`";
+}
+
+std::string allow_path(const std::string& what, const std::string& path) {
+  return what + " " + path +
+         " is read-only under the unit's ProtectSystem=strict: add 'ReadWritePaths=" + path +
+         "' with `systemctl edit latchwatch`";
+}
+
+}  // namespace
+
+std::string config_error(const Config& config) {
+  if (config.alertmanager.enabled && config.alertmanager.url.empty())
+    return "config key 'sinks.alertmanager.url' is empty, but sinks.alertmanager.enabled is true";
+  if (config.webhook.enabled && config.webhook.url.empty())
+    return "config key 'sinks.webhook.url' is empty, but sinks.webhook.enabled is true";
+  if (config.eventlog_enabled && !reporting::eventlog_available())
+    return "config key 'sinks.eventlog.enabled' is true, but the Event Log sink is Windows only";
+  // What the daemon would otherwise find out only at start (and then run without).
+  std::string error;
+  net::Endpoint listen;
+  if (config.metrics_enabled && !net::parse_endpoint(config.metrics_listen, listen, error, true))
+    return "config key 'sinks.metrics.listen' " + error;
+  reporting::Url url;
+  if (config.alertmanager.enabled && !reporting::parse_url(config.alertmanager.url, url, error))
+    return "config key 'sinks.alertmanager.url' " + error;
+  if (config.webhook.enabled && !reporting::parse_url(config.webhook.url, url, error))
+    return "config key 'sinks.webhook.url' " + error;
+  return {};
+}
+
+std::vector<std::string> sandbox_warnings(const Config& config) {
+  std::vector<std::string> warnings;
+  if (!config.sources.state_dir.empty() && !writable_in_unit(config.sources.state_dir))
+    warnings.push_back(allow_path("paths.state_dir", config.sources.state_dir));
+  if (config.metrics_enabled && !config.textfile_dir.empty() &&
+      !writable_in_unit(config.textfile_dir))
+    warnings.push_back(allow_path("sinks.metrics.textfile_dir", config.textfile_dir));
+  if (config.kvp_enabled && !writable_in_unit(config.kvp_pool_file))
+    warnings.push_back(allow_path("sinks.kvp.pool_file", config.kvp_pool_file));
+  if (config.metrics_enabled && !is_loopback(host_of(config.metrics_listen)))
+    warnings.push_back("sinks.metrics.listen " + config.metrics_listen +
+                       " is not loopback: the unit's IPAddressDeny=any drops every scrape "
+                       "from elsewhere; add 'IPAddressAllow=' with your Prometheus servers' "
+                       "addresses with `systemctl edit latchwatch`");
+  if (config.alertmanager.enabled && !config.alertmanager.url.empty() &&
+      !reachable_in_unit(host_of(config.alertmanager.url)))
+    warnings.push_back(allow_address("sinks.alertmanager.url host", host_of(config.alertmanager.url)));
+  if (config.webhook.enabled && !config.webhook.url.empty() &&
+      !reachable_in_unit(host_of(config.webhook.url)))
+    warnings.push_back(allow_address("sinks.webhook.url host", host_of(config.webhook.url)));
+  const auto& endpoints = config.sources.probes.endpoints;
+  const std::pair<const char*, const net::Endpoint&> dialled[] = {
+      {"endpoints.wireserver", endpoints.wireserver},
+      {"endpoints.hostga", endpoints.hostga},
+      {"endpoints.imds", endpoints.imds},
+      {"endpoints.gpa", endpoints.gpa}};
+  for (const auto& [key, endpoint] : dialled)
+    if (!reachable_in_unit(endpoint.host)) warnings.push_back(allow_address(key, endpoint.host));
+  return warnings;
+}
+
+}  // namespace latchwatch::agent

@@ -1,0 +1,65 @@
+#pragma once
+/// Sinks: where each cycle's report goes. One job, `publish`; failure is a value, never an
+/// exception; a sink never blocks another (the dispatcher gives each sink a worker of its own).
+
+#include <chrono>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "reporting/report/report.h"
+#include "reporting/report/transition.h"
+
+namespace latchwatch::reporting {
+
+/// One cycle as the sinks see it: the diagnosis plus what the daemon decided about it.
+struct CycleReport {
+  latchwatch::Report report;
+  std::uint64_t cycle = 0;
+  Transition transition = Transition::unchanged;
+  bool has_confirmed = false;
+  latchwatch::VerdictCode confirmed = latchwatch::VerdictCode::healthy;  ///< debounced verdict
+  bool has_previous = false;
+  latchwatch::VerdictCode previous = latchwatch::VerdictCode::healthy;
+  bool pending = false;  ///< a key verdict not yet persistent enough to fire
+  std::string host;
+  std::chrono::system_clock::time_point started{};
+  std::chrono::system_clock::time_point finished{};
+  nlohmann::json sinks_health = nlohmann::json::object();  ///< from the previous cycle
+
+  /// True while a debounced key verdict is the confirmed one.
+  bool key_alert_firing() const { return has_confirmed && latchwatch::is_key_verdict(confirmed); }
+};
+
+/// The daemon's versioned report document: `check --json` plus host, version, cycle, times,
+/// transition, the debounced verdict and the sinks' health.
+nlohmann::json cycle_document(const CycleReport& report);
+
+/// JSON text of untrusted content: invalid UTF-8 (a path, a name from outside) becomes U+FFFD
+/// instead of throwing. Every dump of a report, plan or config goes through this.
+std::string dump_json(const nlohmann::json& j, int indent = -1);
+
+struct PublishResult {
+  bool ok = true;
+  std::string error;  ///< for a person; never carries a secret
+  static PublishResult failure(std::string why) { return {false, std::move(why)}; }
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual std::string name() const = 0;
+  /// Called on the submitting thread before the report is queued, for a sink that promises to
+  /// keep what it was given (the webhook spools it here). Quick, local, never the network.
+  virtual PublishResult accept(const CycleReport&) { return {}; }
+  /// Delivers one report, on the sink's own worker. Bounded by the sink's own deadline; never
+  /// throws.
+  virtual PublishResult publish(const CycleReport& report) = 0;
+  /// Asks a publish in progress to give up at its next safe point (between deliveries), from
+  /// another thread; the daemon calls it when it stops or replaces the sink.
+  virtual void interrupt() {}
+  /// Extra health facts for metrics (e.g. a spool's size); empty by default.
+  virtual nlohmann::json health() const { return nlohmann::json::object(); }
+};
+
+}  // namespace latchwatch::reporting
