@@ -1,9 +1,9 @@
 #include <cstdio>
 #include <iostream>
 
-#include "agent/daemon/check_cycle.h"
 #include "agent/cli/commands.h"
 #include "agent/cli/plugin_line.h"
+#include "agent/daemon/check_cycle.h"
 #include "reporting/report/human_report.h"
 
 namespace latchwatch::agent {
@@ -22,7 +22,8 @@ std::optional<std::int64_t> reported_incarnation(const latchwatch::Report& repor
     auto it = probe.summary.find("keyIncarnationId");
     if (it != probe.summary.end() && it->is_number_integer()) return it->get<std::int64_t>();
   }
-  if (report.remedy && report.remedy->current_incarnation) return report.remedy->current_incarnation;
+  if (report.remedy && report.remedy->current_incarnation)
+    return report.remedy->current_incarnation;
   return std::nullopt;
 }
 
@@ -31,13 +32,13 @@ std::optional<std::int64_t> reported_incarnation(const latchwatch::Report& repor
 std::string plugin_status_line(const latchwatch::Report& report) {
   static const char* const status[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
   int code = latchwatch::exit_code(report.verdict.severity);
-  std::string text = std::string(latchwatch::to_string(report.verdict.code)) + ": " +
-                     report.verdict.summary;
+  std::string text =
+      std::string(latchwatch::to_string(report.verdict.code)) + ": " + report.verdict.summary;
   for (auto& c : text)
     if (c == '|' || static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f)
       c = c == '|' ? '/' : '?';
-  std::string line = std::string("LATCHWATCH ") + status[code >= 0 && code <= 3 ? code : 3] +
-                     " - " + text + " |";
+  std::string line =
+      std::string("LATCHWATCH ") + status[code >= 0 && code <= 3 ? code : 3] + " - " + text + " |";
   for (const auto& probe : report.probes)
     line += " " + perf_ms(probes::to_string(probe.target), probe.timings.total_ms);
   line += " " + perf_ms("cycle", report.cycle_wall_ms);
@@ -49,13 +50,16 @@ std::string plugin_status_line(const latchwatch::Report& report) {
 int check_command(const Config& config, const OutputOptions& output) {
   auto report = run_check_cycle(config, std::chrono::system_clock::now());
   if (output.json) {
-    std::cout << latchwatch::report_document(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+    std::cout << latchwatch::report_document(report).dump(2, ' ', false,
+                                                          nlohmann::json::error_handler_t::replace)
+              << std::endl;
   } else {
     // The table's own first line restates the verdict; the plugin line takes its place.
     std::string table = reporting::render_human(report, output.color);
     auto first_line_end = table.find('\n');
     std::cout << plugin_status_line(report) << "\n"
-              << (first_line_end == std::string::npos ? std::string() : table.substr(first_line_end + 1))
+              << (first_line_end == std::string::npos ? std::string()
+                                                      : table.substr(first_line_end + 1))
               << std::flush;
   }
   return latchwatch::exit_code(report.verdict.severity);

@@ -9,11 +9,11 @@
 
 #include "agent/cli/colour.h"
 #include "agent/cli/commands.h"
-#include "agent/daemon/run_loop.h"
-#include "agent/cli/service_command.h"
-#include "agent/config/config.h"
 #include "agent/cli/logging.h"
 #include "agent/cli/portable_runtime.h"
+#include "agent/cli/service_command.h"
+#include "agent/config/config.h"
+#include "agent/daemon/run_loop.h"
 
 namespace latchwatch::agent {
 namespace {
@@ -74,9 +74,9 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
       parsed.positional.push_back(arg);
     }
   }
-  parsed.output.color = !parsed.no_color && !parsed.output.json &&
-                        colour_allowed(::isatty(STDOUT_FILENO) == 1, std::getenv("NO_COLOR"),
-                                       std::getenv("TERM"));
+  parsed.output.color =
+      !parsed.no_color && !parsed.output.json &&
+      colour_allowed(::isatty(STDOUT_FILENO) == 1, std::getenv("NO_COLOR"), std::getenv("TERM"));
   return parsed;
 }
 

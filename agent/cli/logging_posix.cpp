@@ -1,16 +1,15 @@
-#include "agent/cli/logging.h"
-
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <memory>
 #include <vector>
+
+#include "agent/cli/logging.h"
 
 namespace latchwatch::agent {
 namespace {
@@ -23,12 +22,23 @@ class JournalPriority final : public spdlog::custom_flag_formatter {
     const char* prefix = "<6>";
     switch (msg.level) {
       case spdlog::level::trace:
-      case spdlog::level::debug: prefix = "<7>"; break;
-      case spdlog::level::info: prefix = "<6>"; break;
-      case spdlog::level::warn: prefix = "<4>"; break;
-      case spdlog::level::err: prefix = "<3>"; break;
-      case spdlog::level::critical: prefix = "<2>"; break;
-      default: break;
+      case spdlog::level::debug:
+        prefix = "<7>";
+        break;
+      case spdlog::level::info:
+        prefix = "<6>";
+        break;
+      case spdlog::level::warn:
+        prefix = "<4>";
+        break;
+      case spdlog::level::err:
+        prefix = "<3>";
+        break;
+      case spdlog::level::critical:
+        prefix = "<2>";
+        break;
+      default:
+        break;
     }
     dest.append(prefix, prefix + 3);
   }
@@ -57,7 +67,8 @@ void setup_logging(const Config& config) {
   std::vector<spdlog::sink_ptr> sinks;
   sinks.push_back(std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (config.syslog_enabled)
-    sinks.push_back(std::make_shared<spdlog::sinks::syslog_sink_mt>("latchwatch", 0, LOG_DAEMON, false));
+    sinks.push_back(
+        std::make_shared<spdlog::sinks::syslog_sink_mt>("latchwatch", 0, LOG_DAEMON, false));
   auto logger = std::make_shared<spdlog::logger>("latchwatch", sinks.begin(), sinks.end());
   bool journal = is_journal_stream(std::getenv("JOURNAL_STREAM"), STDERR_FILENO);
   auto stderr_formatter = std::make_unique<spdlog::pattern_formatter>();

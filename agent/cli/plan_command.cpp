@@ -11,14 +11,14 @@
 
 #include "agent/cli/cli.h"
 #include "agent/cli/commands.h"
-#include "probes/os/atomic_file.h"
 #include "agent/plan/boot_log_records.h"
 #include "agent/plan/cmk_plan.h"
 #include "agent/plan/reset_plan.h"
 #include "agent/plan/reset_plan_html.h"
 #include "agent/plan/resource_graph.h"
-#include "probes/os/bounded_file.h"
 #include "probes/base/azure_names.h"
+#include "probes/os/atomic_file.h"
+#include "probes/os/bounded_file.h"
 
 namespace latchwatch::agent {
 namespace {
@@ -29,7 +29,8 @@ constexpr std::size_t kMaxInputBytes = 512u * 1024 * 1024;
 
 int plan_usage(const std::string& message) {
   std::cerr << "latchwatch plan: " << message
-            << "\nusage: latchwatch plan resets [--json] [--stale-identity-days N] [--boot-logs PATH]...\n"
+            << "\nusage: latchwatch plan resets [--json] [--stale-identity-days N] [--boot-logs "
+               "PATH]...\n"
                "         [--resource-graph EXPORT.json]... [--html FILE] [REPORT...]\n"
                "       latchwatch plan cmk-rotation --vms VMS.json --disks DISKS.json "
                "--des DES.json [--vmss INSTANCES.json]... [--associated IDS.json] "
@@ -144,11 +145,16 @@ int plan_resets(const std::vector<std::string>& args) {
     if (args[i] == "--json") {
       json = true;
     } else if (args[i] == "--boot-logs" || args[i] == "--resource-graph" || args[i] == "--html") {
-      if (i + 1 >= args.size()) return plan_usage(args[i] + " needs a " + (args[i] == "--boot-logs" ? "FILE or FOLDER" : "FILE"));
+      if (i + 1 >= args.size())
+        return plan_usage(args[i] + " needs a " +
+                          (args[i] == "--boot-logs" ? "FILE or FOLDER" : "FILE"));
       const std::string& value = args[++i];
-      if (args[i - 1] == "--boot-logs") boot_logs.push_back(value);
-      else if (args[i - 1] == "--resource-graph") graphs.push_back(value);
-      else html = value;
+      if (args[i - 1] == "--boot-logs")
+        boot_logs.push_back(value);
+      else if (args[i - 1] == "--resource-graph")
+        graphs.push_back(value);
+      else
+        html = value;
     } else if (args[i] == "--stale-identity-days") {
       if (i + 1 >= args.size()) return plan_usage("--stale-identity-days needs a number");
       const std::string& v = args[++i];
@@ -179,7 +185,8 @@ int plan_resets(const std::vector<std::string>& args) {
   std::optional<plan::InventoryUse> inventory_use;
   if (!graphs.empty()) inventory_use = plan::apply_inventory(records, inventory);
   if (records.empty()) {
-    for (const auto& e : errors) std::cerr << "latchwatch plan: " << probes::one_line(e, 300) << "\n";
+    for (const auto& e : errors)
+      std::cerr << "latchwatch plan: " << probes::one_line(e, 300) << "\n";
     std::cerr << "latchwatch plan: no usable report in the inputs\n";
     return kExitUsage;
   }

@@ -1,11 +1,10 @@
-#include "agent/cli/portable_runtime.h"
-
 #include <nss.h>
+#include <openssl/crypto.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
 
-#include <openssl/crypto.h>
+#include "agent/cli/portable_runtime.h"
 
 namespace latchwatch::agent {
 

@@ -3,9 +3,9 @@
 #include <system_error>
 
 #include "agent/cli/cli.h"
-#include "agent/config/config.h"
 #include "agent/cli/service_command.h"
 #include "agent/cli/windows_service.h"
+#include "agent/config/config.h"
 
 namespace latchwatch::agent {
 namespace {

@@ -4,8 +4,8 @@
 #include <cctype>
 
 #include "agent/config/secret_file.h"
-#include "probes/os/bounded_file.h"
 #include "probes/base/json_limits.h"
+#include "probes/os/bounded_file.h"
 
 namespace latchwatch::agent {
 namespace {
@@ -24,7 +24,12 @@ bool parse_long(const std::string& text, long& out) {
 
 template <class Access>
 OptionSpec endpoint_option(std::string key, std::string flag, std::string help, Access access) {
-  return {std::move(key), std::move(flag), OptionKind::endpoint, std::move(help), 0, 0,
+  return {std::move(key),
+          std::move(flag),
+          OptionKind::endpoint,
+          std::move(help),
+          0,
+          0,
           [access](Config& c, const std::string& v) {
             std::string error;
             net::Endpoint parsed;
@@ -40,13 +45,18 @@ OptionSpec endpoint_option(std::string key, std::string flag, std::string help, 
 template <class Access>
 OptionSpec text_option(std::string key, std::string flag, OptionKind kind, std::string help,
                        Access access) {
-  return {std::move(key), std::move(flag), kind, std::move(help), 0, 0,
+  return {std::move(key),
+          std::move(flag),
+          kind,
+          std::move(help),
+          0,
+          0,
           [access, kind](Config& c, const std::string& v) {
             if (kind == OptionKind::path && !v.empty() && !is_absolute_path(v))
               return std::string("must be an absolute path, got '") + v + "'";
             if (kind == OptionKind::location && !v.empty() && !is_absolute_location(v))
-              return std::string("must be an absolute path") + other_locations_text() +
-                     ", got '" + v + "'";
+              return std::string("must be an absolute path") + other_locations_text() + ", got '" +
+                     v + "'";
             if (kind == OptionKind::url && !v.empty() && v.rfind("http://", 0) != 0 &&
                 v.rfind("https://", 0) != 0)
               return std::string("must start with http:// or https://, got '") + v + "'";
@@ -59,7 +69,12 @@ OptionSpec text_option(std::string key, std::string flag, OptionKind kind, std::
 template <class Access>
 OptionSpec int_option(std::string key, std::string flag, std::string help, long min, long max,
                       Access access) {
-  return {std::move(key), std::move(flag), OptionKind::integer, std::move(help), min, max,
+  return {std::move(key),
+          std::move(flag),
+          OptionKind::integer,
+          std::move(help),
+          min,
+          max,
           [access, min, max](Config& c, const std::string& v) {
             long value = 0;
             if (!parse_long(v, value) || value < min || value > max)
@@ -75,7 +90,12 @@ OptionSpec int_option(std::string key, std::string flag, std::string help, long 
 
 template <class Access>
 OptionSpec bool_option(std::string key, std::string flag, std::string help, Access access) {
-  return {std::move(key), std::move(flag), OptionKind::boolean, std::move(help), 0, 0,
+  return {std::move(key),
+          std::move(flag),
+          OptionKind::boolean,
+          std::move(help),
+          0,
+          0,
           [access](Config& c, const std::string& v) {
             if (v == "true" || v == "1" || v == "yes") {
               access(c) = true;
@@ -92,14 +112,18 @@ OptionSpec bool_option(std::string key, std::string flag, std::string help, Acce
 std::vector<OptionSpec> build_table() {
   using K = OptionKind;
   std::vector<OptionSpec> t;
-  t.push_back(endpoint_option("endpoints.wireserver", "--wireserver", "WireServer HOST:PORT",
-                              [](Config& c) -> auto& { return c.sources.probes.endpoints.wireserver; }));
-  t.push_back(endpoint_option("endpoints.hostga", "--hostga", "HostGAPlugin HOST:PORT",
-                              [](Config& c) -> auto& { return c.sources.probes.endpoints.hostga; }));
-  t.push_back(endpoint_option("endpoints.imds", "--imds", "IMDS HOST:PORT",
-                              [](Config& c) -> auto& { return c.sources.probes.endpoints.imds; }));
-  t.push_back(endpoint_option("endpoints.gpa", "--gpa", "GPA local listener HOST:PORT",
-                              [](Config& c) -> auto& { return c.sources.probes.endpoints.gpa; }));
+  t.push_back(endpoint_option(
+      "endpoints.wireserver", "--wireserver", "WireServer HOST:PORT",
+      [](Config & c) -> auto& { return c.sources.probes.endpoints.wireserver; }));
+  t.push_back(endpoint_option(
+      "endpoints.hostga", "--hostga", "HostGAPlugin HOST:PORT",
+      [](Config & c) -> auto& { return c.sources.probes.endpoints.hostga; }));
+  t.push_back(endpoint_option(
+      "endpoints.imds", "--imds", "IMDS HOST:PORT",
+      [](Config & c) -> auto& { return c.sources.probes.endpoints.imds; }));
+  t.push_back(endpoint_option(
+      "endpoints.gpa", "--gpa", "GPA local listener HOST:PORT",
+      [](Config & c) -> auto& { return c.sources.probes.endpoints.gpa; }));
   t.push_back({"probes.timeout_ms", "--timeout-ms", K::integer,
                "deadline of each probe in milliseconds (probes run in parallel)", 1, 60000,
                [](Config& c, const std::string& v) {
@@ -112,166 +136,205 @@ std::vector<OptionSpec> build_table() {
                [](const Config& c) {
                  return nlohmann::json(static_cast<long>(c.sources.probes.timeout.count()));
                }});
-  t.push_back(text_option("paths.gpa_key_dir", "--gpa-key-dir", K::path,
-                          "GPA's key folder (listed, never opened); on Windows "
-                          "%SYSTEMDRIVE%\\WindowsAzure\\ProxyAgent\\Keys",
-                          [](Config& c) -> auto& { return c.sources.key_dir; }));
-  t.push_back(text_option("paths.gpa_status_file", "--gpa-status-file", K::path,
-                          "GPA's status.json; on Windows "
-                          "%SYSTEMDRIVE%\\WindowsAzure\\ProxyAgent\\Logs\\status.json",
-                          [](Config& c) -> auto& { return c.sources.status_file; }));
-  t.push_back(text_option("paths.gpa_unit_file", "--gpa-unit-file", K::path,
-                          "GPA's systemd unit file",
-                          [](Config& c) -> auto& { return c.sources.presence.unit_file; }));
-  t.push_back(text_option("paths.gpa_binary", "--gpa-binary", K::path, "GPA's binary",
-                          [](Config& c) -> auto& { return c.sources.presence.binary; }));
-  t.push_back(text_option("paths.gpa_service", "", K::text,
-                          "GPA's Windows service, asked about through the service manager "
-                          "(not used on Linux)",
-                          [](Config& c) -> auto& { return c.sources.presence.service_name; }));
-  t.push_back(text_option("paths.proc_root", "--proc-root", K::path,
-                          "where to look for a running GPA process",
-                          [](Config& c) -> auto& { return c.sources.presence.proc_root; }));
-  t.push_back(text_option("paths.uptime_file", "--uptime-file", K::path,
-                          "seconds since boot (/proc/uptime format), for the early-boot grace; "
-                          "empty: the system's own count (the Windows default, GetTickCount64)",
-                          [](Config& c) -> auto& { return c.sources.uptime_file; }));
-  t.push_back(text_option("paths.smbios_uuid_file", "--smbios-uuid-file", K::path,
-                          "the SMBIOS system UUID file; empty: the firmware's SMBIOS table "
-                          "(the Windows default)",
-                          [](Config& c) -> auto& { return c.sources.smbios_uuid_file; }));
-  t.push_back(text_option("paths.state_dir", "--state-dir", K::path,
-                          "latchwatch's state folder (identity cache, reports, spool); on "
-                          "Windows %ProgramData%\\latchwatch",
-                          [](Config& c) -> auto& { return c.sources.state_dir; }));
-  t.push_back(int_option("diagnosis.status_stale_after_s", "--status-stale-after-s",
-                         "GPA's status file counts as stale after this many seconds", 60, 86400,
-                         [](Config& c) -> auto& { return c.diagnosis.status_stale_after_seconds; }));
-  t.push_back(int_option("diagnosis.clock_skew_threshold_s", "--clock-skew-threshold-s",
-                         "fabric Date header further than this from the local clock is skew", 1,
-                         86400,
-                         [](Config& c) -> auto& { return c.diagnosis.clock_skew_threshold_seconds; }));
-  t.push_back(int_option("diagnosis.boot_grace_s", "--boot-grace-s",
-                         "after boot, this many seconds never yield gpa_down or a key verdict "
-                         "from absence alone",
-                         0, 86400,
-                         [](Config& c) -> auto& { return c.diagnosis.boot_grace_seconds; }));
+  t.push_back(text_option(
+      "paths.gpa_key_dir", "--gpa-key-dir", K::path,
+      "GPA's key folder (listed, never opened); on Windows "
+      "%SYSTEMDRIVE%\\WindowsAzure\\ProxyAgent\\Keys",
+      [](Config & c) -> auto& { return c.sources.key_dir; }));
+  t.push_back(text_option(
+      "paths.gpa_status_file", "--gpa-status-file", K::path,
+      "GPA's status.json; on Windows "
+      "%SYSTEMDRIVE%\\WindowsAzure\\ProxyAgent\\Logs\\status.json",
+      [](Config & c) -> auto& { return c.sources.status_file; }));
+  t.push_back(text_option(
+      "paths.gpa_unit_file", "--gpa-unit-file", K::path, "GPA's systemd unit file",
+      [](Config & c) -> auto& { return c.sources.presence.unit_file; }));
+  t.push_back(text_option(
+      "paths.gpa_binary", "--gpa-binary", K::path, "GPA's binary",
+      [](Config & c) -> auto& { return c.sources.presence.binary; }));
+  t.push_back(text_option(
+      "paths.gpa_service", "", K::text,
+      "GPA's Windows service, asked about through the service manager "
+      "(not used on Linux)",
+      [](Config & c) -> auto& { return c.sources.presence.service_name; }));
+  t.push_back(text_option(
+      "paths.proc_root", "--proc-root", K::path, "where to look for a running GPA process",
+      [](Config & c) -> auto& { return c.sources.presence.proc_root; }));
+  t.push_back(text_option(
+      "paths.uptime_file", "--uptime-file", K::path,
+      "seconds since boot (/proc/uptime format), for the early-boot grace; "
+      "empty: the system's own count (the Windows default, GetTickCount64)",
+      [](Config & c) -> auto& { return c.sources.uptime_file; }));
+  t.push_back(text_option(
+      "paths.smbios_uuid_file", "--smbios-uuid-file", K::path,
+      "the SMBIOS system UUID file; empty: the firmware's SMBIOS table "
+      "(the Windows default)",
+      [](Config & c) -> auto& { return c.sources.smbios_uuid_file; }));
+  t.push_back(text_option(
+      "paths.state_dir", "--state-dir", K::path,
+      "latchwatch's state folder (identity cache, reports, spool); on "
+      "Windows %ProgramData%\\latchwatch",
+      [](Config & c) -> auto& { return c.sources.state_dir; }));
+  t.push_back(int_option(
+      "diagnosis.status_stale_after_s", "--status-stale-after-s",
+      "GPA's status file counts as stale after this many seconds", 60, 86400,
+      [](Config & c) -> auto& { return c.diagnosis.status_stale_after_seconds; }));
+  t.push_back(int_option(
+      "diagnosis.clock_skew_threshold_s", "--clock-skew-threshold-s",
+      "fabric Date header further than this from the local clock is skew", 1, 86400,
+      [](Config & c) -> auto& { return c.diagnosis.clock_skew_threshold_seconds; }));
+  t.push_back(int_option(
+      "diagnosis.boot_grace_s", "--boot-grace-s",
+      "after boot, this many seconds never yield gpa_down or a key verdict "
+      "from absence alone",
+      0, 86400, [](Config & c) -> auto& { return c.diagnosis.boot_grace_seconds; }));
   t.push_back({"log.level", "--log-level", K::log_level,
                "trace, debug, info, warn, error, critical or off", 0, 0,
                [](Config& c, const std::string& v) {
-                 static const char* levels[] = {"trace", "debug", "info", "warn",
+                 static const char* levels[] = {"trace", "debug",    "info", "warn",
                                                 "error", "critical", "off"};
                  for (const char* level : levels)
                    if (v == level) {
                      c.log_level = v;
                      return std::string();
                    }
-                 return "must be one of trace, debug, info, warn, error, critical, off, got '" + v + "'";
+                 return "must be one of trace, debug, info, warn, error, critical, off, got '" + v +
+                        "'";
                },
                [](const Config& c) { return nlohmann::json(c.log_level); }});
-  t.push_back(bool_option("log.syslog", "--syslog", "also log to syslog",
-                          [](Config& c) -> auto& { return c.syslog_enabled; }));
-  t.push_back(int_option("daemon.interval_s", "--interval-s", "seconds between probe cycles", 1,
-                         86400, [](Config& c) -> auto& { return c.interval_s; }));
-  t.push_back(int_option("daemon.interval_ms", "",
-                         "when above 0, milliseconds between cycles instead of interval_s "
-                         "(for soak tests and benchmarks)",
-                         0, 86400000, [](Config& c) -> auto& { return c.interval_ms; }));
-  t.push_back(int_option("daemon.jitter_s", "--jitter-s",
-                         "random extra delay of up to this many seconds per cycle", 0, 3600,
-                         [](Config& c) -> auto& { return c.jitter_s; }));
-  t.push_back(int_option("daemon.debounce_cycles", "--debounce-cycles",
-                         "consecutive cycles a key verdict must persist before it fires", 1, 100,
-                         [](Config& c) -> auto& { return c.debounce_cycles; }));
-  t.push_back(bool_option("daemon.trigger.enabled", "",
-                          "watch GPA's key folder (names only) and status file with inotify and "
-                          "start a cycle when they change",
-                          [](Config& c) -> auto& { return c.trigger_enabled; }));
-  t.push_back(int_option("daemon.trigger.min_gap_s", "",
-                         "a change starts a cycle once the files were quiet this long, and no "
-                         "sooner than this after the previous cycle",
-                         1, 3600, [](Config& c) -> auto& { return c.trigger_min_gap_s; }));
-  t.push_back(int_option("daemon.trigger.max_per_hour", "",
-                         "change-triggered cycles allowed per hour (a bucket of this size)", 0, 60,
-                         [](Config& c) -> auto& { return c.trigger_max_per_hour; }));
-  t.push_back(int_option("daemon.trigger.confirm_after_s", "",
-                         "a pending key verdict is confirmed at GPA's next status write or after "
-                         "this many seconds",
-                         1, 3600, [](Config& c) -> auto& { return c.trigger_confirm_after_s; }));
-  t.push_back(bool_option("sinks.report_file.enabled", "", "write STATE/report.json and history",
-                          [](Config& c) -> auto& { return c.report_file_enabled; }));
-  t.push_back(int_option("sinks.report_file.history_max_bytes", "",
-                         "history.jsonl is rotated past this size", 4096, 1L << 30,
-                         [](Config& c) -> auto& { return c.history_max_bytes; }));
-  t.push_back(bool_option("sinks.metrics.enabled", "", "serve Prometheus metrics",
-                          [](Config& c) -> auto& { return c.metrics_enabled; }));
-  t.push_back(text_option("sinks.metrics.listen", "--metrics-listen", K::text,
-                          "HOST:PORT of the metrics endpoint",
-                          [](Config& c) -> auto& { return c.metrics_listen; }));
-  t.push_back(text_option("sinks.metrics.textfile_dir", "", K::path,
-                          "node_exporter textfile folder (empty: off)",
-                          [](Config& c) -> auto& { return c.textfile_dir; }));
-  t.push_back(bool_option("sinks.alertmanager.enabled", "", "push alerts to Alertmanager",
-                          [](Config& c) -> auto& { return c.alertmanager.enabled; }));
-  t.push_back(text_option("sinks.alertmanager.url", "", K::url, "Alertmanager base URL",
-                          [](Config& c) -> auto& { return c.alertmanager.url; }));
-  t.push_back(text_option("sinks.alertmanager.bearer_token", "", K::secret,
-                          "bearer token for Alertmanager (masked in output)",
-                          [](Config& c) -> auto& { return c.alertmanager.bearer_token; }));
-  t.push_back(text_option("sinks.alertmanager.bearer_token_file", "", K::path,
-                          "file holding the bearer token instead (root-only, read at load)",
-                          [](Config& c) -> auto& { return c.alertmanager.bearer_token_file; }));
-  t.push_back(int_option("sinks.alertmanager.timeout_ms", "", "deadline of each push", 1, 60000,
-                         [](Config& c) -> auto& { return c.alertmanager.timeout_ms; }));
-  t.push_back(int_option("sinks.alertmanager.resend_interval_s", "",
-                         "re-send a firing alert this often", 1, 3600,
-                         [](Config& c) -> auto& { return c.alertmanager.resend_interval_s; }));
-  t.push_back(bool_option("sinks.webhook.enabled", "", "POST reports to a webhook",
-                          [](Config& c) -> auto& { return c.webhook.enabled; }));
-  t.push_back(text_option("sinks.webhook.url", "", K::url, "webhook URL",
-                          [](Config& c) -> auto& { return c.webhook.url; }));
-  t.push_back(text_option("sinks.webhook.secret", "", K::secret,
-                          "HMAC-SHA256 secret for X-Latchwatch-Signature (masked in output)",
-                          [](Config& c) -> auto& { return c.webhook.secret; }));
-  t.push_back(text_option("sinks.webhook.secret_file", "", K::path,
-                          "file holding the webhook secret instead (root-only, read at load)",
-                          [](Config& c) -> auto& { return c.webhook.secret_file; }));
-  t.push_back(text_option("sinks.webhook.ca_file", "", K::path,
-                          "CA bundle to verify the webhook's certificate (empty: system)",
-                          [](Config& c) -> auto& { return c.webhook.ca_file; }));
-  t.push_back(bool_option("sinks.webhook.verify_tls", "", "verify the webhook's certificate",
-                          [](Config& c) -> auto& { return c.webhook.verify_tls; }));
-  t.push_back(int_option("sinks.webhook.timeout_ms", "", "deadline of each delivery", 1, 60000,
-                         [](Config& c) -> auto& { return c.webhook.timeout_ms; }));
-  t.push_back(int_option("sinks.webhook.spool_max_entries", "",
-                         "undelivered reports kept on disk; the oldest are dropped past this", 1,
-                         100000, [](Config& c) -> auto& { return c.webhook.spool_max_entries; }));
-  t.push_back(bool_option("sinks.kvp.enabled", "", "write verdicts to the Hyper-V KVP pool",
-                          [](Config& c) -> auto& { return c.kvp_enabled; }));
-  t.push_back(text_option("sinks.kvp.pool_file", "", K::location,
-                          "guest-to-host KVP pool file (Windows: its registry key, HKLM\\... or "
-                          "HKCU\\...)",
-                          [](Config& c) -> auto& { return c.kvp_pool_file; }));
-  t.push_back(bool_option("sinks.serial.enabled", "",
-                          "one line per transition, and a reminder every 6 h while a key verdict "
-                          "fires, to the serial console (boot diagnostics); a console device is "
-                          "written only on an Azure VM",
-                          [](Config& c) -> auto& { return c.serial_enabled; }));
-  t.push_back(text_option("sinks.serial.device", "", K::location,
-                          "serial console device (COM1 on Windows)",
-                          [](Config& c) -> auto& { return c.serial_device; }));
-  t.push_back(bool_option("sinks.eventlog.enabled", "",
-                          "Windows only: one Windows Event Log event per transition (source "
-                          "latchwatch; on by default on Windows, true is an error elsewhere)",
-                          [](Config& c) -> auto& { return c.eventlog_enabled; }));
+  t.push_back(bool_option(
+      "log.syslog", "--syslog", "also log to syslog",
+      [](Config & c) -> auto& { return c.syslog_enabled; }));
+  t.push_back(int_option(
+      "daemon.interval_s", "--interval-s", "seconds between probe cycles", 1, 86400,
+      [](Config & c) -> auto& { return c.interval_s; }));
+  t.push_back(int_option(
+      "daemon.interval_ms", "",
+      "when above 0, milliseconds between cycles instead of interval_s "
+      "(for soak tests and benchmarks)",
+      0, 86400000, [](Config & c) -> auto& { return c.interval_ms; }));
+  t.push_back(int_option(
+      "daemon.jitter_s", "--jitter-s", "random extra delay of up to this many seconds per cycle", 0,
+      3600, [](Config & c) -> auto& { return c.jitter_s; }));
+  t.push_back(int_option(
+      "daemon.debounce_cycles", "--debounce-cycles",
+      "consecutive cycles a key verdict must persist before it fires", 1, 100,
+      [](Config & c) -> auto& { return c.debounce_cycles; }));
+  t.push_back(bool_option(
+      "daemon.trigger.enabled", "",
+      "watch GPA's key folder (names only) and status file with inotify and "
+      "start a cycle when they change",
+      [](Config & c) -> auto& { return c.trigger_enabled; }));
+  t.push_back(int_option(
+      "daemon.trigger.min_gap_s", "",
+      "a change starts a cycle once the files were quiet this long, and no "
+      "sooner than this after the previous cycle",
+      1, 3600, [](Config & c) -> auto& { return c.trigger_min_gap_s; }));
+  t.push_back(int_option(
+      "daemon.trigger.max_per_hour", "",
+      "change-triggered cycles allowed per hour (a bucket of this size)", 0, 60,
+      [](Config & c) -> auto& { return c.trigger_max_per_hour; }));
+  t.push_back(int_option(
+      "daemon.trigger.confirm_after_s", "",
+      "a pending key verdict is confirmed at GPA's next status write or after "
+      "this many seconds",
+      1, 3600, [](Config & c) -> auto& { return c.trigger_confirm_after_s; }));
+  t.push_back(bool_option(
+      "sinks.report_file.enabled", "", "write STATE/report.json and history",
+      [](Config & c) -> auto& { return c.report_file_enabled; }));
+  t.push_back(int_option(
+      "sinks.report_file.history_max_bytes", "", "history.jsonl is rotated past this size", 4096,
+      1L << 30, [](Config & c) -> auto& { return c.history_max_bytes; }));
+  t.push_back(bool_option(
+      "sinks.metrics.enabled", "", "serve Prometheus metrics",
+      [](Config & c) -> auto& { return c.metrics_enabled; }));
+  t.push_back(text_option(
+      "sinks.metrics.listen", "--metrics-listen", K::text, "HOST:PORT of the metrics endpoint",
+      [](Config & c) -> auto& { return c.metrics_listen; }));
+  t.push_back(text_option(
+      "sinks.metrics.textfile_dir", "", K::path, "node_exporter textfile folder (empty: off)",
+      [](Config & c) -> auto& { return c.textfile_dir; }));
+  t.push_back(bool_option(
+      "sinks.alertmanager.enabled", "", "push alerts to Alertmanager",
+      [](Config & c) -> auto& { return c.alertmanager.enabled; }));
+  t.push_back(text_option(
+      "sinks.alertmanager.url", "", K::url, "Alertmanager base URL",
+      [](Config & c) -> auto& { return c.alertmanager.url; }));
+  t.push_back(text_option(
+      "sinks.alertmanager.bearer_token", "", K::secret,
+      "bearer token for Alertmanager (masked in output)",
+      [](Config & c) -> auto& { return c.alertmanager.bearer_token; }));
+  t.push_back(text_option(
+      "sinks.alertmanager.bearer_token_file", "", K::path,
+      "file holding the bearer token instead (root-only, read at load)",
+      [](Config & c) -> auto& { return c.alertmanager.bearer_token_file; }));
+  t.push_back(int_option(
+      "sinks.alertmanager.timeout_ms", "", "deadline of each push", 1, 60000,
+      [](Config & c) -> auto& { return c.alertmanager.timeout_ms; }));
+  t.push_back(int_option(
+      "sinks.alertmanager.resend_interval_s", "", "re-send a firing alert this often", 1, 3600,
+      [](Config & c) -> auto& { return c.alertmanager.resend_interval_s; }));
+  t.push_back(bool_option(
+      "sinks.webhook.enabled", "", "POST reports to a webhook",
+      [](Config & c) -> auto& { return c.webhook.enabled; }));
+  t.push_back(text_option(
+      "sinks.webhook.url", "", K::url, "webhook URL",
+      [](Config & c) -> auto& { return c.webhook.url; }));
+  t.push_back(text_option(
+      "sinks.webhook.secret", "", K::secret,
+      "HMAC-SHA256 secret for X-Latchwatch-Signature (masked in output)",
+      [](Config & c) -> auto& { return c.webhook.secret; }));
+  t.push_back(text_option(
+      "sinks.webhook.secret_file", "", K::path,
+      "file holding the webhook secret instead (root-only, read at load)",
+      [](Config & c) -> auto& { return c.webhook.secret_file; }));
+  t.push_back(text_option(
+      "sinks.webhook.ca_file", "", K::path,
+      "CA bundle to verify the webhook's certificate (empty: system)",
+      [](Config & c) -> auto& { return c.webhook.ca_file; }));
+  t.push_back(bool_option(
+      "sinks.webhook.verify_tls", "", "verify the webhook's certificate",
+      [](Config & c) -> auto& { return c.webhook.verify_tls; }));
+  t.push_back(int_option(
+      "sinks.webhook.timeout_ms", "", "deadline of each delivery", 1, 60000,
+      [](Config & c) -> auto& { return c.webhook.timeout_ms; }));
+  t.push_back(int_option(
+      "sinks.webhook.spool_max_entries", "",
+      "undelivered reports kept on disk; the oldest are dropped past this", 1, 100000,
+      [](Config & c) -> auto& { return c.webhook.spool_max_entries; }));
+  t.push_back(bool_option(
+      "sinks.kvp.enabled", "", "write verdicts to the Hyper-V KVP pool",
+      [](Config & c) -> auto& { return c.kvp_enabled; }));
+  t.push_back(text_option(
+      "sinks.kvp.pool_file", "", K::location,
+      "guest-to-host KVP pool file (Windows: its registry key, HKLM\\... or "
+      "HKCU\\...)",
+      [](Config & c) -> auto& { return c.kvp_pool_file; }));
+  t.push_back(bool_option(
+      "sinks.serial.enabled", "",
+      "one line per transition, and a reminder every 6 h while a key verdict "
+      "fires, to the serial console (boot diagnostics); a console device is "
+      "written only on an Azure VM",
+      [](Config & c) -> auto& { return c.serial_enabled; }));
+  t.push_back(text_option(
+      "sinks.serial.device", "", K::location, "serial console device (COM1 on Windows)",
+      [](Config & c) -> auto& { return c.serial_device; }));
+  t.push_back(bool_option(
+      "sinks.eventlog.enabled", "",
+      "Windows only: one Windows Event Log event per transition (source "
+      "latchwatch; on by default on Windows, true is an error elsewhere)",
+      [](Config & c) -> auto& { return c.eventlog_enabled; }));
   return t;
 }
 
 std::string kind_name(OptionKind kind) {
   switch (kind) {
-    case OptionKind::integer: return "a whole number";
-    case OptionKind::boolean: return "true or false";
-    default: return "a string";
+    case OptionKind::integer:
+      return "a whole number";
+    case OptionKind::boolean:
+      return "true or false";
+    default:
+      return "a string";
   }
 }
 
@@ -310,8 +373,9 @@ void walk(const nlohmann::json& node, const std::string& prefix, Config& config,
         error = "config key '" + key + "' " + problem;
       continue;
     }
-    bool is_section = std::any_of(option_table().begin(), option_table().end(),
-                                  [&](const OptionSpec& s) { return s.key.rfind(key + ".", 0) == 0; });
+    bool is_section =
+        std::any_of(option_table().begin(), option_table().end(),
+                    [&](const OptionSpec& s) { return s.key.rfind(key + ".", 0) == 0; });
     if (!is_section) {
       error = "unknown config key '" + key + "'";
       return;

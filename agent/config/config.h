@@ -10,14 +10,13 @@
 
 #include <chrono>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "agent/config/platform_defaults.h"
 #include "agent/diagnosis/diagnose.h"
 #include "agent/diagnosis/evidence.h"
-#include "agent/config/platform_defaults.h"
 
 namespace latchwatch::reporting {
 bool eventlog_available();  // reporting/sinks/eventlog_sink.h
@@ -30,7 +29,7 @@ struct WebhookConfig {
   std::string url;  ///< http:// or https://
   std::string secret;
   std::string secret_file;  ///< read at load into `secret`; root-only file (see load_config_file)
-  std::string ca_file;  ///< empty: system trust store
+  std::string ca_file;      ///< empty: system trust store
   bool verify_tls = true;
   int timeout_ms = 5000;
   int spool_max_entries = 1000;
@@ -54,7 +53,8 @@ struct Config {
   int interval_ms = 0;  ///< when > 0, overrides interval_s (soak tests and benchmarks)
   int jitter_s = 30;
   int debounce_cycles = 2;
-  // Daemon: cycles triggered by changes in GPA's key folder and status file (daemon/trigger_policy.h).
+  // Daemon: cycles triggered by changes in GPA's key folder and status file
+  // (daemon/trigger_policy.h).
   bool trigger_enabled = true;
   int trigger_min_gap_s = 5;
   int trigger_max_per_hour = 3;

@@ -17,8 +17,9 @@ const char* const kWritable[] = {"/var/lib/latchwatch", "/var/lib/hyperv",
 const char* const kAllowedHosts[] = {"168.63.129.16", "169.254.169.254"};
 
 bool under(const std::string& path, const std::string& folder) {
-  return path == folder || (path.size() > folder.size() && path.compare(0, folder.size(), folder) == 0 &&
-                            path[folder.size()] == '/');
+  return path == folder ||
+         (path.size() > folder.size() && path.compare(0, folder.size(), folder) == 0 &&
+          path[folder.size()] == '/');
 }
 
 bool writable_in_unit(const std::string& path) {
@@ -50,7 +51,9 @@ std::string host_of(std::string text) {
 std::string allow_address(const std::string& what, const std::string& host) {
   return what + " " + host +
          " is outside the unit's IPAddressAllow, so the sandbox drops its packets: add "
-         "'IPAddressAllow=" + host + "' (an address, not a name: list what a name resolves to) "
+         "'IPAddressAllow=" +
+         host +
+         "' (an address, not a name: list what a name resolves to) "
          "with `systemctl edit latchwatch`";
 }
 
@@ -98,7 +101,8 @@ std::vector<std::string> sandbox_warnings(const Config& config) {
                        "addresses with `systemctl edit latchwatch`");
   if (config.alertmanager.enabled && !config.alertmanager.url.empty() &&
       !reachable_in_unit(host_of(config.alertmanager.url)))
-    warnings.push_back(allow_address("sinks.alertmanager.url host", host_of(config.alertmanager.url)));
+    warnings.push_back(
+        allow_address("sinks.alertmanager.url host", host_of(config.alertmanager.url)));
   if (config.webhook.enabled && !config.webhook.url.empty() &&
       !reachable_in_unit(host_of(config.webhook.url)))
     warnings.push_back(allow_address("sinks.webhook.url host", host_of(config.webhook.url)));

@@ -37,8 +37,7 @@ std::string read_secret_files(Config& config) {
   for (auto& pair : pairs) {
     if (pair.file.empty()) continue;
     if (!pair.secret.empty())
-      return std::string("config key '") + pair.key +
-             "': set the secret or its file, not both";
+      return std::string("config key '") + pair.key + "': set the secret or its file, not both";
     if (auto error = read_secret_file(pair.key, pair.file, pair.secret); !error.empty())
       return error;
   }

@@ -5,12 +5,13 @@
 
 // The project's headers first: <aclapi.h> brings objbase.h, whose `interface` macro would
 // break a field of that name in probes/local/host_facts.h.
+#include <windows.h>
+
+#include <aclapi.h>
+
 #include "agent/config/secret_file.h"
 #include "probes/os/bounded_file.h"
 #include "probes/os/wide_text.h"
-
-#include <windows.h>
-#include <aclapi.h>
 
 namespace latchwatch::agent::detail {
 namespace {
@@ -57,9 +58,9 @@ std::string read_guarded_secret(const std::string& where, const std::string& pat
 
   PACL dacl = nullptr;
   PSECURITY_DESCRIPTOR descriptor = nullptr;
-  DWORD code = ::GetSecurityInfo(reinterpret_cast<HANDLE>(file.native()), SE_FILE_OBJECT,
-                                 DACL_SECURITY_INFORMATION, nullptr, nullptr, &dacl, nullptr,
-                                 &descriptor);
+  DWORD code =
+      ::GetSecurityInfo(reinterpret_cast<HANDLE>(file.native()), SE_FILE_OBJECT,
+                        DACL_SECURITY_INFORMATION, nullptr, nullptr, &dacl, nullptr, &descriptor);
   if (code != ERROR_SUCCESS)
     return where + " cannot be examined: " + probes::windows::error_text(code);
   const char* group = dacl ? wide_group_allowed(dacl) : "Everyone (no DACL)";

@@ -2,13 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
-#include "probes/os/atomic_file.h"
 #include "agent/diagnosis/diagnose.h"
 #include "agent/diagnosis/evidence.h"
+#include "probes/os/atomic_file.h"
 
 namespace latchwatch::agent {
 
-latchwatch::Report run_check_cycle(const Config& config, std::chrono::system_clock::time_point now) {
+latchwatch::Report run_check_cycle(const Config& config,
+                                   std::chrono::system_clock::time_point now) {
   auto evidence = diagnosis::collect_evidence(config.sources, now);
   auto report = diagnosis::diagnose(evidence, config.diagnosis);
   if (config.sources.state_dir.empty()) return report;

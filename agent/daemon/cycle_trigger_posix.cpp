@@ -1,5 +1,3 @@
-#include "agent/daemon/cycle_trigger.h"
-
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
@@ -7,6 +5,8 @@
 
 #include <cerrno>
 #include <cstdint>
+
+#include "agent/daemon/cycle_trigger.h"
 
 namespace latchwatch::agent {
 namespace {

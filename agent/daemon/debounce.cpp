@@ -17,8 +17,8 @@ Step debounce(DebounceState& state, VerdictCode observed, int required) {
   Step step;
   step.has_previous = state.has_reported;
   step.previous = state.reported;
-  const bool new_key_verdict = latchwatch::is_key_verdict(observed) &&
-                               (!state.has_reported || observed != state.reported);
+  const bool new_key_verdict =
+      latchwatch::is_key_verdict(observed) && (!state.has_reported || observed != state.reported);
   if (new_key_verdict) {
     state.candidate_cycles = state.candidate == observed ? state.candidate_cycles + 1 : 1;
     state.candidate = observed;

@@ -9,9 +9,9 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 
-#include "reporting/report/verdict.h"
 #include "probes/base/parsed.h"
 #include "reporting/report/transition.h"
+#include "reporting/report/verdict.h"
 
 namespace latchwatch::agent {
 

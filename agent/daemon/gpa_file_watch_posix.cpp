@@ -1,5 +1,3 @@
-#include "agent/daemon/gpa_file_watch.h"
-
 #include <dirent.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -8,11 +6,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "agent/daemon/gpa_file_watch.h"
 
 namespace latchwatch::agent {
 namespace {
 
-constexpr std::size_t kMaxKeyNames = 4096;             // GPA keeps the folder small
+constexpr std::size_t kMaxKeyNames = 4096;  // GPA keeps the folder small
 
 constexpr std::uint32_t kKeyMask = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
                                    IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;

@@ -20,7 +20,7 @@ std::size_t release_startup_pages();
 
 /// The process's memory as the system counts it, in bytes (0 when it cannot be read).
 struct ProcessMemory {
-  std::size_t resident = 0;  ///< Linux VmRSS; Windows WorkingSetSize
+  std::size_t resident = 0;       ///< Linux VmRSS; Windows WorkingSetSize
   std::size_t private_bytes = 0;  ///< anonymous/private: Linux RssAnon; Windows PrivateUsage
 };
 ProcessMemory process_memory();

@@ -1,5 +1,7 @@
 #include "agent/daemon/sink_list.h"
 
+#include <spdlog/spdlog.h>
+
 #include "reporting/sinks/alertmanager_sink.h"
 #include "reporting/sinks/eventlog_sink.h"
 #include "reporting/sinks/kvp_sink.h"
@@ -7,8 +9,6 @@
 #include "reporting/sinks/report_file_sink.h"
 #include "reporting/sinks/serial_sink.h"
 #include "reporting/sinks/webhook_sink.h"
-
-#include <spdlog/spdlog.h>
 
 namespace latchwatch::agent {
 

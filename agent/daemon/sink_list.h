@@ -6,8 +6,8 @@
 
 #include "agent/config/config.h"
 #include "probes/base/clock.h"
-#include "reporting/sinks/sink.h"
 #include "reporting/sinks/metrics_sink.h"
+#include "reporting/sinks/sink.h"
 
 namespace latchwatch::agent {
 

@@ -9,11 +9,11 @@
 #include <cctype>
 #include <cmath>
 
-#include "reporting/report/remedy.h"
-#include "probes/local/smbios.h"
-#include "probes/payloads/gpa_version.h"
 #include "probes/base/json_limits.h"
 #include "probes/base/utc_time.h"
+#include "probes/local/smbios.h"
+#include "probes/payloads/gpa_version.h"
+#include "reporting/report/remedy.h"
 
 namespace latchwatch::diagnosis {
 namespace {
@@ -64,7 +64,7 @@ struct Facts {
   std::string server_guid;  ///< G
   std::optional<std::int64_t> server_incarnation;
 
-  bool keys_readable = false;  ///< listed, or the folder is missing (wiped)
+  bool keys_readable = false;          ///< listed, or the folder is missing (wiped)
   std::vector<std::string> key_guids;  ///< L
   bool server_key_on_disk = false;     ///< G ∈ L
   bool other_keys = false;             ///< L holds guids other than G
@@ -85,10 +85,10 @@ struct Facts {
   bool explicit_refusal = false;  ///< GPA's message: acquire answered 4xx
   bool inferred_refusal = false;  ///< ≤ 1.0.24: stuck "started" message, see derive_facts
   std::optional<double> uptime;
-  bool in_boot_grace = false;  ///< uptime known and below the grace
-  bool past_boot_grace = false;  ///< uptime known and at least the grace
+  bool in_boot_grace = false;       ///< uptime known and below the grace
+  bool past_boot_grace = false;     ///< uptime known and at least the grace
   bool method_not_allowed = false;  ///< a probe answered 405 (GPA's method allow-list)
-  bool gpa_alive = false;  ///< GPA's status is fresh, or its listener answers /provision
+  bool gpa_alive = false;           ///< GPA's status is fresh, or its listener answers /provision
 
   bool gpa_listener_down = false;
   bool gpa_installed = false;
@@ -136,8 +136,8 @@ Facts derive_facts(const Evidence& e, const DiagnosisSettings& settings) {
     f.status_file_ok = true;
     // A timestamp slightly ahead of the local clock (a clock stepped back) still counts as
     // fresh; one far ahead is as untrustworthy as one far behind.
-    f.status_file_fresh = f.gpa_status_from_endpoint ||
-                          std::fabs(e.status_file.age_seconds) <= settings.status_stale_after_seconds;
+    f.status_file_fresh = f.gpa_status_from_endpoint || std::fabs(e.status_file.age_seconds) <=
+                                                            settings.status_stale_after_seconds;
     f.gpa_guid = lower(s.states_key_guid);
     f.gpa_incarnation = s.states_key_incarnation_id;
     f.latch_message = s.key_latch_class;
@@ -145,8 +145,8 @@ Facts derive_facts(const Evidence& e, const DiagnosisSettings& settings) {
     f.status_file_401 = s.unauthorized_count;
     f.gpa_version = probes::GpaVersion::parse(s.agent_version);
     // 1.0.13.1 is the first release; anything older (a test mock's "1.0") has no known era.
-    f.era_logs_refusal_only = f.gpa_version && f.gpa_version->at_least(1, 0, 13) &&
-                              f.gpa_version->at_most(1, 0, 24);
+    f.era_logs_refusal_only =
+        f.gpa_version && f.gpa_version->at_least(1, 0, 13) && f.gpa_version->at_most(1, 0, 24);
     f.explicit_refusal = f.latch_message == KeyLatchMessage::acquire_refused;
   }
   f.uptime = e.uptime_seconds;
@@ -161,8 +161,8 @@ Facts derive_facts(const Evidence& e, const DiagnosisSettings& settings) {
   // The daemon adds its debounce (two cycles) on top. Without a readable uptime: no inference.
   f.gpa_alive = f.status_file_fresh || (f.provision && f.provision->outcome == Outcome::ok);
   f.inferred_refusal = f.era_logs_refusal_only && f.latch_message == KeyLatchMessage::started &&
-                       f.gpa_alive && f.status_known && f.enabled &&
-                       !f.server_guid.empty() && f.gpa_guid.empty() && f.past_boot_grace;
+                       f.gpa_alive && f.status_known && f.enabled && !f.server_guid.empty() &&
+                       f.gpa_guid.empty() && f.past_boot_grace;
 
   f.gpa_listener_down = unreachable(f.provision);
   f.gpa_installed = e.presence.any() || e.status_file.state != ReadState::missing ||
@@ -197,16 +197,20 @@ class FindingList {
  public:
   void add(std::string id, Severity severity, std::string source, std::string message,
            nlohmann::json evidence = nullptr) {
-    findings_.push_back({std::move(id), severity, std::move(source), std::move(message),
-                         std::move(evidence)});
+    findings_.push_back(
+        {std::move(id), severity, std::move(source), std::move(message), std::move(evidence)});
   }
   std::vector<Finding> sorted() && {
     auto rank = [](Severity s) {
       switch (s) {
-        case Severity::critical: return 0;
-        case Severity::unknown: return 1;
-        case Severity::warning: return 2;
-        case Severity::ok: return 3;
+        case Severity::critical:
+          return 0;
+        case Severity::unknown:
+          return 1;
+        case Severity::warning:
+          return 2;
+        case Severity::ok:
+          return 3;
       }
       return 4;
     };
@@ -289,12 +293,11 @@ void local_findings(const Evidence& e, const Facts& f, const DiagnosisSettings& 
             "states.keyGuid is the all-zero GUID: GPA (1.0.13-1.0.17) holds no key");
   if (f.inferred_refusal)
     out.add("acquire_refused_inferred", Severity::warning, "status_file",
-            "GPA " + f.gpa->agent_version + " still says '" + f.gpa->key_latch_message +
-                "' " + std::to_string(static_cast<long long>(*f.uptime)) +
+            "GPA " + f.gpa->agent_version + " still says '" + f.gpa->key_latch_message + "' " +
+                std::to_string(static_cast<long long>(*f.uptime)) +
                 " s after boot, with the channel enabled and server keyGuid " + f.server_guid +
                 ": this GPA only logs a refused acquire, so the host has refused it every poll");
-  else if (f.era_logs_refusal_only && f.latch_message == KeyLatchMessage::started &&
-           !f.uptime)
+  else if (f.era_logs_refusal_only && f.latch_message == KeyLatchMessage::started && !f.uptime)
     out.add("uptime_unreadable", Severity::warning, "uptime",
             "cannot tell how long GPA has polled (" + e.uptime_error +
                 "), so a stuck 'started' message is not read as a refused acquire");
@@ -336,7 +339,8 @@ void local_findings(const Evidence& e, const Facts& f, const DiagnosisSettings& 
                 : Severity::warning,
             "status_file", "keyLatchStatus: " + s.key_latch_message,
             {{"status", s.key_latch_status},
-             {"gpa_key_guid", f.gpa_guid.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.gpa_guid)}});
+             {"gpa_key_guid",
+              f.gpa_guid.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.gpa_guid)}});
     if (f.ebpf_not_running)
       out.add("ebpf_not_running", Severity::critical, "status_file",
               "ebpfProgramStatus is " + s.ebpf_status + ": " + s.ebpf_message);
@@ -415,12 +419,11 @@ Choice choose_verdict(const Evidence& e, const Facts& f, const DiagnosisSettings
   if (f.status_file_fresh && f.latch_message == KeyLatchMessage::store_unwritable)
     return {V::key_store_unwritable, "GPA cannot save or check its key file"};
   if (f.server_guid.empty()) return {V::latching_in_progress, "the host has latched no key yet"};
-  if (!f.keys_readable)
-    return {V::unknown, "the key folder could not be listed: " + e.keys.error};
+  if (!f.keys_readable) return {V::unknown, "the key folder could not be listed: " + e.keys.error};
 
   const bool gpa_holds_other = !f.gpa_guid.empty() && f.gpa_guid != f.server_guid;
-  const bool incarnation_ahead = f.server_incarnation && f.gpa_incarnation &&
-                                 *f.server_incarnation > *f.gpa_incarnation;
+  const bool incarnation_ahead =
+      f.server_incarnation && f.gpa_incarnation && *f.server_incarnation > *f.gpa_incarnation;
   if (gpa_holds_other || incarnation_ahead)
     return {V::reset_pending, "the host's key " + f.server_guid + " is newer than GPA's " +
                                   (f.gpa_guid.empty() ? std::string("(none)") : f.gpa_guid)};
@@ -434,15 +437,15 @@ Choice choose_verdict(const Evidence& e, const Facts& f, const DiagnosisSettings
                               f.latch_message == KeyLatchMessage::acquire_host_error ||
                               f.latch_message == KeyLatchMessage::status_failed;
     const bool refused = f.explicit_refusal || f.inferred_refusal;
-    const bool corroborated = refused || (!network_side && (f.upstream_401 > 0 ||
-                                                            f.status_file_401 > 0));
+    const bool corroborated =
+        refused || (!network_side && (f.upstream_401 > 0 || f.status_file_401 > 0));
     // Early boot: no key yet and 401s are normal; only GPA's own explicit refusal counts.
     if (f.in_boot_grace && !f.explicit_refusal)
       return {V::latching_in_progress, "early boot: no key file yet"};
     if (!corroborated)
-      return {V::latching_in_progress,
-              network_side ? "GPA cannot reach WireServer to acquire the key yet"
-                           : "no key file yet, and nothing has failed"};
+      return {V::latching_in_progress, network_side
+                                           ? "GPA cannot reach WireServer to acquire the key yet"
+                                           : "no key file yet, and nothing has failed"};
     if (f.other_keys)
       return {V::key_mismatch, "the key folder holds other guids: this disk came from another VM"};
     return {V::key_lost, "no key file for " + f.server_guid + " and the host refuses it again"};
@@ -458,17 +461,20 @@ Choice choose_verdict(const Evidence& e, const Facts& f, const DiagnosisSettings
                              "again"};
   if (f.status_file_fresh && f.gpa_guid == f.server_guid &&
       (f.upstream_401_via_gpa > 0 || (f.upstream_401 > 0 && f.status_file_401 > 0)))
-    return {V::key_suspect_mismatch, "GPA signs with " + f.server_guid + " yet the fabric answers 401"};
+    return {V::key_suspect_mismatch,
+            "GPA signs with " + f.server_guid + " yet the fabric answers 401"};
   if (f.upstream_401 > 0)
-    return {V::unknown, "the fabric answers 401 while the key is on disk; GPA's status does not "
-                        "confirm that it signs with it"};
+    return {V::unknown,
+            "the fabric answers 401 while the key is on disk; GPA's status does not "
+            "confirm that it signs with it"};
   if (f.denied_by_rules) return {V::access_denied_by_rules, ""};
   if (f.imds_throttled) return {V::imds_throttled, ""};
   if (f.skew_seconds && std::fabs(*f.skew_seconds) > settings.clock_skew_threshold_seconds)
     return {V::clock_skew, ""};
   if (status_file_unusable || !f.status_file_fresh)
-    return {V::unknown, "GPA's status file is missing, unreadable or stale, so GPA's key "
-                        "cannot be confirmed"};
+    return {V::unknown,
+            "GPA's status file is missing, unreadable or stale, so GPA's key "
+            "cannot be confirmed"};
   if (f.gpa_guid.empty())
     return {V::latching_in_progress, "the key file is on disk; GPA has not loaded it yet"};
   return {V::healthy, ""};
@@ -582,8 +588,11 @@ std::optional<Resolved> resolved_reset(const Evidence& e, VerdictCode verdict) {
   bool higher = now.key_incarnation_id && cache.last_key_incarnation_id &&
                 *now.key_incarnation_id > *cache.last_key_incarnation_id;
   if (!new_guid && !higher) return std::nullopt;
-  Resolved r{cache.last_key_guid, lower(now.key_guid), cache.last_key_incarnation_id,
-             now.key_incarnation_id, {}};
+  Resolved r{cache.last_key_guid,
+             lower(now.key_guid),
+             cache.last_key_incarnation_id,
+             now.key_incarnation_id,
+             {}};
   auto inc = [](const std::optional<std::int64_t>& v) {
     return v ? std::to_string(*v) : std::string("?");
   };
@@ -603,11 +612,11 @@ nlohmann::json evidence_summary(const Evidence& e) {
   return {{"key_folder", e.keys},
           {"status_file", status_file},
           {"gpa_presence", e.presence},
-          {"smbios_uuid", e.smbios_uuid.empty() ? nlohmann::json(nullptr)
-                                                : nlohmann::json(e.smbios_uuid)},
+          {"smbios_uuid",
+           e.smbios_uuid.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.smbios_uuid)},
           {"running_as_root", e.running_as_root},
-          {"uptime_seconds", e.uptime_seconds ? nlohmann::json(*e.uptime_seconds)
-                                              : nlohmann::json(nullptr)},
+          {"uptime_seconds",
+           e.uptime_seconds ? nlohmann::json(*e.uptime_seconds) : nlohmann::json(nullptr)},
           {"identity_cache", {{"state", to_string(e.cache.state)}}}};
 }
 

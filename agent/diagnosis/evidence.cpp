@@ -54,7 +54,8 @@ Evidence collect_evidence(const EvidenceSources& sources,
   evidence.host = probes::read_host_facts(sources.host_facts);
   evidence.host.smbios_uuid = evidence.smbios_uuid;
   if (evidence.status_file.content)
-    evidence.host.gpa_version = probes::checked_version(evidence.status_file.content->agent_version);
+    evidence.host.gpa_version =
+        probes::checked_version(evidence.status_file.content->agent_version);
   return evidence;
 }
 

@@ -7,12 +7,12 @@
 #include <string>
 
 #include "agent/diagnosis/identity_cache.h"
-#include "probes/os/bounded_file.h"
+#include "probes/fabric/probe_cycle.h"
 #include "probes/local/gpa_presence.h"
 #include "probes/local/host_facts.h"
 #include "probes/local/key_folder.h"
+#include "probes/os/bounded_file.h"
 #include "probes/payloads/gpa_status_file.h"
-#include "probes/fabric/probe_cycle.h"
 
 namespace latchwatch::diagnosis {
 
@@ -46,7 +46,7 @@ struct Evidence {
   std::optional<double> uptime_seconds;
   std::string uptime_error;
   bool running_as_root = true;
-  CacheLoad cache;  ///< the identity cache as it was before this cycle
+  CacheLoad cache;         ///< the identity cache as it was before this cycle
   probes::HostFacts host;  ///< names the machine without IMDS
 };
 

@@ -1,12 +1,11 @@
 #include "agent/diagnosis/identity_cache.h"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
+#include "probes/base/json_limits.h"
 #include "probes/os/atomic_file.h"
 #include "probes/os/bounded_file.h"
-#include "probes/base/json_limits.h"
 
 namespace latchwatch::diagnosis {
 namespace {
@@ -29,10 +28,14 @@ bool read_string(const nlohmann::json& j, const char* key, std::string& out, std
 
 const char* to_string(CacheState s) {
   switch (s) {
-    case CacheState::absent: return "absent";
-    case CacheState::ok: return "ok";
-    case CacheState::corrupt: return "corrupt";
-    case CacheState::unreadable: return "unreadable";
+    case CacheState::absent:
+      return "absent";
+    case CacheState::ok:
+      return "ok";
+    case CacheState::corrupt:
+      return "corrupt";
+    case CacheState::unreadable:
+      return "unreadable";
   }
   return "unknown";
 }
@@ -75,8 +78,8 @@ Parsed<CachedIdentity> parse_identity_cache(std::string_view text) {
   if (written == j.end() || !written->is_number_integer() || written->get<std::int64_t>() < 0 ||
       written->get<std::int64_t>() > kLatest)
     return Parsed<CachedIdentity>::fail("/written_at_unix must be whole seconds since 1970");
-  c.written_at = std::chrono::system_clock::time_point(
-      std::chrono::seconds(written->get<std::int64_t>()));
+  c.written_at =
+      std::chrono::system_clock::time_point(std::chrono::seconds(written->get<std::int64_t>()));
   return Parsed<CachedIdentity>::ok(std::move(c));
 }
 
@@ -113,9 +116,8 @@ void to_json(nlohmann::json& j, const CachedIdentity& c) {
        {"last_key_incarnation_id", c.last_key_incarnation_id
                                        ? nlohmann::json(*c.last_key_incarnation_id)
                                        : nlohmann::json(nullptr)},
-       {"written_at_unix", std::chrono::duration_cast<std::chrono::seconds>(
-                               c.written_at.time_since_epoch())
-                               .count()}};
+       {"written_at_unix",
+        std::chrono::duration_cast<std::chrono::seconds>(c.written_at.time_since_epoch()).count()}};
 }
 
 CacheLoad load_identity_cache(const std::string& state_dir) {
@@ -124,8 +126,8 @@ CacheLoad load_identity_cache(const std::string& state_dir) {
   auto file = probes::read_bounded_file(identity_cache_path(state_dir), kCacheLimit);
   if (file.state == probes::ReadState::missing) return load;
   if (file.state != probes::ReadState::ok) {
-    load.state = file.state == probes::ReadState::too_large ? CacheState::corrupt
-                                                            : CacheState::unreadable;
+    load.state =
+        file.state == probes::ReadState::too_large ? CacheState::corrupt : CacheState::unreadable;
     load.error = file.error;
     return load;
   }

@@ -4,14 +4,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
-#include "probes/base/parsed.h"
 #include "probes/base/azure_names.h"
+#include "probes/base/parsed.h"
 
 namespace latchwatch::diagnosis {
 

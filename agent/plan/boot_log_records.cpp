@@ -5,10 +5,10 @@
 #include <map>
 #include <optional>
 
-#include "reporting/report/verdict.h"
 #include "agent/plan/json_cursor.h"
 #include "agent/plan/resource_text.h"
 #include "reporting/report/serial_line.h"
+#include "reporting/report/verdict.h"
 
 namespace latchwatch::plan {
 namespace {

@@ -2,8 +2,8 @@
 /// Boot diagnostics serial logs as `plan resets` inputs: the text `az vm boot-diagnostics
 /// get-boot-log` prints (the serial log blob: kernel lines, systemd, cloud-init, waagent, CR LF,
 /// ANSI colour, lines cut by a read during a write). latchwatch's own lines (format in
-/// reporting/report/serial_line.h) are found anywhere in a line, checked (CRC, field shapes, the same
-/// character classes as JSON reports) and the newest per machine becomes the record a JSON
+/// reporting/report/serial_line.h) are found anywhere in a line, checked (CRC, field shapes, the
+/// same character classes as JSON reports) and the newest per machine becomes the record a JSON
 /// report would give.
 ///
 /// Pure; never throws. Damaged or foreign-version latchwatch lines are errors naming the file

@@ -8,12 +8,11 @@
 /// `InputErrors` list and read as absent: parsing never throws on untrusted input.
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "probes/base/json_limits.h"
 

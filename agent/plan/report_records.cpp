@@ -5,11 +5,11 @@
 #include <iterator>
 #include <thread>
 
-#include "reporting/report/verdict.h"
 #include "agent/plan/json_cursor.h"
 #include "agent/plan/reset_plan.h"
 #include "agent/plan/resource_text.h"
 #include "probes/base/json_limits.h"
+#include "reporting/report/verdict.h"
 
 namespace latchwatch::plan {
 namespace {
@@ -90,8 +90,8 @@ std::optional<ReportRecord> read_record(const JsonCursor& doc, const std::string
   if (generated) {
     auto ms = parse_iso8601_utc_ms(*generated);
     if (!ms)
-      errors.add(doc["generated_at"].path(), "not an ISO 8601 UTC time: '" +
-                                                 probes::sanitize_text(*generated, 40) + "'");
+      errors.add(doc["generated_at"].path(),
+                 "not an ISO 8601 UTC time: '" + probes::sanitize_text(*generated, 40) + "'");
     else
       r.generated_ms = *ms, r.generated_at = *generated;
   }
@@ -176,8 +176,9 @@ LineBatch parse_lines_in_parallel(const std::string& file_name, std::string_view
     end = end == std::string_view::npos ? text.size() : end + 1;
     parts.push_back(std::async(workers == 1 ? std::launch::deferred : std::launch::async,
                                parse_lines, std::cref(file_name), text, begin, end, line_number));
-    line_number += static_cast<int>(std::count(text.begin() + static_cast<std::ptrdiff_t>(begin),
-                                               text.begin() + static_cast<std::ptrdiff_t>(end), '\n'));
+    line_number +=
+        static_cast<int>(std::count(text.begin() + static_cast<std::ptrdiff_t>(begin),
+                                    text.begin() + static_cast<std::ptrdiff_t>(end), '\n'));
     begin = end;
   }
   LineBatch all{{}, InputErrors(file_name), 0};
@@ -192,8 +193,7 @@ LineBatch parse_lines_in_parallel(const std::string& file_name, std::string_view
 
 }  // namespace
 
-std::vector<ReportRecord> read_report_records(const std::string& file_name,
-                                              const std::string& text,
+std::vector<ReportRecord> read_report_records(const std::string& file_name, const std::string& text,
                                               std::vector<std::string>& errors) {
   std::vector<ReportRecord> out;
   InputErrors file_errors(file_name);

@@ -7,11 +7,11 @@
 #include <map>
 #include <set>
 
+#include "agent/plan/json_cursor.h"
+#include "agent/plan/resource_text.h"
 #include "reporting/report/command_quote.h"
 #include "reporting/report/remedy.h"
 #include "reporting/report/verdict.h"
-#include "agent/plan/json_cursor.h"
-#include "agent/plan/resource_text.h"
 
 namespace latchwatch::plan {
 namespace {
@@ -45,7 +45,7 @@ std::string resource_id_of(const latchwatch::Identity& id) {
       latchwatch::parse_resource_id(id.resource_id, id.vm_scale_set_name).kind != "unknown")
     return id.resource_id;
   return latchwatch::derive_resource_id(id.subscription_id, id.resource_group_name, id.name,
-                                       id.vm_scale_set_name);
+                                        id.vm_scale_set_name);
 }
 
 std::string days_text(double seconds) {
@@ -57,9 +57,10 @@ std::string days_text(double seconds) {
 /// Why a newest report needs no reset, for the skipped list.
 std::string skip_reason(const ReportRecord& newest_report, const Records& all) {
   auto code = latchwatch::verdict_from_string(newest_report.verdict_code);
-  std::string reason = code == latchwatch::VerdictCode::healthy
-                           ? "healthy in its newest report"
-                           : std::string("not a key verdict: ") + latchwatch::info(*code).owner_action;
+  std::string reason =
+      code == latchwatch::VerdictCode::healthy
+          ? "healthy in its newest report"
+          : std::string("not a key verdict: ") + latchwatch::info(*code).owner_action;
   for (const auto* r : all)
     if (r != &newest_report && needs_reset(r->verdict_code)) {
       reason += " (supersedes an older " + r->verdict_code + " report of " + r->generated_at + ")";
@@ -77,8 +78,8 @@ class PlanBuilder {
     if (kept.empty()) return;
     const ReportRecord& top = *newest(kept);
     if (!needs_reset(top.verdict_code)) {
-      plan_.skipped.push_back({top.origin, resource_id_of(top.identity), top.verdict_code,
-                               skip_reason(top, kept)});
+      plan_.skipped.push_back(
+          {top.origin, resource_id_of(top.identity), top.verdict_code, skip_reason(top, kept)});
       return;
     }
     PlannedReset reset;
@@ -106,11 +107,11 @@ class PlanBuilder {
                              " --query properties.vmId -o tsv";
     }
     if (copies_resolved_.count(key))
-      reset.flags.push_back("another VM claims this resource id from a copied disk (see conflicts); "
-                            "this reset is for the VM that IMDS names");
+      reset.flags.push_back(
+          "another VM claims this resource id from a copied disk (see conflicts); "
+          "this reset is for the VM that IMDS names");
     reset.remedy = latchwatch::build_remedy(identity, largest_incarnation(kept),
-                                           top.verdict_code == "key_loss_latent",
-                                           &top.host_facts);
+                                            top.verdict_code == "key_loss_latent", &top.host_facts);
     if (!reset.remedy.blocked.empty()) reset.flags.push_back(reset.remedy.blocked);
     if (reset.scale_set_id.empty()) {
       vms_.push_back(std::move(reset));
@@ -135,8 +136,8 @@ class PlanBuilder {
     for (auto& [machine, group] : by_machine) {
       const ReportRecord& top = *newest(group);
       if (!needs_reset(top.verdict_code)) {
-        plan_.skipped.push_back({top.origin, subject_of(top), top.verdict_code,
-                                 skip_reason(top, group)});
+        plan_.skipped.push_back(
+            {top.origin, subject_of(top), top.verdict_code, skip_reason(top, group)});
         continue;
       }
       UnidentifiedVm vm;
@@ -169,7 +170,7 @@ class PlanBuilder {
       identity.vm_scale_set_name.clear();
       identity.vm_id = vm.vm_id;
       vm.remedy = latchwatch::build_remedy(identity, std::nullopt,
-                                          top.verdict_code == "key_loss_latent", &top.host_facts);
+                                           top.verdict_code == "key_loss_latent", &top.host_facts);
       plan_.unidentified.push_back(std::move(vm));
     }
   }
@@ -233,8 +234,8 @@ class PlanBuilder {
     Conflict conflict;
     conflict.resource_id = resource_id_of(records.front()->identity);
     for (const auto* r : records)
-      conflict.claims.push_back({r->origin, r->host, r->identity.smbios_uuid, r->identity.source,
-                                 r->verdict_code});
+      conflict.claims.push_back(
+          {r->origin, r->host, r->identity.smbios_uuid, r->identity.source, r->verdict_code});
     Records confirmed;
     for (const auto* r : records)
       if (r->identity.source == "imds") confirmed.push_back(r);

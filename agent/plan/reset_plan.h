@@ -8,11 +8,10 @@
 /// every rejected record is an error naming its file and field.
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "reporting/report/report.h"
 
@@ -43,7 +42,7 @@ struct PlannedReset {
   std::string origin;  ///< the report that decided (the newest)
   std::string generated_at;
   std::string host;
-  int superseded = 0;  ///< older reports of the same instance
+  int superseded = 0;              ///< older reports of the same instance
   std::vector<std::string> flags;  ///< stale identity, resolved copy conflict...
   std::string verify_command;      ///< with a stale identity: reads the resource's vmId
   latchwatch::Remedy remedy;

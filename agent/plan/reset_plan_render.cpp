@@ -1,7 +1,6 @@
 // The reset plan as a JSON document and as text a person follows top to bottom.
 
 #include "agent/plan/reset_plan.h"
-
 #include "probes/base/azure_names.h"
 
 namespace latchwatch::plan {
@@ -34,8 +33,8 @@ std::string incarnation_text(const latchwatch::Remedy& remedy) {
   if (!remedy.blocked.empty()) return "keyIncarnationId at its int32 limit: no command";
   if (!remedy.next_incarnation) return "keyIncarnationId: current value + 1 (not seen in reports)";
   return "keyIncarnationId " +
-         (remedy.current_incarnation ? std::to_string(*remedy.current_incarnation) : "?") +
-         " -> " + std::to_string(*remedy.next_incarnation);
+         (remedy.current_incarnation ? std::to_string(*remedy.current_incarnation) : "?") + " -> " +
+         std::to_string(*remedy.next_incarnation);
 }
 
 std::string host_text(const std::string& host, const probes::HostFacts& facts) {
@@ -45,8 +44,8 @@ std::string host_text(const std::string& host, const probes::HostFacts& facts) {
 }
 
 void append_reset(std::string& out, const PlannedReset& r, const std::string& label) {
-  out += "  " + shown(label) + "  " + shown(r.verdict_code) + "  " + incarnation_text(r.remedy) +
-         "\n";
+  out +=
+      "  " + shown(label) + "  " + shown(r.verdict_code) + "  " + incarnation_text(r.remedy) + "\n";
   out += "    reported by " + host_text(r.host, {}) + " at " + shown(r.generated_at) + " (" +
          shown(r.origin) + ")";
   if (r.superseded > 0) out += ", newest of " + std::to_string(r.superseded + 1) + " reports";
@@ -153,15 +152,15 @@ std::string reset_plan_text(const ResetPlan& plan) {
         out += "    find it:\n" + command_line(u.remedy.find_vm_command);
       }
       if (!u.remedy.az_command.empty())
-        out += "    then, with its id in place of {resourceId}:\n" +
-               command_line(u.remedy.az_command);
+        out +=
+            "    then, with its id in place of {resourceId}:\n" + command_line(u.remedy.az_command);
     }
   }
   if (!plan.conflicts.empty()) {
     out += "\nConflicts (one resource id claimed by several machines: copied disks):\n";
     for (const auto& c : plan.conflicts) {
-      out += "  " + shown(c.resource_id) + (c.resolved ? "  (resolved)" : "  (NEEDS A PERSON)") +
-             "\n";
+      out +=
+          "  " + shown(c.resource_id) + (c.resolved ? "  (resolved)" : "  (NEEDS A PERSON)") + "\n";
       for (const auto& claim : c.claims)
         out += "    SMBIOS " + shown(claim.smbios_uuid) + " via " + shown(claim.identity_source) +
                ", " + shown(claim.verdict_code) + ", " + shown(claim.origin) + "\n";
@@ -179,12 +178,13 @@ std::string reset_plan_text(const ResetPlan& plan) {
     for (const auto& e : plan.input_errors) out += "  " + shown(e) + "\n";
   }
   if (plan.reset_count() > 0)
-    out += "\nConfirm each reset in the instance view (az vm get-instance-view --ids RID, or az "
-           "vmss get-instance-view --instance-id ID for Uniform instances; check --json gives the "
-           "exact command): the ProxyAgent substatus shows the new keyIncarnationId and a new "
-           "keyGuid; GPA recovers by itself. Raise only: ARM rejects a value that is not larger, "
-           "and the largest value wins. A Terraform or Bicep template that pins keyIncarnationId "
-           "must be raised there too.\n";
+    out +=
+        "\nConfirm each reset in the instance view (az vm get-instance-view --ids RID, or az "
+        "vmss get-instance-view --instance-id ID for Uniform instances; check --json gives the "
+        "exact command): the ProxyAgent substatus shows the new keyIncarnationId and a new "
+        "keyGuid; GPA recovers by itself. Raise only: ARM rejects a value that is not larger, "
+        "and the largest value wins. A Terraform or Bicep template that pins keyIncarnationId "
+        "must be raised there too.\n";
   return out;
 }
 

@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <set>
 
-#include "reporting/report/remedy.h"
 #include "agent/plan/json_cursor.h"
 #include "agent/plan/resource_text.h"
 #include "probes/local/smbios.h"
+#include "reporting/report/remedy.h"
 
 namespace latchwatch::plan {
 namespace {
@@ -163,7 +163,7 @@ InventoryUse apply_inventory(std::vector<ReportRecord>& records, const Inventory
     std::string claimed = id.moved_to_other_vm ? std::string() : id.resource_id;
     if (claimed.empty() && !id.moved_to_other_vm)
       claimed = latchwatch::derive_resource_id(id.subscription_id, id.resource_group_name, id.name,
-                                              id.vm_scale_set_name);
+                                               id.vm_scale_set_name);
     if (claimed.empty() || ascii_lower(claimed) != ascii_lower(row->resource_id)) {
       if (claimed.empty() && !id.moved_to_other_vm) {
         ++use.identified;

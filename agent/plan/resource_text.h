@@ -18,7 +18,8 @@ using probes::is_guid_text;
 using probes::is_key_url;
 
 /// The scale-set part of a uniform scale-set instance id, or empty:
-/// ".../virtualMachineScaleSets/pool/virtualMachines/3" → {".../virtualMachineScaleSets/pool", "3"}.
+/// ".../virtualMachineScaleSets/pool/virtualMachines/3" → {".../virtualMachineScaleSets/pool",
+/// "3"}.
 struct ScaleSetInstance {
   std::string scale_set_id;
   std::string instance_id;

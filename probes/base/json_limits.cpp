@@ -76,8 +76,8 @@ std::string describe_parse_error(std::string_view text) {
     // sax_parse reports through parse_error; nothing else is expected to throw.
   }
   std::string message = capture.message;
-  if (auto tag_end = message.find("] "); message.rfind("[json.exception", 0) == 0 &&
-                                         tag_end != std::string::npos)
+  if (auto tag_end = message.find("] ");
+      message.rfind("[json.exception", 0) == 0 && tag_end != std::string::npos)
     message.erase(0, tag_end + 2);
   if (auto last_read = message.find("; last read:"); last_read != std::string::npos)
     message.erase(last_read);

@@ -43,10 +43,14 @@ const net::Endpoint& endpoint_for(const FabricEndpoints& endpoints, Target targe
   switch (target) {
     case Target::wireserver_status:
     case Target::wireserver_versions:
-    case Target::gpa_aggregated_status: return endpoints.wireserver;
-    case Target::hostga_health: return endpoints.hostga;
-    case Target::imds_instance: return endpoints.imds;
-    case Target::gpa_provision: return endpoints.gpa;
+    case Target::gpa_aggregated_status:
+      return endpoints.wireserver;
+    case Target::hostga_health:
+      return endpoints.hostga;
+    case Target::imds_instance:
+      return endpoints.imds;
+    case Target::gpa_provision:
+      return endpoints.gpa;
   }
   return endpoints.wireserver;
 }

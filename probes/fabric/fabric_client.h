@@ -9,8 +9,8 @@
 #include <chrono>
 #include <string>
 
-#include "probes/net/http_exchange.h"
 #include "probes/fabric/probe_result.h"
+#include "probes/net/http_exchange.h"
 
 namespace latchwatch::probes {
 

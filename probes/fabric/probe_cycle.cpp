@@ -1,8 +1,7 @@
 #include "probes/fabric/probe_cycle.h"
 
-#include <boost/asio/io_context.hpp>
-
 #include <algorithm>
+#include <boost/asio/io_context.hpp>
 #include <cctype>
 
 namespace latchwatch::probes {
@@ -12,15 +11,21 @@ using Clock = std::chrono::steady_clock;
 
 Outcome outcome_of(net::Failure failure) {
   switch (failure) {
-    case net::Failure::none: return Outcome::ok;
+    case net::Failure::none:
+      return Outcome::ok;
     case net::Failure::refused:
-    case net::Failure::resolve: return Outcome::refused;
-    case net::Failure::timeout: return Outcome::timeout;
-    case net::Failure::too_large: return Outcome::too_large;
+    case net::Failure::resolve:
+      return Outcome::refused;
+    case net::Failure::timeout:
+      return Outcome::timeout;
+    case net::Failure::too_large:
+      return Outcome::too_large;
     // Something answered, but not in HTTP: reached, and not WireServer's (or GPA's) answer.
-    case net::Failure::protocol: return Outcome::bad_payload;
+    case net::Failure::protocol:
+      return Outcome::bad_payload;
     case net::Failure::reset:
-    case net::Failure::tls: return Outcome::reset;
+    case net::Failure::tls:
+      return Outcome::reset;
   }
   return Outcome::reset;
 }
@@ -34,14 +39,21 @@ std::string lower(std::string s) {
 std::string http_error_text(int status, const std::string& endpoint) {
   std::string text = "HTTP " + std::to_string(status) + " from " + endpoint;
   switch (status) {
-    case 400: return text + ": request rejected (a required header missing?)";
-    case 401: return text + ": unauthorized (request unsigned or wrongly signed)";
-    case 403: return text + ": forbidden (allow-list rules, or throttling)";
-    case 404: return text + ": path not served here";
-    case 429: return text + ": throttled";
+    case 400:
+      return text + ": request rejected (a required header missing?)";
+    case 401:
+      return text + ": unauthorized (request unsigned or wrongly signed)";
+    case 403:
+      return text + ": forbidden (allow-list rules, or throttling)";
+    case 404:
+      return text + ": path not served here";
+    case 429:
+      return text + ": throttled";
     case 502:
-    case 503: return text + ": upstream failure behind the proxy";
-    default: return text;
+    case 503:
+      return text + ": upstream failure behind the proxy";
+    default:
+      return text;
   }
 }
 
@@ -50,16 +62,20 @@ void parse_body(Target target, const std::string& body, ProbeResult& result, Pro
   auto take = [&](auto parsed, auto& slot) {
     if (!parsed) {
       result.outcome = Outcome::bad_payload;
-      result.error = "unreadable payload from " + result.endpoint + result.path + ": " + parsed.error;
+      result.error =
+          "unreadable payload from " + result.endpoint + result.path + ": " + parsed.error;
       return;
     }
     result.summary = *parsed.value;
     slot = std::move(parsed.value);
   };
   switch (target) {
-    case Target::wireserver_status: return take(parse_secure_channel_status(body), cycle.status);
-    case Target::imds_instance: return take(parse_imds_instance(body), cycle.imds);
-    case Target::gpa_provision: return take(parse_provision_reply(body), cycle.provision);
+    case Target::wireserver_status:
+      return take(parse_secure_channel_status(body), cycle.status);
+    case Target::imds_instance:
+      return take(parse_imds_instance(body), cycle.imds);
+    case Target::gpa_provision:
+      return take(parse_provision_reply(body), cycle.provision);
     case Target::gpa_aggregated_status:
       return take(parse_gpa_status_file(body), cycle.aggregated_status);
     case Target::wireserver_versions:
@@ -69,7 +85,8 @@ void parse_body(Target target, const std::string& body, ProbeResult& result, Pro
         result.error = "versions document from " + result.endpoint + " has no <Versions> element";
       }
       return;
-    case Target::hostga_health: return;
+    case Target::hostga_health:
+      return;
   }
 }
 

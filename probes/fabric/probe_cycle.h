@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "probes/fabric/fabric_client.h"
+#include "probes/fabric/probe_result.h"
 #include "probes/payloads/gpa_status_file.h"
 #include "probes/payloads/imds_instance.h"
 #include "probes/payloads/provision_reply.h"
 #include "probes/payloads/secure_channel_status.h"
-#include "probes/fabric/probe_result.h"
 
 namespace latchwatch::probes {
 

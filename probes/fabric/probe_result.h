@@ -1,9 +1,8 @@
 #pragma once
 /// The plain value every fabric probe produces.
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "probes/net/http_exchange.h"
 
@@ -21,8 +20,8 @@ enum class Target {
 };
 const char* to_string(Target t);
 constexpr Target kAllTargets[] = {Target::wireserver_status, Target::wireserver_versions,
-                                  Target::hostga_health, Target::imds_instance,
-                                  Target::gpa_provision, Target::gpa_aggregated_status};
+                                  Target::hostga_health,     Target::imds_instance,
+                                  Target::gpa_provision,     Target::gpa_aggregated_status};
 
 enum class Outcome { ok, refused, timeout, reset, http_error, bad_payload, too_large };
 const char* to_string(Outcome o);
@@ -34,7 +33,7 @@ struct ProbeResult {
   Outcome outcome = Outcome::refused;
   int http_status = 0;  ///< 0 when no response header arrived
   net::Timings timings;
-  bool via_gpa = false;         ///< response carried x-ms-azure-host-authorization
+  bool via_gpa = false;  ///< response carried x-ms-azure-host-authorization
   bool connection_close = false;
   std::size_t body_bytes = 0;
   std::string date_header;  ///< the fabric's Date header, for clock skew

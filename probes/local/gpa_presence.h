@@ -1,10 +1,9 @@
 #pragma once
 /// Traces of an installed Guest Proxy Agent on this machine (domain brief §4).
 
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace latchwatch::probes {
 
@@ -14,7 +13,7 @@ struct GpaPresencePaths {
   std::string proc_root = "/proc";  ///< where to look for a running "azure-proxy-agent"
   // Windows: the service manager's names (real-platform.md §2); not used on Linux.
   std::string service_name = "GuestProxyAgent";
-  std::string ebpf_core_service = "eBPFCore";      ///< GPA's redirect needs both eBPF services
+  std::string ebpf_core_service = "eBPFCore";  ///< GPA's redirect needs both eBPF services
   std::string netebpfext_service = "NetEbpfExt";
 };
 
@@ -26,7 +25,7 @@ struct ServiceState {
   int pid = 0;              ///< while running
   std::string binary_path;  ///< the image path from the service's config, one line
   bool binary_exists = false;
-  std::string error;        ///< why it could not be queried; empty for "not installed"
+  std::string error;  ///< why it could not be queried; empty for "not installed"
 };
 
 struct GpaPresence {

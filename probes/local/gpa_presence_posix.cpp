@@ -3,8 +3,8 @@
 
 #include <cctype>
 
-#include "probes/os/bounded_file.h"
 #include "probes/local/gpa_presence.h"
+#include "probes/os/bounded_file.h"
 
 namespace latchwatch::probes {
 namespace {

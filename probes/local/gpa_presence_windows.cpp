@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "probes/local/gpa_presence.h"
-#include "probes/os/wide_text.h"
 #include "probes/base/azure_names.h"
 #include "probes/base/json_limits.h"
+#include "probes/local/gpa_presence.h"
+#include "probes/os/wide_text.h"
 
 namespace latchwatch::probes {
 namespace {

@@ -23,7 +23,7 @@ struct HostFactsPaths {
 /// One address of a local interface (from getifaddrs or GetAdaptersAddresses, or a test).
 struct InterfaceAddress {
   std::string interface_name;  // not "interface": a macro in the Windows headers
-  std::string address;  ///< numeric, as inet_ntop prints it
+  std::string address;         ///< numeric, as inet_ntop prints it
   bool loopback = false;
 };
 

@@ -5,10 +5,10 @@
 
 #include <sstream>
 
-#include "probes/os/bounded_file.h"
-#include "probes/local/host_facts.h"
 #include "probes/base/azure_names.h"
 #include "probes/base/json_limits.h"
+#include "probes/local/host_facts.h"
+#include "probes/os/bounded_file.h"
 
 namespace latchwatch::probes {
 namespace {

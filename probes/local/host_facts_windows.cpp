@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "probes/local/host_facts.h"
-#include "probes/os/wide_text.h"
 #include "probes/base/azure_names.h"
 #include "probes/base/json_limits.h"
+#include "probes/local/host_facts.h"
+#include "probes/os/wide_text.h"
 
 namespace latchwatch::probes {
 namespace {

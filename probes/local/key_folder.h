@@ -3,15 +3,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "probes/os/read_state.h"
 
 namespace latchwatch::probes {
-
 
 struct KeyFileEntry {
   std::string name;  ///< file name, e.g. "e3882f98-....key"

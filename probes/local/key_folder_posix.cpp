@@ -9,19 +9,23 @@
 #include <cerrno>
 #include <cstring>
 
-#include "probes/local/key_folder.h"
 #include "probes/base/json_limits.h"
+#include "probes/local/key_folder.h"
 
 namespace latchwatch::probes {
 namespace {
 
 ReadState state_of(int error) {
   switch (error) {
-    case ENOENT: return ReadState::missing;
+    case ENOENT:
+      return ReadState::missing;
     case EACCES:
-    case EPERM: return ReadState::permission_denied;
-    case ENOTDIR: return ReadState::not_a_directory;
-    default: return ReadState::error;
+    case EPERM:
+      return ReadState::permission_denied;
+    case ENOTDIR:
+      return ReadState::not_a_directory;
+    default:
+      return ReadState::error;
   }
 }
 

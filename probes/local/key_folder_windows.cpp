@@ -30,13 +30,17 @@ ReadState state_of(DWORD code, const std::wstring& wide) {
   switch (code) {
     case ERROR_FILE_NOT_FOUND:
     case ERROR_INVALID_NAME:
-    case ERROR_BAD_NETPATH: return ReadState::missing;
+    case ERROR_BAD_NETPATH:
+      return ReadState::missing;
     case ERROR_PATH_NOT_FOUND:
       return runs_through_a_file(wide) ? ReadState::not_a_directory : ReadState::missing;
-    case ERROR_DIRECTORY: return ReadState::not_a_directory;
+    case ERROR_DIRECTORY:
+      return ReadState::not_a_directory;
     case ERROR_ACCESS_DENIED:
-    case ERROR_PRIVILEGE_NOT_HELD: return ReadState::permission_denied;
-    default: return ReadState::error;
+    case ERROR_PRIVILEGE_NOT_HELD:
+      return ReadState::permission_denied;
+    default:
+      return ReadState::error;
   }
 }
 

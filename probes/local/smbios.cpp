@@ -2,8 +2,8 @@
 
 #include <cstdint>
 
-#include "probes/os/bounded_file.h"
 #include "probes/base/json_limits.h"
+#include "probes/os/bounded_file.h"
 
 namespace latchwatch::probes {
 

@@ -1,5 +1,5 @@
-#include "probes/os/bounded_file.h"
 #include "probes/local/smbios.h"
+#include "probes/os/bounded_file.h"
 
 namespace latchwatch::probes {
 

@@ -6,18 +6,17 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #ifdef LATCHWATCH_HAVE_OPENSSL  // Linux; Windows sends TLS through WinHTTP (reporting/sinks)
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/ssl.hpp>
 #endif
+#include <algorithm>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/version.hpp>
-
-#include <algorithm>
 #include <cctype>
 #include <memory>
 #include <optional>
@@ -79,14 +78,22 @@ bool parse_endpoint(const std::string& text, Endpoint& out, std::string& error,
 
 const char* to_string(Failure f) {
   switch (f) {
-    case Failure::none: return "none";
-    case Failure::refused: return "refused";
-    case Failure::timeout: return "timeout";
-    case Failure::reset: return "reset";
-    case Failure::too_large: return "too_large";
-    case Failure::protocol: return "protocol";
-    case Failure::tls: return "tls";
-    case Failure::resolve: return "resolve";
+    case Failure::none:
+      return "none";
+    case Failure::refused:
+      return "refused";
+    case Failure::timeout:
+      return "timeout";
+    case Failure::reset:
+      return "reset";
+    case Failure::too_large:
+      return "too_large";
+    case Failure::protocol:
+      return "protocol";
+    case Failure::tls:
+      return "tls";
+    case Failure::resolve:
+      return "resolve";
   }
   return "unknown";
 }
@@ -102,12 +109,18 @@ enum class Stage { resolve, connect, handshake, write, read_header, read_body };
 
 const char* stage_name(Stage s) {
   switch (s) {
-    case Stage::resolve: return "resolving the host";
-    case Stage::connect: return "connecting";
-    case Stage::handshake: return "the TLS handshake";
-    case Stage::write: return "sending the request";
-    case Stage::read_header: return "reading the response header";
-    case Stage::read_body: return "reading the response body";
+    case Stage::resolve:
+      return "resolving the host";
+    case Stage::connect:
+      return "connecting";
+    case Stage::handshake:
+      return "the TLS handshake";
+    case Stage::write:
+      return "sending the request";
+    case Stage::read_header:
+      return "reading the response header";
+    case Stage::read_body:
+      return "reading the response body";
   }
   return "?";
 }
@@ -115,8 +128,7 @@ const char* stage_name(Stage s) {
 Failure classify(const beast::error_code& ec) {
   if (ec == beast::error::timeout) return Failure::timeout;
   if (ec == asio::error::connection_refused || ec == asio::error::host_unreachable ||
-      ec == asio::error::network_unreachable ||
-      ec == boost::system::errc::address_not_available)
+      ec == asio::error::network_unreachable || ec == boost::system::errc::address_not_available)
     return Failure::refused;
   if (ec == http::error::body_limit || ec == http::error::header_limit ||
       ec == http::error::buffer_overflow)
@@ -201,8 +213,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
  private:
   void on_resolve(beast::error_code ec, tcp::resolver::results_type results) {
     resolve_timer_.cancel();
-    if (ec == asio::error::operation_aborted)
-      return finish(beast::error::timeout, Stage::resolve);
+    if (ec == asio::error::operation_aborted) return finish(beast::error::timeout, Stage::resolve);
     if (ec) return finish(ec, Stage::resolve);
     std::vector<tcp::endpoint> endpoints;
     for (const auto& entry : results) endpoints.push_back(entry.endpoint());
@@ -224,9 +235,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     } else {
 #ifdef LATCHWATCH_HAVE_OPENSSL
       if (!SSL_set_tlsext_host_name(stream_.native_handle(), endpoint_.host.c_str()))
-        return finish(beast::error_code(static_cast<int>(::ERR_get_error()),
-                                        asio::error::get_ssl_category()),
-                      Stage::handshake);
+        return finish(
+            beast::error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()),
+            Stage::handshake);
       stream_.set_verify_callback(ssl::host_name_verification(endpoint_.host));
       stream_.async_handshake(
           ssl::stream_base::client,
@@ -295,7 +306,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   std::string describe(const beast::error_code& ec, Stage stage) const {
-    std::string where = std::string(" while ") + stage_name(stage) + " (" + endpoint_.to_string() + ")";
+    std::string where =
+        std::string(" while ") + stage_name(stage) + " (" + endpoint_.to_string() + ")";
     switch (classify(ec)) {
       case Failure::timeout:
         return "no answer within " + std::to_string(options_.budget.count()) + " ms" + where;

@@ -1,5 +1,3 @@
-#include "probes/os/atomic_file.h"
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 #include <vector>
+
+#include "probes/os/atomic_file.h"
 
 namespace latchwatch::probes {
 namespace {
@@ -36,8 +36,7 @@ std::string write_file_atomically(const std::string& path, const std::string& co
   // A folder that is a link would put the file somewhere else: refused. A link planted at the
   // file itself is never followed: the temp file is created with O_EXCL and the rename replaces
   // the link, which also heals the folder.
-  if (auto error = refuse_linked_folder ? refuse_symlinks(path) : std::string();
-      !error.empty())
+  if (auto error = refuse_linked_folder ? refuse_symlinks(path) : std::string(); !error.empty())
     return error;
   std::string pattern = path + ".tmp-XXXXXX";
   std::vector<char> temp(pattern.begin(), pattern.end());

@@ -118,10 +118,10 @@ std::string ensure_directory(const std::string& path, unsigned /*mode: ACLs are 
 
 std::string touch(const std::string& path) {
   // FILE_FLAG_OPEN_REPARSE_POINT: a link's own time is set, never its target's.
-  HANDLE file = ::CreateFileW(widen(path).c_str(), FILE_WRITE_ATTRIBUTES,
-                              FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
-                              OPEN_EXISTING,
-                              FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS, nullptr);
+  HANDLE file =
+      ::CreateFileW(widen(path).c_str(), FILE_WRITE_ATTRIBUTES,
+                    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr, OPEN_EXISTING,
+                    FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS, nullptr);
   if (file == INVALID_HANDLE_VALUE) return last_error_text("cannot touch", path);
   FILETIME now{};
   ::GetSystemTimeAsFileTime(&now);

@@ -7,8 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "probes/os/bounded_file.h"
 #include "probes/base/json_limits.h"
+#include "probes/os/bounded_file.h"
 
 namespace latchwatch::probes::detail {
 namespace {
@@ -19,16 +19,19 @@ ReadState open_failure(const std::string& path, int error, std::string& text) {
   text = path + ": " + std::strerror(error);
   switch (error) {
     case ENOENT:
-    case ENOTDIR: return ReadState::missing;
+    case ENOTDIR:
+      return ReadState::missing;
     case EACCES:
-    case EPERM: return ReadState::permission_denied;
+    case EPERM:
+      return ReadState::permission_denied;
     case ELOOP: {
       struct stat st {};
       if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
         text = path + ": is a symbolic link; not followed";
       return ReadState::error;
     }
-    default: return ReadState::error;
+    default:
+      return ReadState::error;
   }
 }
 

@@ -18,10 +18,13 @@ ReadState state_of(DWORD code) {
     case ERROR_PATH_NOT_FOUND:
     case ERROR_INVALID_NAME:
     case ERROR_BAD_NETPATH:
-    case ERROR_DIRECTORY: return ReadState::missing;
+    case ERROR_DIRECTORY:
+      return ReadState::missing;
     case ERROR_ACCESS_DENIED:
-    case ERROR_PRIVILEGE_NOT_HELD: return ReadState::permission_denied;
-    default: return ReadState::error;
+    case ERROR_PRIVILEGE_NOT_HELD:
+      return ReadState::permission_denied;
+    default:
+      return ReadState::error;
   }
 }
 

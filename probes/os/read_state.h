@@ -3,8 +3,17 @@
 
 namespace latchwatch::probes {
 
-enum class ReadState { ok, missing, permission_denied, not_a_directory, not_a_regular_file,
-                       too_large, malformed, stale, error };
+enum class ReadState {
+  ok,
+  missing,
+  permission_denied,
+  not_a_directory,
+  not_a_regular_file,
+  too_large,
+  malformed,
+  stale,
+  error
+};
 const char* to_string(ReadState s);
 
 }  // namespace latchwatch::probes

@@ -1,8 +1,7 @@
-#include "probes/os/wide_text.h"
-
 #include <windows.h>
 
 #include "probes/base/json_limits.h"
+#include "probes/os/wide_text.h"
 
 namespace latchwatch::probes::windows {
 

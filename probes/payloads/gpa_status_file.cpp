@@ -84,10 +84,14 @@ std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string
 }
 
 bool parse_mode(const std::string& lowered, Mode& out) {
-  if (lowered == "disabled") out = Mode::disabled;
-  else if (lowered == "audit") out = Mode::audit;
-  else if (lowered == "enforce") out = Mode::enforce;
-  else return false;
+  if (lowered == "disabled")
+    out = Mode::disabled;
+  else if (lowered == "audit")
+    out = Mode::audit;
+  else if (lowered == "enforce")
+    out = Mode::enforce;
+  else
+    return false;
   return true;
 }
 
@@ -167,8 +171,7 @@ void parse_states_modes(GpaStatusFile& s) {
     seen = kAll;
   }
   s.states_modes_known = ok && seen == kAll;
-  if (!s.states_modes_known)
-    s.states_wireserver = s.states_imds = s.states_hostga = Mode::disabled;
+  if (!s.states_modes_known) s.states_wireserver = s.states_imds = s.states_hostga = Mode::disabled;
 }
 
 /// Sum of `count` over 401 entries, saturating: counts come from a file anyone with write
@@ -192,11 +195,11 @@ std::int64_t count_unauthorized(const json& j) {
   return total;
 }
 
-
 /// 1.0.13.1 wraps timed messages as {"elapsed":N, "task":"<message>"} (helpers.rs
 /// get_task_elapsed_message); returns the inner message and sets *elapsed. Anything else is
 /// returned as is.
-std::string_view unwrap_elapsed_task(std::string_view message, std::optional<std::int64_t>* elapsed) {
+std::string_view unwrap_elapsed_task(std::string_view message,
+                                     std::optional<std::int64_t>* elapsed) {
   constexpr std::string_view kHead = "{\"elapsed\":";
   constexpr std::string_view kTask = ", \"task\":\"";
   if (!starts_with(message, kHead) || message.size() < kHead.size() + 3 ||
@@ -235,18 +238,30 @@ std::optional<std::int64_t> trailing_elapsed(std::string_view message) {
 
 const char* to_string(KeyLatchMessage m) {
   switch (m) {
-    case KeyLatchMessage::ready: return "ready";
-    case KeyLatchMessage::disabled: return "disabled";
-    case KeyLatchMessage::acquire_refused: return "acquire_refused";
-    case KeyLatchMessage::acquire_network: return "acquire_network";
-    case KeyLatchMessage::acquire_host_error: return "acquire_host_error";
-    case KeyLatchMessage::status_failed: return "status_failed";
-    case KeyLatchMessage::store_unwritable: return "store_unwritable";
-    case KeyLatchMessage::attest_failed: return "attest_failed";
-    case KeyLatchMessage::started: return "started";
-    case KeyLatchMessage::key_status_received: return "key_status_received";
-    case KeyLatchMessage::stopped: return "stopped";
-    case KeyLatchMessage::other: return "other";
+    case KeyLatchMessage::ready:
+      return "ready";
+    case KeyLatchMessage::disabled:
+      return "disabled";
+    case KeyLatchMessage::acquire_refused:
+      return "acquire_refused";
+    case KeyLatchMessage::acquire_network:
+      return "acquire_network";
+    case KeyLatchMessage::acquire_host_error:
+      return "acquire_host_error";
+    case KeyLatchMessage::status_failed:
+      return "status_failed";
+    case KeyLatchMessage::store_unwritable:
+      return "store_unwritable";
+    case KeyLatchMessage::attest_failed:
+      return "attest_failed";
+    case KeyLatchMessage::started:
+      return "started";
+    case KeyLatchMessage::key_status_received:
+      return "key_status_received";
+    case KeyLatchMessage::stopped:
+      return "stopped";
+    case KeyLatchMessage::other:
+      return "other";
   }
   return "other";
 }
@@ -349,8 +364,8 @@ void to_json(nlohmann::json& j, const GpaStatusFile& s) {
          {"class", to_string(s.key_latch_class)},
          {"secureChannelState", s.states_secure_channel_state},
          {"keyGuid", s.states_key_guid.empty() ? json(nullptr) : json(s.states_key_guid)},
-         {"keyIncarnationId", s.states_key_incarnation_id ? json(*s.states_key_incarnation_id)
-                                                           : json(nullptr)},
+         {"keyIncarnationId",
+          s.states_key_incarnation_id ? json(*s.states_key_incarnation_id) : json(nullptr)},
          {"keyGuidZero", s.states_key_guid_zero},
          {"elapsedMs", s.key_latch_elapsed_ms ? json(*s.key_latch_elapsed_ms) : json(nullptr)}}},
        {"ebpfProgramStatus", {{"status", s.ebpf_status}, {"message", s.ebpf_message}}},

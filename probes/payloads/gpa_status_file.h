@@ -3,11 +3,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "probes/base/parsed.h"
 #include "probes/payloads/secure_channel_status.h"
@@ -16,16 +15,16 @@ namespace latchwatch::probes {
 
 /// What keyLatchStatus.message says, by the prefixes in the domain brief §4.
 enum class KeyLatchMessage {
-  ready,               ///< "Found key details from local..." / "Successfully attest the key..."
-  disabled,            ///< "Customer has not enforce the secure channel state."
-  acquire_refused,     ///< "Failed to acquire key details: Key(KeyResponse(\"acquire\", 4xx))"
-  acquire_network,     ///< "Failed to acquire key details: Key(SendKeyRequest(...))"
+  ready,            ///< "Found key details from local..." / "Successfully attest the key..."
+  disabled,         ///< "Customer has not enforce the secure channel state."
+  acquire_refused,  ///< "Failed to acquire key details: Key(KeyResponse(\"acquire\", 4xx))"
+  acquire_network,  ///< "Failed to acquire key details: Key(SendKeyRequest(...))"
   /// "Failed to acquire key details: Key(KeyResponse(\"acquire\", 5xx))": the host failed,
   /// it did not refuse the key.
   acquire_host_error,
-  status_failed,       ///< "Failed to get key status - ..."
-  store_unwritable,    ///< "Failed to save key details to file" / "Failed to check the key"
-  attest_failed,       ///< "Failed to attest the key"
+  status_failed,     ///< "Failed to get key status - ..."
+  store_unwritable,  ///< "Failed to save key details to file" / "Failed to check the key"
+  attest_failed,     ///< "Failed to attest the key"
   /// "poll secure channel status thread started." (1.0.13–1.0.20) / "… task started."
   /// (1.0.21 on): set once when the key keeper starts. Up to 1.0.24 a refused acquire is only
   /// logged, so this message stays while GPA retries and is refused every poll.
@@ -33,7 +32,7 @@ enum class KeyLatchMessage {
   /// "Got key status successfully: …" (1.0.25–1.0.46 write it to the message every poll).
   key_status_received,
   stopped,  ///< "… task exited." / "… task cancelled." / "Stop signal received, …"
-  other,               ///< anything else (kept verbatim, redacted)
+  other,    ///< anything else (kept verbatim, redacted)
 };
 const char* to_string(KeyLatchMessage m);
 KeyLatchMessage classify_key_latch_message(std::string_view message);

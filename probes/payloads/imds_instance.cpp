@@ -55,8 +55,7 @@ Parsed<ImdsCompute> parse_imds_instance(std::string_view body) {
   keep_if_valid(out.vm_scale_set_name, is_azure_name, "vmScaleSetName", "a scale set name",
                 out.rejected);
   keep_if_valid(out.vm_id, is_guid_text, "vmId", "a GUID", out.rejected);
-  keep_if_valid(out.security_type, is_azure_name, "securityType", "a security type",
-                out.rejected);
+  keep_if_valid(out.security_type, is_azure_name, "securityType", "a security type", out.rejected);
   return Parsed<ImdsCompute>::ok(std::move(out));
 }
 
@@ -72,7 +71,8 @@ void to_json(nlohmann::json& j, const ImdsCompute& c) {
        {"ephemeralOsDisk", c.ephemeral_os_disk}};
   if (!c.rejected.empty()) {
     auto rejected = nlohmann::json::array();
-    for (const auto& r : c.rejected) rejected.push_back({{"field", r.field}, {"expected", r.expected}});
+    for (const auto& r : c.rejected)
+      rejected.push_back({{"field", r.field}, {"expected", r.expected}});
     j["rejectedFields"] = rejected;
   }
 }

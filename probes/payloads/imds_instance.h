@@ -1,14 +1,13 @@
 #pragma once
 /// IMDS `GET /metadata/instance` ({"compute":{...},"network":{...}}), domain brief §1, §7, §8.
 
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
-#include "probes/base/parsed.h"
 #include "probes/base/azure_names.h"
+#include "probes/base/parsed.h"
 
 namespace latchwatch::probes {
 
@@ -20,7 +19,7 @@ struct ImdsCompute {
   std::string vm_scale_set_name;  ///< empty when not in a scale set
   std::string vm_id;
   std::string location;
-  std::string security_type;   ///< compute.securityProfile.securityType, e.g. "ConfidentialVM"
+  std::string security_type;       ///< compute.securityProfile.securityType, e.g. "ConfidentialVM"
   bool ephemeral_os_disk = false;  ///< storageProfile.osDisk.diffDiskSettings.option == "Local"
   /// Identity fields that failed their character-class check on arrival: dropped (left empty),
   /// never passed on. IMDS answers on a path a process in the VM can answer on too.

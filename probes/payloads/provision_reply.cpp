@@ -1,11 +1,10 @@
 #include "probes/payloads/provision_reply.h"
 
 #include <cctype>
-
 #include <nlohmann/json.hpp>
 
-#include "probes/payloads/gpa_status_file.h"
 #include "probes/base/json_limits.h"
+#include "probes/payloads/gpa_status_file.h"
 
 namespace latchwatch::probes {
 namespace {

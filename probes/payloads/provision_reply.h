@@ -1,11 +1,10 @@
 #pragma once
 /// GPA local listener `GET /provision` reply: {"finished":bool,"errorMessage":"..."}.
 
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "probes/base/parsed.h"
 

@@ -64,7 +64,8 @@ bool require_string(const json& object, const std::string& pointer, const char* 
                     std::string& error) {
   auto it = object.find(name);
   if (it == object.end() || it->is_null()) {
-    error = pointer + "/" + name + " is missing or null (GPA requires a string and rejects the body)";
+    error =
+        pointer + "/" + name + " is missing or null (GPA requires a string and rejects the body)";
     return false;
   }
   if (!it->is_string()) {
@@ -135,9 +136,12 @@ bool apply_v2(const json& j, SecureChannelStatus& s, std::string& error) {
 
 const char* to_string(Mode m) {
   switch (m) {
-    case Mode::disabled: return "disabled";
-    case Mode::audit: return "audit";
-    case Mode::enforce: return "enforce";
+    case Mode::disabled:
+      return "disabled";
+    case Mode::audit:
+      return "audit";
+    case Mode::enforce:
+      return "enforce";
   }
   return "disabled";
 }

@@ -2,11 +2,10 @@
 /// WireServer `GET /secure-channel/status` (protocol 1.0 and 2.0), domain brief §2.
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "probes/base/parsed.h"
 

@@ -10,10 +10,14 @@ using latchwatch::Severity;
 
 const char* colour_of(Severity s) {
   switch (s) {
-    case Severity::ok: return "\033[32m";
-    case Severity::warning: return "\033[33m";
-    case Severity::critical: return "\033[31m";
-    case Severity::unknown: return "\033[35m";
+    case Severity::ok:
+      return "\033[32m";
+    case Severity::warning:
+      return "\033[33m";
+    case Severity::critical:
+      return "\033[31m";
+    case Severity::unknown:
+      return "\033[35m";
   }
   return "";
 }
@@ -52,7 +56,8 @@ void render_remedy(const latchwatch::Remedy& r, std::ostringstream& out) {
   out << "  read current: " << r.read_incarnation_command << "\n";
   if (!r.find_vm_command.empty()) out << "  find the VM:  " << r.find_vm_command << "\n";
   out << "  request:      " << r.request.method << " " << r.request.url << "\n";
-  out << "                " << r.request.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+  out << "                "
+      << r.request.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
       << (r.request.method == "PUT" ? "  (merged into the instance model read by GET)" : "")
       << "\n";
   if (!r.az_command.empty()) out << "  az:           " << r.az_command << "\n";
@@ -74,8 +79,8 @@ void render_host(const probes::HostFacts& h, std::ostringstream& out) {
   for (const auto& a : h.private_addresses) addresses += (addresses.empty() ? "" : " ") + a;
   out << "\nHost: " << or_unknown(h.host_name) << "  address " << or_unknown(addresses)
       << "  SMBIOS " << or_unknown(h.smbios_uuid) << "\n      " << or_unknown(h.os_release)
-      << ", kernel " << or_unknown(h.kernel) << ", booted " << or_unknown(h.boot_time)
-      << ", GPA " << or_unknown(h.gpa_version) << "\n";
+      << ", kernel " << or_unknown(h.kernel) << ", booted " << or_unknown(h.boot_time) << ", GPA "
+      << or_unknown(h.gpa_version) << "\n";
 }
 
 }  // namespace
@@ -98,17 +103,19 @@ std::string render_human(const latchwatch::Report& report, bool color) {
   }
   out << "\nFindings:\n";
   for (const auto& f : report.findings)
-    out << "  " << pad(tag(f.severity, color), color ? 17 : 9) << pad(f.id, 31) << " "
-        << f.message << "\n";
+    out << "  " << pad(tag(f.severity, color), color ? 17 : 9) << pad(f.id, 31) << " " << f.message
+        << "\n";
   if (report.identity.source != "unknown" || !report.identity.vm_id.empty()) {
-    out << "\nVM: " << (report.identity.resource_id.empty() ? "(resource unknown)"
-                                                            : report.identity.resource_id)
-        << "  vmId " << (report.identity.vm_id.empty() ? "?" : report.identity.vm_id)
-        << "  (from " << report.identity.source << ")\n";
+    out << "\nVM: "
+        << (report.identity.resource_id.empty() ? "(resource unknown)"
+                                                : report.identity.resource_id)
+        << "  vmId " << (report.identity.vm_id.empty() ? "?" : report.identity.vm_id) << "  (from "
+        << report.identity.source << ")\n";
   }
   render_host(report.host, out);
   if (report.remedy) render_remedy(*report.remedy, out);
-  for (const auto& a : report.advisories) out << "\nAdvisory (" << a.id << "): " << a.message << "\n";
+  for (const auto& a : report.advisories)
+    out << "\nAdvisory (" << a.id << "): " << a.message << "\n";
   return out.str();
 }
 

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <vector>
 
-#include "reporting/report/command_quote.h"
 #include "probes/base/azure_names.h"
 #include "probes/base/json_limits.h"
+#include "reporting/report/command_quote.h"
 
 namespace latchwatch {
 namespace {

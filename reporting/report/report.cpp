@@ -1,8 +1,8 @@
 #include "reporting/report/report.h"
 
-#include "probes/base/json_limits.h"
-
 #include <ctime>
+
+#include "probes/base/json_limits.h"
 
 namespace latchwatch {
 namespace {
@@ -22,18 +22,17 @@ std::string iso8601_utc(std::chrono::system_clock::time_point t) {
 }
 
 void to_json(nlohmann::json& j, const Finding& f) {
-  j = {{"id", f.id}, {"severity", to_string(f.severity)}, {"source", f.source},
+  j = {{"id", f.id},
+       {"severity", to_string(f.severity)},
+       {"source", f.source},
        {"message", f.message}};
   if (!f.evidence.is_null()) j["evidence"] = f.evidence;
 }
 
 void to_json(nlohmann::json& j, const Verdict& v) {
-  j = {{"code", to_string(v.code)},
-       {"severity", to_string(v.severity)},
-       {"exit_code", exit_code(v.severity)},
-       {"summary", v.summary},
-       {"action", info(v.code).owner_action},
-       {"action_by", action_by(v.code)}};
+  j = {{"code", to_string(v.code)},           {"severity", to_string(v.severity)},
+       {"exit_code", exit_code(v.severity)},  {"summary", v.summary},
+       {"action", info(v.code).owner_action}, {"action_by", action_by(v.code)}};
 }
 
 nlohmann::json remedy_commands(const Remedy& r) {
@@ -53,16 +52,17 @@ nlohmann::json remedy_commands(const Remedy& r) {
 }
 
 void to_json(nlohmann::json& j, const Remedy& r) {
-  j = {{"planned", r.planned},
-       {"resource_id", string_or_null(r.resource_id)},
-       {"resource_kind", r.resource_kind},
-       {"identity_source", r.identity_source},
-       {"current_incarnation", optional_int(r.current_incarnation)},
-       {"next_incarnation", optional_int(r.next_incarnation)},
-       {"request", {{"method", r.request.method}, {"url", r.request.url}, {"body", r.request.body}}},
-       {"az", r.az_command},
-       {"powershell", r.powershell_command},
-       {"confirm", r.confirm}};
+  j = {
+      {"planned", r.planned},
+      {"resource_id", string_or_null(r.resource_id)},
+      {"resource_kind", r.resource_kind},
+      {"identity_source", r.identity_source},
+      {"current_incarnation", optional_int(r.current_incarnation)},
+      {"next_incarnation", optional_int(r.next_incarnation)},
+      {"request", {{"method", r.request.method}, {"url", r.request.url}, {"body", r.request.body}}},
+      {"az", r.az_command},
+      {"powershell", r.powershell_command},
+      {"confirm", r.confirm}};
   if (r.identity_source == "cache") j["identity_age_seconds"] = r.identity_age_seconds;
   if (!r.blocked.empty()) j["blocked"] = r.blocked;
   if (!r.subscription_id.empty()) j["subscription_id"] = r.subscription_id;

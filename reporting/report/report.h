@@ -4,15 +4,14 @@
 /// in reporting/.
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "reporting/report/verdict.h"
-#include "probes/local/host_facts.h"
 #include "probes/fabric/probe_result.h"
+#include "probes/local/host_facts.h"
+#include "reporting/report/verdict.h"
 
 namespace latchwatch {
 
@@ -34,7 +33,7 @@ struct Verdict {
 
 struct RemedyRequest {
   std::string method = "PATCH";  ///< "PUT" for a Uniform scale-set instance (no PATCH there)
-  std::string url;  ///< contains "{resourceId}" when the resource is unknown
+  std::string url;               ///< contains "{resourceId}" when the resource is unknown
   nlohmann::json body;  ///< for PUT: the part to raise inside the instance model read by GET
 };
 
@@ -42,19 +41,19 @@ struct RemedyRequest {
 /// built from checked identity fields, each quoted by code (command_quote.h); a bash command
 /// can be pasted into bash as printed, a PowerShell one into PowerShell 7.
 struct Remedy {
-  bool planned = false;  ///< key_loss_latent: not broken yet, plan the reset
+  bool planned = false;     ///< key_loss_latent: not broken yet, plan the reset
   std::string resource_id;  ///< empty when unknown
   /// "virtual_machine", "flexible_member", "uniform_instance" or "unknown" (from the resource id;
   /// real-platform.md §1 decides the method per kind).
   std::string resource_kind = "unknown";
   std::string subscription_id;  ///< parsed from the resource id
   std::string resource_group;
-  std::string scale_set_name;   ///< Uniform instances
-  std::string instance_id;      ///< Uniform instances
+  std::string scale_set_name;  ///< Uniform instances
+  std::string instance_id;     ///< Uniform instances
   /// Non-empty when no command can be given: the incarnation is at int32's limit.
   std::string blocked;
-  std::string identity_source;  ///< "imds", "cache" or "unknown"
-  double identity_age_seconds = 0;  ///< for "cache"
+  std::string identity_source;                      ///< "imds", "cache" or "unknown"
+  double identity_age_seconds = 0;                  ///< for "cache"
   std::optional<std::int64_t> current_incarnation;  ///< largest seen
   std::optional<std::int64_t> next_incarnation;     ///< current + 1
   RemedyRequest request;

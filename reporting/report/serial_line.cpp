@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <vector>
 
-#include "probes/local/smbios.h"
 #include "probes/base/azure_names.h"
+#include "probes/local/smbios.h"
 
 namespace latchwatch::reporting {
 namespace {

@@ -6,10 +6,14 @@ namespace latchwatch {
 
 const char* to_string(Severity s) {
   switch (s) {
-    case Severity::ok: return "ok";
-    case Severity::warning: return "warning";
-    case Severity::critical: return "critical";
-    case Severity::unknown: return "unknown";
+    case Severity::ok:
+      return "ok";
+    case Severity::warning:
+      return "warning";
+    case Severity::critical:
+      return "critical";
+    case Severity::unknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -20,7 +24,8 @@ const std::vector<VerdictInfo>& verdict_catalogue() {
   using V = VerdictCode;
   using S = Severity;
   static const std::vector<VerdictInfo> catalogue = {
-      {V::healthy, "healthy", S::ok, "The latched key is on disk, GPA holds it, and the fabric answers.",
+      {V::healthy, "healthy", S::ok,
+       "The latched key is on disk, GPA holds it, and the fabric answers.",
        "Server keyGuid has a key file, GPA's status names the same key, fabric probes succeed.",
        "None.", false},
       {V::secure_channel_disabled, "secure_channel_disabled", S::ok,
@@ -85,12 +90,12 @@ const std::vector<VerdictInfo>& verdict_catalogue() {
        "GPA cannot write or check its key folder.",
        "status.json says 'Failed to save key details' or 'Failed to check the key'.",
        "Free disk space or fix the mount of /var/lib/azure-proxy-agent (on Windows the access to "
-       "%SYSTEMDRIVE%\\WindowsAzure\\ProxyAgent\\Keys). Not a key reset.", false},
+       "%SYSTEMDRIVE%\\WindowsAzure\\ProxyAgent\\Keys). Not a key reset.",
+       false},
       {V::clock_skew, "clock_skew", S::warning, "The VM's clock is far from the fabric's.",
        "The fabric's Date header differs from the local clock by more than the threshold.",
        "Fix time synchronisation (chrony/systemd-timesyncd, w32time, Hyper-V time sync).", false},
-      {V::unknown, "unknown", S::unknown,
-       "The evidence contradicts itself or could not be read.",
+      {V::unknown, "unknown", S::unknown, "The evidence contradicts itself or could not be read.",
        "See the findings: which source could not be read, and why.",
        "Read the findings; fix what stops latchwatch from reading the evidence.", false},
   };
@@ -115,14 +120,17 @@ const char* action_by(VerdictCode code) {
   using V = VerdictCode;
   switch (code) {
     case V::healthy:
-    case V::secure_channel_disabled: return "none";
+    case V::secure_channel_disabled:
+      return "none";
     case V::gpa_not_installed:       // the ProxyAgent extension is enabled through ARM
     case V::access_denied_by_rules:  // InVMAccessControlProfile lives in the VM model
     case V::key_lost:
     case V::key_mismatch:
     case V::key_suspect_mismatch:
-    case V::key_loss_latent: return "owner";
-    default: return "operator";
+    case V::key_loss_latent:
+      return "owner";
+    default:
+      return "operator";
   }
 }
 

@@ -2,9 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "probes/base/json_limits.h"
 #include "probes/os/atomic_file.h"
 #include "probes/os/bounded_file.h"
-#include "probes/base/json_limits.h"
 #include "reporting/sinks/log_sink.h"
 
 namespace latchwatch::reporting {
@@ -22,9 +22,9 @@ nlohmann::json alert_for(const CycleReport& r, latchwatch::VerdictCode verdict,
   const auto& id = r.report.identity;
   const auto& entry = latchwatch::info(verdict);
   nlohmann::json annotations = {{"summary", entry.meaning},
-                                 {"owner_action", entry.owner_action},
-                                 {"action", entry.owner_action},
-                                 {"action_by", latchwatch::action_by(verdict)}};
+                                {"owner_action", entry.owner_action},
+                                {"action", entry.owner_action},
+                                {"action_by", latchwatch::action_by(verdict)}};
   if (r.report.remedy && !r.report.remedy->az_command.empty())
     annotations["az_command"] = r.report.remedy->az_command;
   if (r.report.remedy && !r.report.remedy->blocked.empty())
@@ -32,7 +32,7 @@ nlohmann::json alert_for(const CycleReport& r, latchwatch::VerdictCode verdict,
   if (!r.report.host.host_name.empty()) annotations["host_name"] = r.report.host.host_name;
   return {{"labels",
            {{"alertname", latchwatch::is_key_verdict(verdict) ? "LatchwatchKeyResetNeeded"
-                                                             : "LatchwatchVerdict"},
+                                                              : "LatchwatchVerdict"},
             {"severity", latchwatch::to_string(entry.severity)},
             {"verdict", entry.name},
             {"vm", id.name.empty() ? (id.vm_id.empty() ? r.host : id.vm_id) : id.name},
@@ -80,8 +80,10 @@ void AlertmanagerSink::load_state() {
                                                : nlohmann::json(nlohmann::json::value_t::discarded);
   auto schema = j.is_object() ? j.find("schema") : j.end();
   if (j.is_discarded() || !j.is_object() || schema == j.end() || *schema != 1) {
-    if (file.state != probes::ReadState::ok) error = file.error;
-    else if (!j.is_discarded()) error = "not a schema 1 state object";
+    if (file.state != probes::ReadState::ok)
+      error = file.error;
+    else if (!j.is_discarded())
+      error = "not a schema 1 state object";
     spdlog::warn("alertmanager state ignored ({}): {}", options_.state_file, error);
     return;
   }
@@ -116,7 +118,8 @@ void AlertmanagerSink::save_state() {
                                           .count()},
                    {"alert", firing_->alert},
                    {"sent", firing_->sent}};
-  if (auto error = latchwatch::probes::write_file_atomically(options_.state_file, dump_json(j) + "\n", 0640);
+  if (auto error =
+          latchwatch::probes::write_file_atomically(options_.state_file, dump_json(j) + "\n", 0640);
       !error.empty())
     spdlog::warn("alertmanager state not saved: {}", error);
 }

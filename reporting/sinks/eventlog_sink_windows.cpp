@@ -1,18 +1,21 @@
 // The Windows Event Log (advapi32): RegisterEventSourceW once per sink, ReportEventW per
 // transition.
+#include <atomic>
+
 #include "reporting/sinks/eventlog_sink.h"
 #include "reporting/sinks/wide_text_windows.h"
-
-#include <atomic>
 
 namespace latchwatch::reporting {
 namespace {
 
 WORD event_type(EventType type) {
   switch (type) {
-    case EventType::error: return EVENTLOG_ERROR_TYPE;
-    case EventType::warning: return EVENTLOG_WARNING_TYPE;
-    case EventType::information: return EVENTLOG_INFORMATION_TYPE;
+    case EventType::error:
+      return EVENTLOG_ERROR_TYPE;
+    case EventType::warning:
+      return EVENTLOG_WARNING_TYPE;
+    case EventType::information:
+      return EVENTLOG_INFORMATION_TYPE;
   }
   return EVENTLOG_INFORMATION_TYPE;
 }

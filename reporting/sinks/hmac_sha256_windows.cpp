@@ -22,8 +22,7 @@ std::string hmac_sha256(const std::string& key, const std::string& message) {
   BCRYPT_HASH_HANDLE hash = nullptr;
   // CNG takes a non-const key buffer; it does not write to it.
   std::string key_copy = key;
-  if (ok(BCryptCreateHash(algorithm, &hash, nullptr, 0,
-                          reinterpret_cast<PUCHAR>(key_copy.data()),
+  if (ok(BCryptCreateHash(algorithm, &hash, nullptr, 0, reinterpret_cast<PUCHAR>(key_copy.data()),
                           static_cast<ULONG>(key_copy.size()), 0))) {
     std::string data = message;
     unsigned char out[32];
@@ -39,8 +38,8 @@ std::string hmac_sha256(const std::string& key, const std::string& message) {
 }
 
 bool random_bytes(unsigned char* out, std::size_t size) {
-  return ok(BCryptGenRandom(nullptr, out, static_cast<ULONG>(size),
-                            BCRYPT_USE_SYSTEM_PREFERRED_RNG));
+  return ok(
+      BCryptGenRandom(nullptr, out, static_cast<ULONG>(size), BCRYPT_USE_SYSTEM_PREFERRED_RNG));
 }
 
 }  // namespace latchwatch::reporting

@@ -15,7 +15,8 @@ std::vector<std::string> split_utf8(const std::string& text, std::size_t size) {
   std::size_t start = 0;
   while (start < text.size()) {
     std::size_t end = std::min(start + size, text.size());
-    while (end < text.size() && end > start && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
+    while (end < text.size() && end > start &&
+           (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
       --end;
     pieces.push_back(text.substr(start, end - start));
     start = end;
@@ -58,7 +59,8 @@ std::string kvp_state(const CycleReport& r) {
 
 std::vector<std::pair<std::string, std::string>> kvp_records(const CycleReport& r) {
   const auto& id = r.report.identity;
-  const std::string key = std::string(kKvpPrefix) + (id.vm_id.empty() ? r.host : id.vm_id) + "|verdict";
+  const std::string key =
+      std::string(kKvpPrefix) + (id.vm_id.empty() ? r.host : id.vm_id) + "|verdict";
   const auto verdict = r.has_confirmed ? r.confirmed : r.report.verdict.code;
   nlohmann::json value = {{"verdict", latchwatch::to_string(verdict)},
                           {"severity", latchwatch::to_string(latchwatch::info(verdict).severity)},
@@ -67,8 +69,10 @@ std::vector<std::pair<std::string, std::string>> kvp_records(const CycleReport& 
                           {"summary", latchwatch::info(verdict).meaning}};
   if (r.report.remedy) {
     value["resource_id"] = r.report.remedy->resource_id;
-    if (r.report.remedy->next_incarnation) value["key_incarnation_id"] = *r.report.remedy->next_incarnation;
-    value["action"] = "raise keyIncarnationId from outside the VM (ARM PATCH, api-version 2024-03-01)";
+    if (r.report.remedy->next_incarnation)
+      value["key_incarnation_id"] = *r.report.remedy->next_incarnation;
+    value["action"] =
+        "raise keyIncarnationId from outside the VM (ARM PATCH, api-version 2024-03-01)";
   }
   std::string text = value.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
   if (text.size() <= kKvpMaxValue) return {{key, text}};

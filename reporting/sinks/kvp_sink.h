@@ -64,8 +64,8 @@ std::string kvp_record_state(const std::string& key, const std::string& value);
 /// The first at most `size` bytes of `text`, never splitting a UTF-8 character.
 std::string kvp_cut_utf8(const std::string& text, std::size_t size);
 
-/// Linux only: takes flock and an fcntl write lock on `fd`, retrying until `deadline` (polling: neither lock
-/// has a timed wait). Returns 0 or the errno (EWOULDBLOCK when the deadline passed).
+/// Linux only: takes flock and an fcntl write lock on `fd`, retrying until `deadline` (polling:
+/// neither lock has a timed wait). Returns 0 or the errno (EWOULDBLOCK when the deadline passed).
 int lock_pool_until(int fd, std::chrono::steady_clock::time_point deadline, const Clock& clock);
 
 class KvpSink : public Sink {

@@ -78,7 +78,8 @@ bool KvpSink::pool_holds(const std::vector<std::string>& states) const {
   for (std::size_t off = 0; off + kKvpRecordSize <= content.size(); off += kKvpRecordSize) {
     std::string key = field(content.data() + off, kKvpKeySize);
     if (key.rfind(kKvpPrefix, 0) != 0) continue;
-    found.push_back(kvp_record_state(key, field(content.data() + off + kKvpKeySize, kKvpValueSize)));
+    found.push_back(
+        kvp_record_state(key, field(content.data() + off + kKvpKeySize, kKvpValueSize)));
   }
   return found == states;
 }

@@ -1,10 +1,10 @@
 // Windows: the guest-to-host KVP items as registry values (see kvp_sink.h for the key and its
 // source; records from kvp_records.cpp, the same as Linux's pool file holds).
-#include "reporting/sinks/kvp_sink.h"
-#include "reporting/sinks/wide_text_windows.h"
-
 #include <algorithm>
 #include <map>
+
+#include "reporting/sinks/kvp_sink.h"
+#include "reporting/sinks/wide_text_windows.h"
 
 namespace latchwatch::reporting {
 namespace {
@@ -78,7 +78,8 @@ std::map<std::wstring, std::wstring> wanted(const CycleReport& report) {
 
 std::vector<std::string> states_of(const std::map<std::wstring, std::wstring>& values) {
   std::vector<std::string> states;
-  for (const auto& [name, data] : values) states.push_back(kvp_record_state(narrow(name), narrow(data)));
+  for (const auto& [name, data] : values)
+    states.push_back(kvp_record_state(narrow(name), narrow(data)));
   std::sort(states.begin(), states.end());
   return states;
 }
@@ -105,8 +106,7 @@ PublishResult KvpSink::publish(const CycleReport& report) {
   HKEY root = nullptr;
   std::wstring sub;
   if (!split_key(pool_file_, root, sub))
-    return PublishResult::failure(pool_file_ +
-                                  ": not a registry key (HKLM\\... or HKCU\\...)");
+    return PublishResult::failure(pool_file_ + ": not a registry key (HKLM\\... or HKCU\\...)");
   HKEY raw = nullptr;
   LSTATUS status = RegCreateKeyExW(root, sub.c_str(), 0, nullptr, REG_OPTION_NON_VOLATILE,
                                    KEY_QUERY_VALUE | KEY_SET_VALUE, nullptr, &raw, nullptr);
@@ -122,15 +122,13 @@ PublishResult KvpSink::publish(const CycleReport& report) {
                             reinterpret_cast<const BYTE*>(data.c_str()),
                             static_cast<DWORD>((data.size() + 1) * sizeof(wchar_t)));
     if (status != ERROR_SUCCESS)
-      return PublishResult::failure(pool_file_ + ": " +
-                                    win32_message(static_cast<DWORD>(status)));
+      return PublishResult::failure(pool_file_ + ": " + win32_message(static_cast<DWORD>(status)));
   }
   for (const auto& [name, data] : before) {
     if (values.count(name)) continue;
     status = RegDeleteValueW(key.get(), name.c_str());
     if (status != ERROR_SUCCESS && status != ERROR_FILE_NOT_FOUND)
-      return PublishResult::failure(pool_file_ + ": " +
-                                    win32_message(static_cast<DWORD>(status)));
+      return PublishResult::failure(pool_file_ + ": " + win32_message(static_cast<DWORD>(status)));
   }
   written_ = state;
   return {};

@@ -9,7 +9,8 @@ std::string transition_line(const CycleReport& report, std::size_t max_len) {
   auto ascii = [](const std::string& text) {
     std::string out;
     for (char c : text)
-      out += (static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f) ? c : '?';
+      out +=
+          (static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f) ? c : '?';
     return out;
   };
   std::string head = std::string(latchwatch::to_string(report.confirmed)) + " " +
@@ -19,9 +20,11 @@ std::string transition_line(const CycleReport& report, std::size_t max_len) {
   // the reset value.
   std::string reset;
   if (report.report.remedy && report.report.remedy->next_incarnation)
-    reset = " reset: keyIncarnationId -> " + std::to_string(*report.report.remedy->next_incarnation);
+    reset =
+        " reset: keyIncarnationId -> " + std::to_string(*report.report.remedy->next_incarnation);
   std::string summary = ascii(v.summary);
-  std::size_t room = max_len > head.size() + reset.size() ? max_len - head.size() - reset.size() : 0;
+  std::size_t room =
+      max_len > head.size() + reset.size() ? max_len - head.size() - reset.size() : 0;
   if (summary.size() > room) summary = room > 3 ? summary.substr(0, room - 3) + "..." : "";
   return ascii(head) + summary + reset;
 }
@@ -33,7 +36,8 @@ PublishResult LogSink::publish(const CycleReport& report) {
     return {};
   }
   auto line = transition_line(report, 1024);  // the journal keeps long lines whole
-  if (report.has_confirmed && latchwatch::info(report.confirmed).severity >= latchwatch::Severity::critical)
+  if (report.has_confirmed &&
+      latchwatch::info(report.confirmed).severity >= latchwatch::Severity::critical)
     spdlog::error("{}", line);
   else if (report.transition == Transition::fired)
     spdlog::warn("{}", line);

@@ -140,7 +140,8 @@ PublishResult MetricsSink::publish(const CycleReport& report) {
   text_->set(text);
   if (textfile_dir_.empty()) return {};
   // node_exporter reads *.prom: write elsewhere in the folder, then rename into place.
-  auto error = latchwatch::probes::write_file_atomically(textfile_dir_ + "/latchwatch.prom", text, 0644, false);
+  auto error = latchwatch::probes::write_file_atomically(textfile_dir_ + "/latchwatch.prom", text,
+                                                         0644, false);
   return error.empty() ? PublishResult{} : PublishResult::failure(error);
 }
 

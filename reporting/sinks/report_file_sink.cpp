@@ -11,8 +11,8 @@ PublishResult ReportFileSink::publish(const CycleReport& report) {
   auto document = cycle_document(report);
   if (auto error = latchwatch::probes::ensure_directory(state_dir_); !error.empty())
     return PublishResult::failure(error);
-  if (auto error = latchwatch::probes::write_file_atomically(state_dir_ + "/report.json",
-                                                    dump_json(document, 2) + "\n", 0640, false);
+  if (auto error = latchwatch::probes::write_file_atomically(
+          state_dir_ + "/report.json", dump_json(document, 2) + "\n", 0640, false);
       !error.empty())
     return PublishResult::failure(error);
   if (auto error = append_history_line(state_dir_ + "/history.jsonl", dump_json(document) + "\n",

@@ -40,9 +40,9 @@ std::string append_history_line(const std::string& history, const std::string& l
       ((static_cast<std::uint64_t>(before.nFileSizeHigh) << 32) | before.nFileSizeLow) >= max_bytes)
     ::MoveFileExW(wide.c_str(), widen(history + ".1").c_str(),
                   MOVEFILE_REPLACE_EXISTING);  // keeps one generation
-  HANDLE file = ::CreateFileW(wide.c_str(), FILE_APPEND_DATA | FILE_READ_ATTRIBUTES,
-                              kShareAll, nullptr, OPEN_ALWAYS,
-                              FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
+  HANDLE file =
+      ::CreateFileW(wide.c_str(), FILE_APPEND_DATA | FILE_READ_ATTRIBUTES, kShareAll, nullptr,
+                    OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
   if (file == INVALID_HANDLE_VALUE) return history + ": " + error_text(::GetLastError());
   // Where this line starts, in the file actually open (after any rotation).
   BY_HANDLE_FILE_INFORMATION opened{};
@@ -55,8 +55,8 @@ std::string append_history_line(const std::string& history, const std::string& l
     ::CloseHandle(file);
     return history + ": is a symbolic link or other reparse point; not followed";
   }
-  const std::uint64_t start = (static_cast<std::uint64_t>(opened.nFileSizeHigh) << 32) |
-                              opened.nFileSizeLow;
+  const std::uint64_t start =
+      (static_cast<std::uint64_t>(opened.nFileSizeHigh) << 32) | opened.nFileSizeLow;
   DWORD written = 0;
   const BOOL ok =
       ::WriteFile(file, line.data(), static_cast<DWORD>(line.size()), &written, nullptr);

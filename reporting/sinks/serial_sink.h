@@ -1,8 +1,8 @@
 #pragma once
 /// The serial console: the one channel an owner can read from outside a VM whose key is lost
 /// under WireServer Enforce (boot diagnostics, `az vm boot-diagnostics get-boot-log`). One line
-/// per transition (format in reporting/report/serial_line.h), and while a key verdict keeps firing a
-/// reminder line every `reminder_interval` (by the report's own time, the daemon's clock seam),
+/// per transition (format in reporting/report/serial_line.h), and while a key verdict keeps firing
+/// a reminder line every `reminder_interval` (by the report's own time, the daemon's clock seam),
 /// so the verdict stays in the part of the log an owner reads, and a new boot's log has it too.
 ///
 /// Never blocks: the device is opened O_NONBLOCK each time; a full device (EAGAIN) or a FIFO

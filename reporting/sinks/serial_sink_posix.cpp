@@ -1,5 +1,3 @@
-#include "reporting/sinks/serial_sink.h"
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -10,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+
+#include "reporting/sinks/serial_sink.h"
 
 namespace latchwatch::reporting {
 

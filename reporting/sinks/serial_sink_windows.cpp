@@ -1,10 +1,10 @@
 // Windows: the serial console is COM1 (Azure's serial console and boot diagnostics read it), or a
 // named pipe or file the owner names. Overlapped writes with a deadline: never blocks.
-#include "reporting/sinks/serial_sink.h"
-#include "reporting/sinks/wide_text_windows.h"
-
 #include <algorithm>
 #include <cctype>
+
+#include "reporting/sinks/serial_sink.h"
+#include "reporting/sinks/wide_text_windows.h"
 
 namespace latchwatch::reporting {
 namespace {
@@ -80,8 +80,8 @@ bool SerialSink::write_line(const std::string& line, PublishResult& result) {
   }
   // One WriteFile for the whole line, so other console output cannot land inside it.
   DWORD written = 0;
-  bool done = WriteFile(file.h, bytes.data(), static_cast<DWORD>(bytes.size()), nullptr,
-                        &overlapped) != 0;
+  bool done =
+      WriteFile(file.h, bytes.data(), static_cast<DWORD>(bytes.size()), nullptr, &overlapped) != 0;
   DWORD code = done ? ERROR_SUCCESS : GetLastError();
   bool timed_out = false;
   if (!done && code == ERROR_IO_PENDING) {
@@ -100,7 +100,8 @@ bool SerialSink::write_line(const std::string& line, PublishResult& result) {
     return true;
   }
   if (timed_out || code == ERROR_OPERATION_ABORTED || code == ERROR_NO_DATA ||
-      code == ERROR_PIPE_NOT_CONNECTED || (done && written < bytes.size() && kind == FILE_TYPE_CHAR)) {
+      code == ERROR_PIPE_NOT_CONNECTED ||
+      (done && written < bytes.size() && kind == FILE_TYPE_CHAR)) {
     ++dropped_;  // nobody read it in time, or the reader went away
     return false;
   }
@@ -111,13 +112,14 @@ bool SerialSink::write_line(const std::string& line, PublishResult& result) {
 
 bool serial_console_usable(const std::string& device, const std::string&, std::string& why) {
   if (is_pipe(device)) {
-    why = device + ": a named pipe named in the configuration (lines are dropped while nobody "
-                   "serves it)";
+    why = device +
+          ": a named pipe named in the configuration (lines are dropped while nobody "
+          "serves it)";
     return true;
   }
-  HANDLE h = CreateFileW(device_path(device).c_str(), GENERIC_WRITE,
-                         FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_EXISTING,
-                         FILE_FLAG_OVERLAPPED, nullptr);
+  HANDLE h =
+      CreateFileW(device_path(device).c_str(), GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
+                  nullptr, OPEN_EXISTING, FILE_FLAG_OVERLAPPED, nullptr);
   if (h == INVALID_HANDLE_VALUE) {
     why = device + ": " + win32_message(GetLastError());
     return false;

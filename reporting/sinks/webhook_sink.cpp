@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <cstring>
 
+#include "probes/base/json_limits.h"
 #include "probes/os/atomic_file.h"
 #include "probes/os/bounded_file.h"
-#include "probes/base/json_limits.h"
 #include "reporting/sinks/spool_files.h"
 #include "reporting/sinks/webhook_transport.h"
 
@@ -82,7 +82,8 @@ std::string WebhookSink::enqueue(const std::string& body) {
   char name[32];
   std::snprintf(name, sizeof name, "%020llu.json", static_cast<unsigned long long>(next));
   nlohmann::json entry = {{"delivery", new_uuid()}, {"body", body}};
-  return latchwatch::probes::write_file_atomically(options_.spool_dir + "/" + name, dump_json(entry), 0600);
+  return latchwatch::probes::write_file_atomically(options_.spool_dir + "/" + name,
+                                                   dump_json(entry), 0600);
 }
 
 PublishResult WebhookSink::deliver(const std::string& delivery, const std::string& body) {
@@ -91,9 +92,10 @@ PublishResult WebhookSink::deliver(const std::string& delivery, const std::strin
   net::Request request;
   request.method = net::Method::post;
   request.target = url_.path;
-  request.headers = {{"Content-Type", "application/json"},
-                     {"X-Latchwatch-Delivery", delivery},
-                     {"X-Latchwatch-Signature", "sha256=" + hmac_sha256_hex(options_.secret, body)}};
+  request.headers = {
+      {"Content-Type", "application/json"},
+      {"X-Latchwatch-Delivery", delivery},
+      {"X-Latchwatch-Signature", "sha256=" + hmac_sha256_hex(options_.secret, body)}};
   request.body = body;
   auto response = transport_->post(url_, std::move(request), options_.timeout, 64 * 1024);
   if (response.failure != net::Failure::none) return PublishResult::failure(response.error);
@@ -122,7 +124,8 @@ PublishResult WebhookSink::flush() {
     auto entry = file.state == probes::ReadState::ok
                      ? probes::parse_untrusted_json(file.content, error)
                      : nlohmann::json(nlohmann::json::value_t::discarded);
-    if (entry.is_discarded() || !entry.is_object() || !entry.value("body", nlohmann::json()).is_string() ||
+    if (entry.is_discarded() || !entry.is_object() ||
+        !entry.value("body", nlohmann::json()).is_string() ||
         !entry.value("delivery", nlohmann::json()).is_string()) {
       // A corrupt entry cannot be delivered: set it aside (kept for a person), never crash.
       rename_spool_file(path, path + ".corrupt");

@@ -22,8 +22,8 @@ inline std::string win32_message(DWORD code) {
       nullptr, code, 0, reinterpret_cast<wchar_t*>(&buffer), 0, nullptr);
   std::string text = length && buffer ? narrow(std::wstring(buffer, length)) : std::string();
   if (buffer) LocalFree(buffer);
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ' ||
-                           text.back() == '.'))
+  while (!text.empty() &&
+         (text.back() == '\n' || text.back() == '\r' || text.back() == ' ' || text.back() == '.'))
     text.pop_back();
   return (text.empty() ? std::string("error") : text) + " (" + std::to_string(code) + ")";
 }

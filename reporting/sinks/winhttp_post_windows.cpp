@@ -1,14 +1,14 @@
-#include "reporting/sinks/winhttp_post.h"
-
 #include <windows.h>
+
+#include "reporting/sinks/winhttp_post.h"
 // (windows.h first: winhttp.h and wincrypt.h need its types.)
 #include <wincrypt.h>
 #include <winhttp.h>
 
 #include <cstddef>
 #include <fstream>
-#include <memory>
 #include <future>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -46,10 +46,18 @@ net::Response failed(net::Failure failure, std::string error) {
 net::Response from_error(DWORD code, const std::string& what) {
   net::Failure failure = net::Failure::protocol;
   switch (code) {
-    case ERROR_WINHTTP_TIMEOUT: failure = net::Failure::timeout; break;
-    case ERROR_WINHTTP_CANNOT_CONNECT: failure = net::Failure::refused; break;
-    case ERROR_WINHTTP_NAME_NOT_RESOLVED: failure = net::Failure::resolve; break;
-    case ERROR_WINHTTP_CONNECTION_ERROR: failure = net::Failure::reset; break;
+    case ERROR_WINHTTP_TIMEOUT:
+      failure = net::Failure::timeout;
+      break;
+    case ERROR_WINHTTP_CANNOT_CONNECT:
+      failure = net::Failure::refused;
+      break;
+    case ERROR_WINHTTP_NAME_NOT_RESOLVED:
+      failure = net::Failure::resolve;
+      break;
+    case ERROR_WINHTTP_CONNECTION_ERROR:
+      failure = net::Failure::reset;
+      break;
     case ERROR_WINHTTP_SECURE_FAILURE:
     case ERROR_WINHTTP_SECURE_CERT_CN_INVALID:
     case ERROR_WINHTTP_SECURE_CERT_DATE_INVALID:
@@ -58,11 +66,14 @@ net::Response from_error(DWORD code, const std::string& what) {
     case ERROR_WINHTTP_SECURE_CHANNEL_ERROR:
     case ERROR_WINHTTP_SECURE_INVALID_CERT:
     case ERROR_WINHTTP_SECURE_CERT_REVOKED:
-    case ERROR_WINHTTP_SECURE_CERT_WRONG_USAGE: failure = net::Failure::tls; break;
-    default: break;
+    case ERROR_WINHTTP_SECURE_CERT_WRONG_USAGE:
+      failure = net::Failure::tls;
+      break;
+    default:
+      break;
   }
-  return failed(failure, what + ": " + net::to_string(failure) + ", WinHTTP error " +
-                             std::to_string(code));
+  return failed(failure,
+                what + ": " + net::to_string(failure) + ", WinHTTP error " + std::to_string(code));
 }
 
 /// Sets every WinHTTP timeout of `handle` to what remains until `deadline`; false once it passed.
@@ -108,7 +119,8 @@ std::string chain_ends_at(HINTERNET request, HCERTSTORE roots) {
                   char text[16];
                   std::snprintf(text, sizeof text, "%lx", static_cast<unsigned long>(v));
                   return std::string(text);
-                }(status) + ")";
+                }(status) +
+                ")";
       CertFreeCertificateChain(chain);
     }
     CertFreeCertificateChainEngine(engine);
@@ -149,8 +161,8 @@ void read_headers(HINTERNET request, net::Response& response) {
 
 /// The exchange on an open request handle (the caller's watchdog may close it at the deadline).
 net::Response exchange(HINTERNET handle, const Url& url, const net::Request& request,
-                       const WinHttpOptions& options, HCERTSTORE roots,
-                       Clock::time_point deadline, const std::string& where) {
+                       const WinHttpOptions& options, HCERTSTORE roots, Clock::time_point deadline,
+                       const std::string& where) {
   const auto started = Clock::now();
   if (url.tls) {
     DWORD flags = 0;
@@ -159,8 +171,7 @@ net::Response exchange(HINTERNET handle, const Url& url, const net::Request& req
               SECURITY_FLAG_IGNORE_CERT_CN_INVALID | SECURITY_FLAG_IGNORE_CERT_WRONG_USAGE;
     else if (roots)
       flags = SECURITY_FLAG_IGNORE_UNKNOWN_CA;  // the chain is checked against ca_file below
-    if (flags && !WinHttpSetOption(handle, WINHTTP_OPTION_SECURITY_FLAGS, &flags,
-                                   sizeof flags))
+    if (flags && !WinHttpSetOption(handle, WINHTTP_OPTION_SECURITY_FLAGS, &flags, sizeof flags))
       return from_error(GetLastError(), where);
   }
   const std::wstring headers = header_block(request);
@@ -180,8 +191,8 @@ net::Response exchange(HINTERNET handle, const Url& url, const net::Request& req
   for (DWORD written_total = 0; written_total < body_size;) {
     DWORD written = 0;
     if (!arm(handle, deadline)) return failed(net::Failure::timeout, where + ": timeout");
-    if (!WinHttpWriteData(handle, request.body.data() + written_total,
-                          body_size - written_total, &written) ||
+    if (!WinHttpWriteData(handle, request.body.data() + written_total, body_size - written_total,
+                          &written) ||
         written == 0)
       return from_error(GetLastError(), where);
     written_total += written;
@@ -222,7 +233,8 @@ std::string load_pem_store(const std::string& path, void*& store_out) {
     in.read(chunk, sizeof chunk);
     text.append(chunk, static_cast<std::size_t>(in.gcount()));
   }
-  if (!in.eof()) return path + (text.size() > kPemLimit ? ": larger than 1 MiB" : ": cannot be read");
+  if (!in.eof())
+    return path + (text.size() > kPemLimit ? ": larger than 1 MiB" : ": cannot be read");
   Store store(CertOpenStore(CERT_STORE_PROV_MEMORY, 0, 0, 0, nullptr));
   if (!store) return "cannot open a certificate store: " + win32_message(GetLastError());
   const std::string begin = "-----BEGIN CERTIFICATE-----", end = "-----END CERTIFICATE-----";
@@ -265,16 +277,16 @@ net::Response post_now(const Url& url, const net::Request& request, const WinHtt
     roots.reset(store);
   }
   const std::string where = url.endpoint.to_string();
-  Internet session(WinHttpOpen(L"latchwatch", WINHTTP_ACCESS_TYPE_NO_PROXY,
-                               WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, 0));
+  Internet session(WinHttpOpen(L"latchwatch", WINHTTP_ACCESS_TYPE_NO_PROXY, WINHTTP_NO_PROXY_NAME,
+                               WINHTTP_NO_PROXY_BYPASS, 0));
   if (!session) return from_error(GetLastError(), where);
   Internet connection(
       WinHttpConnect(session.get(), widen(url.endpoint.host).c_str(), url.endpoint.port, 0));
   if (!connection) return from_error(GetLastError(), where);
-  Internet handle(WinHttpOpenRequest(
-      connection.get(), request.method == net::Method::post ? L"POST" : L"GET",
-      widen(url.path).c_str(), nullptr, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
-      url.tls ? WINHTTP_FLAG_SECURE : 0));
+  Internet handle(
+      WinHttpOpenRequest(connection.get(), request.method == net::Method::post ? L"POST" : L"GET",
+                         widen(url.path).c_str(), nullptr, WINHTTP_NO_REFERER,
+                         WINHTTP_DEFAULT_ACCEPT_TYPES, url.tls ? WINHTTP_FLAG_SECURE : 0));
   if (!handle) return from_error(GetLastError(), where);
   return exchange(handle.get(), url, request, options, roots.get(), deadline, where);
 }

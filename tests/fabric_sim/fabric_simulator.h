@@ -22,8 +22,8 @@ const char* to_string(Role r);
 
 struct LoggedRequest {
   Role role = Role::wireserver;
-  std::string method;  ///< as sent, e.g. "GET"
-  std::string target;  ///< as sent, e.g. "/secure-channel/status"
+  std::string method;                          ///< as sent, e.g. "GET"
+  std::string target;                          ///< as sent, e.g. "/secure-channel/status"
   std::map<std::string, std::string> headers;  ///< names lower-cased
 };
 

@@ -19,7 +19,8 @@ using Version = std::array<int, 3>;  // 1.0.N: only N varies across the releases
 
 constexpr const char* kReady = "Found key details from local and ready to use.";
 constexpr const char* kDisabled = "Customer has not enforce the secure channel state.";
-constexpr const char* kAcquire403 = "Failed to acquire key details: Key(KeyResponse(\"acquire\", 403))";
+constexpr const char* kAcquire403 =
+    "Failed to acquire key details: Key(KeyResponse(\"acquire\", 403))";
 constexpr const char* kZeroGuid = "00000000-0000-0000-0000-000000000000";
 constexpr const char* kRuleId =
     "/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT."
@@ -61,10 +62,14 @@ std::string state_text(const Scenario& s, int patch) {
     return text;
   };
   switch (s.status_body) {
-    case StatusBody::v2_disabled: return "disabled";
-    case StatusBody::v1_wireserver_and_imds: return "wireserverandimds";
-    case StatusBody::v2_audit: return modes("Audit");
-    default: return modes("Enforce");
+    case StatusBody::v2_disabled:
+      return "disabled";
+    case StatusBody::v1_wireserver_and_imds:
+      return "wireserverandimds";
+    case StatusBody::v2_audit:
+      return modes("Audit");
+    default:
+      return modes("Enforce");
   }
 }
 
@@ -80,7 +85,7 @@ std::string key_status_display(const Scenario& s, int patch) {
 
 json connection_entry(int patch, const char* ip, const char* command, const char* status,
                       int count) {
-  json entry{{"userName", "root"}, {"ip", ip}, {"port", 80}, {"processCmdLine", command},
+  json entry{{"userName", "root"},       {"ip", ip},      {"port", 80}, {"processCmdLine", command},
              {"responseStatus", status}, {"count", count}};
   if (patch >= 15) {  // userGroups and processFullPath arrive in 1.0.15
     entry["userGroups"] = json::array({"root"});
@@ -90,7 +95,8 @@ json connection_entry(int patch, const char* ip, const char* command, const char
 }
 
 json latch_states(const Scenario& s, int patch) {
-  const bool rules = s.status_body == StatusBody::v2_enforce || s.status_body == StatusBody::v2_audit;
+  const bool rules =
+      s.status_body == StatusBody::v2_enforce || s.status_body == StatusBody::v2_audit;
   // Up to 1.0.33 the state is stored only after the key step succeeds (a refused acquire
   // `continue`s before it, key_keeper.rs): holding no key, an enabled GPA still has its initial
   // UNKNOWN_STATE. From 1.0.34 the state is stored first.
@@ -99,7 +105,8 @@ json latch_states(const Scenario& s, int patch) {
                                          ? std::string("Unknown")
                                          : state_text(s, patch)}};
   if (patch >= 15) {
-    states["wireServerRuleId"] = rules ? std::string(kRuleId) + "LINUXWIRESERVER/VERSIONS/1.0.0" : "";
+    states["wireServerRuleId"] =
+        rules ? std::string(kRuleId) + "LINUXWIRESERVER/VERSIONS/1.0.0" : "";
     states["imdsRuleId"] = rules ? std::string(kRuleId) + "LINUXIMDS/VERSIONS/1.0.0" : "";
   }
   if (patch >= 26)
@@ -125,8 +132,8 @@ std::optional<Scenario> scenario_for_gpa_version(const Scenario& base, const std
   s.serve_aggregated_status = patch >= 47;
   const std::string message = base.latch_message;
   if (message.rfind(kReady, 0) == 0) {
-    s.latch_message = (patch >= 25 && patch <= 46) ? key_status_display(s, patch)
-                                                   : timed(patch, kReady);
+    s.latch_message =
+        (patch >= 25 && patch <= 46) ? key_status_display(s, patch) : timed(patch, kReady);
   } else if (message.rfind(kDisabled, 0) == 0) {
     s.latch_message = timed(patch, kDisabled);
   } else if (message == kAcquire403 && patch <= 24) {
@@ -161,7 +168,8 @@ json era_status_file_document(const Scenario& s, SystemTime now, const std::stri
       {"keyLatchStatus",
        {{"status", "RUNNING"}, {"message", s.latch_message}, {"states", latch_states(s, patch)}}},
       {"ebpfProgramStatus", {{"status", s.ebpf_status}, {"message", s.ebpf_message}}},
-      {"proxyListenerStatus", running(timed(patch, "Started proxy listener, ready to accept request"))},
+      {"proxyListenerStatus",
+       running(timed(patch, "Started proxy listener, ready to accept request"))},
       {"telemetryLoggerStatus", running("Telemetry event logger thread started.")},
       {"proxyConnectionsCount", s.ok_connections + s.unauthorized_connections}};
   json doc{{"timestamp", timestamp},

@@ -117,10 +117,10 @@ void write_gpa_files(const Scenario& s, const GpaPaths& paths, SystemTime now) {
   // The VM's hardware does not change with the scenario. Upper case, as the kernel prints it.
   write_atomically(paths.smbios_file, upper(kVmId) + "\n", 0644);
   // /proc/uptime's format: seconds since boot, then idle seconds (two cores' worth here).
-  write_atomically(paths.uptime_file,
-                   std::to_string(s.uptime.count()) + ".00 " +
-                       std::to_string(2 * s.uptime.count()) + ".00\n",
-                   0444);
+  write_atomically(
+      paths.uptime_file,
+      std::to_string(s.uptime.count()) + ".00 " + std::to_string(2 * s.uptime.count()) + ".00\n",
+      0444);
   if (!s.gpa_installed) {
     for (const auto* path : {&paths.key_dir, &paths.status_file, &paths.unit_file, &paths.binary})
       remove_path(*path);

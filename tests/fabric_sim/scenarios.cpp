@@ -129,13 +129,12 @@ std::vector<Scenario> build_table() {
         s.ok_connections = 0;
         s.unauthorized_connections = 3;
       });
-  add("early_boot", "as gpa_down, 40 s after boot: GPA is not answering yet",
-      [](Scenario& s) {
-        s.gpa_port = PortMode::refuse;
-        s.status_age = 10min;
-        bypass_gpa(s);
-        s.uptime = 40s;
-      });
+  add("early_boot", "as gpa_down, 40 s after boot: GPA is not answering yet", [](Scenario& s) {
+    s.gpa_port = PortMode::refuse;
+    s.status_age = 10min;
+    bypass_gpa(s);
+    s.uptime = 40s;
+  });
   add("key_suspect_mismatch", "key on disk and held, yet upstream answers 401 via GPA",
       [](Scenario& s) {
         s.versions = s.health = s.imds_instance = Upstream::unauthorized;
@@ -336,12 +335,14 @@ std::string status_body(const Scenario& s) {
 json imds_instance(const Scenario& s) {
   json compute{{"azEnvironment", "AzurePublicCloud"},
                {"location", kLocation},
-               {"name", s.scale_set ? kScaleSetInstanceName : s.flexible ? kFlexMemberName : kVmName},
+               {"name", s.scale_set  ? kScaleSetInstanceName
+                        : s.flexible ? kFlexMemberName
+                                     : kVmName},
                {"offer", "debian-12"},
                {"osType", "Linux"},
                {"publisher", "Debian"},
                {"resourceGroupName", kResourceGroup},
-               {"resourceId", s.scale_set   ? kScaleSetInstanceResourceId
+               {"resourceId", s.scale_set  ? kScaleSetInstanceResourceId
                               : s.flexible ? kFlexMemberResourceId
                                            : kResourceId},
                {"securityProfile",
@@ -357,7 +358,9 @@ json imds_instance(const Scenario& s) {
                {"subscriptionId", kSubscriptionId},
                {"tags", ""},
                {"vmId", kVmId},
-               {"vmScaleSetName", s.scale_set ? kScaleSetName : s.flexible ? kFlexScaleSetName : ""},
+               {"vmScaleSetName", s.scale_set  ? kScaleSetName
+                                  : s.flexible ? kFlexScaleSetName
+                                               : ""},
                {"vmSize", "Standard_D2s_v5"},
                {"zone", ""}};
   json network{
@@ -406,8 +409,8 @@ Reply not_found() { return text(404, "text/plain", "Not found"); }
 
 /// GPA answers its in-memory status as of now: never stale, whatever status.json says.
 SystemTime now_for_status(const Scenario& s) {
-  return std::chrono::system_clock::now() + std::chrono::duration_cast<SystemTime::duration>(
-                                                s.status_age);
+  return std::chrono::system_clock::now() +
+         std::chrono::duration_cast<SystemTime::duration>(s.status_age);
 }
 
 Reply wireserver(const Scenario& s, const std::string& path, const std::string& query) {

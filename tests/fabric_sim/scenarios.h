@@ -87,7 +87,7 @@ struct Scenario {
   std::string latch_message = "Found key details from local and ready to use. - 122";
   std::string secure_channel_state = "WireServer Enforce -  IMDS Enforce - HostGA Enforce";
   bool states_hold_key = true;  ///< states.keyGuid / keyIncarnationId present (GPA holds a key)
-  bool states_hold_incarnation = true;  ///< false: states.keyIncarnationId absent (v1 host)
+  bool states_hold_incarnation = true;          ///< false: states.keyIncarnationId absent (v1 host)
   std::string held_key_guid = kPlantedKeyGuid;  ///< the key GPA holds, when it holds one
   int held_incarnation = kKeyIncarnationId;
   std::chrono::seconds status_age{0};  ///< how old the timestamp is; > 0 means GPA stopped writing

@@ -7,8 +7,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t size) {
   std::string error;
-  auto document = latchwatch::probes::parse_untrusted_json(
-      {reinterpret_cast<const char*>(data), size}, error);
+  auto document =
+      latchwatch::probes::parse_untrusted_json({reinterpret_cast<const char*>(data), size}, error);
   if (document.is_discarded()) return 0;
   latchwatch::agent::Config config;
   auto problem = latchwatch::agent::apply_config_json(document, config);

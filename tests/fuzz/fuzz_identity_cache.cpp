@@ -12,8 +12,8 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
     return 0;
   }
   nlohmann::json first = *parsed.value;
-  auto again = parse_identity_cache(
-      first.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  auto again =
+      parse_identity_cache(first.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (!again) __builtin_trap();
   nlohmann::json second = *again.value;
   if (first != second) __builtin_trap();

@@ -5,7 +5,8 @@
 #include "probes/payloads/imds_instance.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t size) {
-  auto parsed = latchwatch::probes::parse_imds_instance({reinterpret_cast<const char*>(data), size});
+  auto parsed =
+      latchwatch::probes::parse_imds_instance({reinterpret_cast<const char*>(data), size});
   if (!parsed) {
     if (parsed.error.empty()) __builtin_trap();
     return 0;

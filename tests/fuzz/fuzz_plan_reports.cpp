@@ -8,7 +8,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t size) {
   using namespace latchwatch::plan;
   std::vector<std::string> errors;
-  auto records = read_report_records("fuzz.json", {reinterpret_cast<const char*>(data), size}, errors);
+  auto records =
+      read_report_records("fuzz.json", {reinterpret_cast<const char*>(data), size}, errors);
   for (const auto& e : errors)
     if (e.rfind("fuzz.json", 0) != 0) __builtin_trap();
   auto plan = build_reset_plan(std::move(records), {});

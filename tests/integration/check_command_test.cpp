@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
-
 #include <set>
 
 #include "tests/fabric_sim/fabric_simulator.h"
@@ -30,8 +29,8 @@ class CheckAgainstSimulator : public ::testing::Test {
   /// Runs `latchwatch check --json` against the simulator in `scenario`.
   ProcessResult check(const std::string& scenario, std::vector<std::string> extra = {}) {
     sim_->set_scenario(scenario);
-    std::vector<std::string> args{"check", "--json", "--state-dir", state_dir_.path(),
-                                  "--timeout-ms", std::to_string(kTimeoutMs)};
+    std::vector<std::string> args{"check",           "--json",       "--state-dir",
+                                  state_dir_.path(), "--timeout-ms", std::to_string(kTimeoutMs)};
     for (auto& flag : sim_->check_flags()) args.push_back(flag);
     for (auto& flag : extra) args.push_back(flag);
     auto result = testing::run_latchwatch(args);
@@ -80,36 +79,32 @@ TEST_P(VerdictPerScenario, GivesTheCataloguedVerdictAndExitCode) {
 
 INSTANTIATE_TEST_SUITE_P(
     Catalogue, VerdictPerScenario,
-    ::testing::Values(Expectation{"healthy", "healthy", 0},
-                      Expectation{"healthy_v1", "healthy", 0},
-                      Expectation{"vmss_healthy", "healthy", 0},
-                      Expectation{"secure_channel_disabled", "secure_channel_disabled", 0},
-                      Expectation{"latching_in_progress", "latching_in_progress", 1},
-                      Expectation{"key_lost", "key_lost", 2},
-                      Expectation{"key_mismatch", "key_mismatch", 2},
-                      Expectation{"key_lost_audit", "key_lost", 2},
-                      Expectation{"key_unusable", "key_lost", 2},
-                      Expectation{"early_boot", "latching_in_progress", 1},
-                      Expectation{"key_suspect_mismatch", "key_suspect_mismatch", 2},
-                      Expectation{"key_loss_latent", "key_loss_latent", 1},
-                      Expectation{"reset_pending", "reset_pending", 1},
-                      Expectation{"reset_applied", "healthy", 0},
-                      Expectation{"gpa_down", "gpa_down", 2},
-                      Expectation{"gpa_not_installed", "gpa_not_installed", 2},
-                      Expectation{"redirect_failure", "redirect_failure", 2},
-                      Expectation{"wireserver_blackholed", "wireserver_unreachable", 2},
-                      Expectation{"wireserver_refused", "wireserver_unreachable", 2},
-                      Expectation{"imds_refused", "imds_unreachable", 2},
-                      Expectation{"imds_throttled", "imds_throttled", 1},
-                      Expectation{"access_denied", "access_denied_by_rules", 1},
-                      Expectation{"key_store_unwritable", "key_store_unwritable", 2},
-                      Expectation{"clock_skew", "clock_skew", 1},
-                      Expectation{"status_rejected_by_gpa", "unknown", 3},
-                      Expectation{"status_missing_gpa_field", "unknown", 3},
-                      Expectation{"malformed_json", "unknown", 3},
-                      Expectation{"oversized_body", "unknown", 3},
-                      Expectation{"slow_imds", "healthy", 0},
-                      Expectation{"slow_drip", "wireserver_unreachable", 2}),
+    ::testing::Values(
+        Expectation{"healthy", "healthy", 0}, Expectation{"healthy_v1", "healthy", 0},
+        Expectation{"vmss_healthy", "healthy", 0},
+        Expectation{"secure_channel_disabled", "secure_channel_disabled", 0},
+        Expectation{"latching_in_progress", "latching_in_progress", 1},
+        Expectation{"key_lost", "key_lost", 2}, Expectation{"key_mismatch", "key_mismatch", 2},
+        Expectation{"key_lost_audit", "key_lost", 2}, Expectation{"key_unusable", "key_lost", 2},
+        Expectation{"early_boot", "latching_in_progress", 1},
+        Expectation{"key_suspect_mismatch", "key_suspect_mismatch", 2},
+        Expectation{"key_loss_latent", "key_loss_latent", 1},
+        Expectation{"reset_pending", "reset_pending", 1},
+        Expectation{"reset_applied", "healthy", 0}, Expectation{"gpa_down", "gpa_down", 2},
+        Expectation{"gpa_not_installed", "gpa_not_installed", 2},
+        Expectation{"redirect_failure", "redirect_failure", 2},
+        Expectation{"wireserver_blackholed", "wireserver_unreachable", 2},
+        Expectation{"wireserver_refused", "wireserver_unreachable", 2},
+        Expectation{"imds_refused", "imds_unreachable", 2},
+        Expectation{"imds_throttled", "imds_throttled", 1},
+        Expectation{"access_denied", "access_denied_by_rules", 1},
+        Expectation{"key_store_unwritable", "key_store_unwritable", 2},
+        Expectation{"clock_skew", "clock_skew", 1},
+        Expectation{"status_rejected_by_gpa", "unknown", 3},
+        Expectation{"status_missing_gpa_field", "unknown", 3},
+        Expectation{"malformed_json", "unknown", 3}, Expectation{"oversized_body", "unknown", 3},
+        Expectation{"slow_imds", "healthy", 0},
+        Expectation{"slow_drip", "wireserver_unreachable", 2}),
     [](const auto& info) { return std::string(info.param.scenario); });
 
 TEST_F(CheckAgainstSimulator, EachProbeOutcomeIsReported) {
@@ -132,8 +127,7 @@ TEST_F(CheckAgainstSimulator, EachProbeOutcomeIsReported) {
   EXPECT_EQ(probe(document(check("key_lost")), "imds_instance")["outcome"], "http_error");
   EXPECT_EQ(probe(document(check("malformed_json")), "wireserver_status")["outcome"],
             "bad_payload");
-  EXPECT_EQ(probe(document(check("oversized_body")), "wireserver_status")["outcome"],
-            "too_large");
+  EXPECT_EQ(probe(document(check("oversized_body")), "wireserver_status")["outcome"], "too_large");
   // A body GPA's serde rejects (no authorizationScheme) is a named parse error, not a healthy read.
   auto unschemed = probe(document(check("status_missing_gpa_field")), "wireserver_status");
   EXPECT_EQ(unschemed["outcome"], "bad_payload");
@@ -161,9 +155,12 @@ TEST_F(CheckAgainstSimulator, SendsOnlyAllowListedGets) {
   // GPA 1.0.47 also answers the in-memory status: the new target is asked in every era.
   for (const char* scenario : {"healthy@1.0.47", "key_lost@1.0.47", "key_lost@1.0.20"})
     check(scenario);
-  const std::set<std::string> allowed{"/secure-channel/status", "/?comp=versions", "/health",
+  const std::set<std::string> allowed{"/secure-channel/status",
+                                      "/?comp=versions",
+                                      "/health",
                                       "/metadata/instance?api-version=2021-12-13",
-                                      "/provision", "/gpa-aggregated-status"};
+                                      "/provision",
+                                      "/gpa-aggregated-status"};
   auto requests = sim_->requests();
   ASSERT_GE(requests.size(), sim::FabricSimulator::scenario_names().size());
   for (const auto& request : requests) {
@@ -296,12 +293,12 @@ TEST_F(CheckAgainstSimulator, HumanOutputShowsTheVerdictAndTheReset) {
 }
 
 TEST(CheckFlags, BadFlagOrValueIsOneLineNamingItAndExitThree) {
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"check", "--wireserver", "nonsense"},
-           {"check", "--timeout-ms", "-5"},
-           {"check", "--imds", "127.0.0.1:99999"},
-           {"check", "--bogus", "1"},
-           {"check", "--gpa-key-dir", "relative/path"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"check", "--wireserver", "nonsense"},
+                                             {"check", "--timeout-ms", "-5"},
+                                             {"check", "--imds", "127.0.0.1:99999"},
+                                             {"check", "--bogus", "1"},
+                                             {"check", "--gpa-key-dir", "relative/path"}}) {
     auto result = testing::run_latchwatch(args);
     EXPECT_EQ(result.exit_code, 3) << args[1];
     EXPECT_NE(result.err.find(args[1]), std::string::npos) << result.err;

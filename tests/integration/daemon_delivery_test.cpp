@@ -107,8 +107,8 @@ class DaemonDelivery : public ::testing::Test {
     const auto from = cycles();
     const double scraped = sample(scrape(metrics_port_), "latchwatch_cycles_total");
     EXPECT_TRUE(wait_for([&] { return cycles() >= from + n; }, 30s)) << why << ": history";
-    EXPECT_TRUE(
-        wait_for([&] { return testing::read_report(state_dir_).value("cycle", 0u) >= from + n; }, 30s))
+    EXPECT_TRUE(wait_for(
+        [&] { return testing::read_report(state_dir_).value("cycle", 0u) >= from + n; }, 30s))
         << why << ": report.json";
     EXPECT_TRUE(wait_for(
         [&] { return sample(scrape(metrics_port_), "latchwatch_cycles_total") >= scraped + n; },
@@ -202,7 +202,8 @@ TEST_F(DaemonDelivery, WebhookThatNeverAnswersHoldsBackNobodyAndSignalsNeverWait
                !webhook_health.value("up", true);
       },
       30s))
-      << "the hung delivery shows in the next report: " << testing::read_report(state_dir_)["sinks"];
+      << "the hung delivery shows in the next report: "
+      << testing::read_report(state_dir_)["sinks"];
   EXPECT_TRUE(wait_for(
       [&] {
         return sample(scrape(metrics_port_), "latchwatch_sink_stalled{sink=\"webhook\"}") == 1;

@@ -10,8 +10,8 @@
 #include "reporting/sinks/webhook_sink.h"
 #include "tests/fabric_sim/fabric_simulator.h"
 #include "tests/support/alertmanager_process.h"
-#include "tests/support/raw_server.h"
 #include "tests/support/daemon_state.h"
+#include "tests/support/raw_server.h"
 #include "tests/support/test_support.h"
 #include "tests/support/tls_server.h"
 
@@ -93,24 +93,29 @@ TEST_F(Daemon, KeyLossFiresAfterTwoCyclesAndRecoveryResolvesAtOnce) {
   // The first key_lost cycle was held back (pending), the second fired.
   auto lines = testing::read_history(state_dir_);
   std::size_t first_seen = 0;
-  while (first_seen < lines.size() && lines[first_seen]["verdict"]["code"] != "key_lost") ++first_seen;
+  while (first_seen < lines.size() && lines[first_seen]["verdict"]["code"] != "key_lost")
+    ++first_seen;
   ASSERT_LT(first_seen + 1, lines.size());
   EXPECT_EQ(lines[first_seen]["transition"], "unchanged");
   EXPECT_TRUE(lines[first_seen]["debounce"]["pending"].get<bool>());
   EXPECT_EQ(lines[first_seen + 1]["transition"], "fired");
-  EXPECT_TRUE(wait_for([&] {
-    return http_get(metrics_port_, "/metrics").body.find("latchwatch_key_alert_firing 1") !=
-           std::string::npos;
-  }, 5s));
-  EXPECT_NE(testing::read_file(dir_ / "latchwatch.prom").find("latchwatch_verdict{code=\"key_lost\"} 1"),
-            std::string::npos);
+  EXPECT_TRUE(wait_for(
+      [&] {
+        return http_get(metrics_port_, "/metrics").body.find("latchwatch_key_alert_firing 1") !=
+               std::string::npos;
+      },
+      5s));
+  EXPECT_NE(
+      testing::read_file(dir_ / "latchwatch.prom").find("latchwatch_verdict{code=\"key_lost\"} 1"),
+      std::string::npos);
   auto report = nlohmann::json::parse(testing::read_file(state_dir_ + "/report.json"));
   EXPECT_EQ(report["remedy"]["next_incarnation"], 11);
 
   sim_->set_scenario("healthy");
   auto before = cycles();
   ASSERT_TRUE(wait_for([&] { return saw_transition(state_dir_, "resolved", "healthy"); }, 10s));
-  EXPECT_EQ(testing::read_history(state_dir_)[before]["transition"], "resolved") << "recovery is not debounced";
+  EXPECT_EQ(testing::read_history(state_dir_)[before]["transition"], "resolved")
+      << "recovery is not debounced";
 
   // KVP: an independent reader of the documented record format.
   auto pool = testing::read_file(dir_ / "kvp_pool_1");
@@ -118,7 +123,8 @@ TEST_F(Daemon, KeyLossFiresAfterTwoCyclesAndRecoveryResolvesAtOnce) {
   ASSERT_GE(pool.size(), 2560u);
   std::string key(pool.data(), 512);
   std::string value(pool.data() + 512, 2048);
-  EXPECT_EQ(key.substr(0, key.find('\0')), "LATCHWATCH|d0a1b2c3-0000-4000-8000-000000000001|verdict");
+  EXPECT_EQ(key.substr(0, key.find('\0')),
+            "LATCHWATCH|d0a1b2c3-0000-4000-8000-000000000001|verdict");
   EXPECT_EQ(nlohmann::json::parse(value.substr(0, value.find('\0')))["verdict"], "healthy");
 
   daemon->signal(SIGTERM);
@@ -143,10 +149,12 @@ TEST_F(Daemon, SighupWithABrokenConfigKeepsRunningOnTheOld) {
   ASSERT_TRUE(wait_for([&] { return cycles() >= 1; }, 10s)) << daemon->err();
   testing::write_file(dir_ / "config.json", R"({"daemon": {"interval_s": "often"}})");
   daemon->signal(SIGHUP);
-  ASSERT_TRUE(wait_for([&] { return daemon->err().find("config reload failed") != std::string::npos; }, 5s));
+  ASSERT_TRUE(wait_for(
+      [&] { return daemon->err().find("config reload failed") != std::string::npos; }, 5s));
   EXPECT_NE(daemon->err().find("daemon.interval_s"), std::string::npos);
   auto after = cycles();
-  EXPECT_TRUE(wait_for([&] { return cycles() >= after + 2; }, 10s)) << "still cycling on the old config";
+  EXPECT_TRUE(wait_for([&] { return cycles() >= after + 2; }, 10s))
+      << "still cycling on the old config";
   EXPECT_FALSE(daemon->wait_exit(0ms));
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait_exit(5s), 0);
@@ -184,7 +192,8 @@ TEST_F(Daemon, MetricsPortTakenByAnotherProcessDegradesButNothingElseStops) {
   ASSERT_TRUE(wait_for([&] { return cycles() >= 2; }, 10s)) << daemon->err();
   EXPECT_NE(daemon->err().find("metrics endpoint off"), std::string::npos) << daemon->err();
   EXPECT_NE(testing::read_file(dir_ / "latchwatch.prom").find("latchwatch_cycles_total"),
-            std::string::npos) << "the textfile still works";
+            std::string::npos)
+      << "the textfile still works";
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait_exit(5s), 0);
 }
@@ -202,12 +211,15 @@ TEST_F(Daemon, EveryTransitionReachesAlertmanagerAndTheSignedWebhookInOrderAcros
   const std::uint16_t webhook_port = testing::free_port();
 
   auto config = base_config();
-  config["sinks"]["alertmanager"] = {{"enabled", true}, {"url", alertmanager.url()},
-                                     {"bearer_token", kBearerToken}, {"resend_interval_s", 1}};
-  config["sinks"]["webhook"] = {{"enabled", true},
-                                {"url", "https://127.0.0.1:" + std::to_string(webhook_port) + "/hook"},
-                                {"secret", kWebhookSecret},
-                                {"ca_file", dir_ / "cert.pem"}};
+  config["sinks"]["alertmanager"] = {{"enabled", true},
+                                     {"url", alertmanager.url()},
+                                     {"bearer_token", kBearerToken},
+                                     {"resend_interval_s", 1}};
+  config["sinks"]["webhook"] = {
+      {"enabled", true},
+      {"url", "https://127.0.0.1:" + std::to_string(webhook_port) + "/hook"},
+      {"secret", kWebhookSecret},
+      {"ca_file", dir_ / "cert.pem"}};
 
   // The webhook is down at first: the key loss is spooled.
   auto daemon = start(config);
@@ -222,12 +234,18 @@ TEST_F(Daemon, EveryTransitionReachesAlertmanagerAndTheSignedWebhookInOrderAcros
     EXPECT_EQ(a["labels"]["alertname"], "LatchwatchKeyResetNeeded");
     EXPECT_EQ(a["labels"]["severity"], "critical");
     EXPECT_EQ(a["labels"]["subscription"], "8a3f1c2e-1111-4222-8333-944455566677");
-    EXPECT_NE(a["annotations"]["az_command"].get<std::string>().find("keyIncarnationId"), std::string::npos);
+    EXPECT_NE(a["annotations"]["az_command"].get<std::string>().find("keyIncarnationId"),
+              std::string::npos);
   }
-  EXPECT_TRUE(wait_for([&] {
-    auto r = nlohmann::json::parse(testing::read_file(state_dir_ + "/report.json"), nullptr, false);
-    return !r.is_discarded() && r["sinks"].contains("webhook") && !r["sinks"]["webhook"]["up"].get<bool>();
-  }, 10s)) << "the webhook's failure shows in the next report";
+  EXPECT_TRUE(wait_for(
+      [&] {
+        auto r =
+            nlohmann::json::parse(testing::read_file(state_dir_ + "/report.json"), nullptr, false);
+        return !r.is_discarded() && r["sinks"].contains("webhook") &&
+               !r["sinks"]["webhook"]["up"].get<bool>();
+      },
+      10s))
+      << "the webhook's failure shows in the next report";
 
   // Restart while the webhook is still down; the spool survives.
   daemon->signal(SIGTERM);
@@ -256,9 +274,9 @@ TEST_F(Daemon, EveryTransitionReachesAlertmanagerAndTheSignedWebhookInOrderAcros
   ASSERT_GE(transitions.size(), 2u);
   EXPECT_EQ(transitions[0], "fired");
   EXPECT_EQ(transitions[1], "resolved");
-  EXPECT_TRUE(wait_for([&] {
-    return testing::files_containing(state_dir_ + "/spool", "transition").empty();
-  }, 5s)) << "the spool drains";
+  EXPECT_TRUE(wait_for(
+      [&] { return testing::files_containing(state_dir_ + "/spool", "transition").empty(); }, 5s))
+      << "the spool drains";
 
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait_exit(5s), 0);

@@ -277,8 +277,7 @@ TEST_F(FabricSimulatorTest, HealthyPayloadsMatchTheBrief) {
   EXPECT_EQ(compute["storageProfile"]["osDisk"]["diffDiskSettings"]["option"], "");
   EXPECT_TRUE(imds["network"].is_object());
 
-  auto provision =
-      json::parse(fetch(sim_->gpa(), get("/provision", {{"Metadata", "true"}})).body);
+  auto provision = json::parse(fetch(sim_->gpa(), get("/provision", {{"Metadata", "true"}})).body);
   EXPECT_EQ(provision, json({{"finished", true}, {"errorMessage", ""}}));
 }
 
@@ -322,8 +321,7 @@ TEST_F(FabricSimulatorTest, ScaleSetInstanceIdentity) {
 TEST_F(FabricSimulatorTest, ProvisionReportsTheKeyLatchError) {
   sim_->set_scenario("key_lost");
   // As real GPA: finished:true to a request without x-ms-azure-time-tick; the error is the news.
-  auto provision =
-      json::parse(fetch(sim_->gpa(), get("/provision", {{"Metadata", "true"}})).body);
+  auto provision = json::parse(fetch(sim_->gpa(), get("/provision", {{"Metadata", "true"}})).body);
   EXPECT_EQ(provision["finished"], true);
   EXPECT_EQ(
       provision["errorMessage"],

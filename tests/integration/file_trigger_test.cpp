@@ -39,8 +39,7 @@ class FileTrigger : public ::testing::Test {
               {"trigger", {{"enabled", true}, {"min_gap_s", 1}, {"confirm_after_s", 2}}}}},
             {"probes", {{"timeout_ms", 1000}}},
             {"paths", {{"state_dir", state_dir_}}},
-            {"sinks",
-             {{"metrics", {{"enabled", false}}}, {"serial", {{"enabled", false}}}}}};
+            {"sinks", {{"metrics", {{"enabled", false}}}, {"serial", {{"enabled", false}}}}}};
   }
 
   std::unique_ptr<BackgroundProcess> start(const nlohmann::json& config,
@@ -61,7 +60,8 @@ class FileTrigger : public ::testing::Test {
 
 TEST_F(FileTrigger, DeletingTheKeyFileReportsWithoutWaitingForTheInterval) {
   auto daemon = start(config(3600));
-  ASSERT_TRUE(wait_for([&] { return testing::read_history(state_dir_).size() >= 1; }, 15s)) << daemon->err();
+  ASSERT_TRUE(wait_for([&] { return testing::read_history(state_dir_).size() >= 1; }, 15s))
+      << daemon->err();
   ASSERT_EQ(testing::read_history(state_dir_)[0]["verdict"]["code"], "healthy");
 
   ASSERT_EQ(::unlink(key_file().c_str()), 0);
@@ -121,7 +121,8 @@ TEST_F(FileTrigger, DisabledLeavesTheTimerAlone) {
   auto cfg = config(3600);
   cfg["daemon"]["trigger"]["enabled"] = false;
   auto daemon = start(cfg);
-  ASSERT_TRUE(wait_for([&] { return testing::read_history(state_dir_).size() >= 1; }, 15s)) << daemon->err();
+  ASSERT_TRUE(wait_for([&] { return testing::read_history(state_dir_).size() >= 1; }, 15s))
+      << daemon->err();
   EXPECT_NE(daemon->err().find("file trigger off"), std::string::npos) << daemon->err();
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait_exit(5s), 0) << daemon->err();

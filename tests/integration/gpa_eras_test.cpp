@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
-
 #include <ostream>
 
 #include "tests/fabric_sim/fabric_simulator.h"
@@ -17,7 +16,7 @@ using testing::TempDir;
 
 struct EraCase {
   const char* version;
-  const char* state;     ///< the simulator scenario
+  const char* state;  ///< the simulator scenario
   const char* verdict;
   int exit_code;
 };
@@ -50,8 +49,8 @@ TEST_P(GpaEras, VerdictAndExitCodeFollowTheEra) {
   const std::string scenario = std::string(c.state) + "@" + c.version;
   sim_->set_scenario(scenario);
   TempDir state;
-  std::vector<std::string> args{"check", "--json", "--state-dir", state.path(), "--timeout-ms",
-                                "2000"};
+  std::vector<std::string> args{"check",      "--json",       "--state-dir",
+                                state.path(), "--timeout-ms", "2000"};
   for (auto& flag : sim_->check_flags()) args.push_back(flag);
   auto result = testing::run_latchwatch(args);
   auto doc = nlohmann::json::parse(result.out, nullptr, false);
@@ -69,22 +68,23 @@ std::vector<EraCase> era_cases() {
   std::vector<EraCase> cases;
   for (const char* v : {"1.0.13", "1.0.20", "1.0.25", "1.0.30", "1.0.47"}) {
     cases.push_back({v, "healthy", "healthy", 0});
-    cases.push_back({v, "key_lost", "key_lost", 2});                   // enforce, 401s
-    cases.push_back({v, "key_mismatch", "key_mismatch", 2});           // disk moved
+    cases.push_back({v, "key_lost", "key_lost", 2});          // enforce, 401s
+    cases.push_back({v, "key_mismatch", "key_mismatch", 2});  // disk moved
     cases.push_back({v, "secure_channel_disabled", "secure_channel_disabled", 0});
-    cases.push_back({v, "key_lost_audit", "key_lost", 2});             // audit: no 401 anywhere
-    cases.push_back({v, "key_unusable", "key_lost", 2});               // enforce, G.key unusable
+    cases.push_back({v, "key_lost_audit", "key_lost", 2});  // audit: no 401 anywhere
+    cases.push_back({v, "key_unusable", "key_lost", 2});    // enforce, G.key unusable
   }
   return cases;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    EraByState, GpaEras, ::testing::ValuesIn(era_cases()), [](const auto& info) {
-      std::string name = std::string(info.param.state) + "_" + info.param.version;
-      for (auto& ch : name)
-        if (ch == '.') ch = '_';
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(EraByState, GpaEras, ::testing::ValuesIn(era_cases()),
+                         [](const auto& info) {
+                           std::string name =
+                               std::string(info.param.state) + "_" + info.param.version;
+                           for (auto& ch : name)
+                             if (ch == '.') ch = '_';
+                           return name;
+                         });
 
 TEST(GpaErasEarlyBoot, KeyAbsenceInTheFirstMinutesIsNotAKeyVerdictInAnyEra) {
   TempDir vm_dir;
@@ -103,8 +103,8 @@ TEST(GpaErasEarlyBoot, KeyAbsenceInTheFirstMinutesIsNotAKeyVerdictInAnyEra) {
   // ≤ 1.0.24 with the stuck "started" message: only past the grace is it a refused acquire.
   sim.set_scenario("key_lost_audit@1.0.20");
   TempDir state;
-  std::vector<std::string> args{"check", "--json", "--state-dir", state.path(),
-                                "--boot-grace-s", "3601"};
+  std::vector<std::string> args{"check",      "--json",         "--state-dir",
+                                state.path(), "--boot-grace-s", "3601"};
   for (auto& flag : sim.check_flags()) args.push_back(flag);
   auto doc = nlohmann::json::parse(testing::run_latchwatch(args).out, nullptr, false);
   EXPECT_EQ(doc["verdict"]["code"], "latching_in_progress");

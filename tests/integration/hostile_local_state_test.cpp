@@ -1,9 +1,8 @@
 // Hostile local state: whatever the disk holds, `check` finishes, loses nothing it had accepted,
 // never crashes and says what it found.
 
-#include <gtest/gtest.h>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,7 +10,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "tests/fabric_sim/fabric_simulator.h"
@@ -38,8 +36,8 @@ class HostileLocalState : public ::testing::Test {
 
   /// Runs check without touching the simulator's files (a test may have planted something).
   nlohmann::json check_as_is(int* exit_code = nullptr) {
-    std::vector<std::string> args{"check", "--json", "--state-dir", state_dir_,
-                                  "--timeout-ms", "1000"};
+    std::vector<std::string> args{"check",    "--json",       "--state-dir",
+                                  state_dir_, "--timeout-ms", "1000"};
     for (auto& flag : sim_->check_flags()) args.push_back(flag);
     auto result = testing::run_latchwatch(args);
     if (exit_code) *exit_code = result.exit_code;
@@ -107,7 +105,8 @@ TEST_F(HostileLocalState, SymlinkedCacheIsNotFollowedAndItsTargetIsNotOverwritte
   TempDir elsewhere;
   testing::write_file(elsewhere / "precious", "do not touch");
   ASSERT_EQ(::mkdir(state_dir_.c_str(), 0750), 0);
-  ASSERT_EQ(::symlink((elsewhere / "precious").c_str(), (state_dir_ + "/identity.json").c_str()), 0);
+  ASSERT_EQ(::symlink((elsewhere / "precious").c_str(), (state_dir_ + "/identity.json").c_str()),
+            0);
   auto doc = check("healthy");
   EXPECT_TRUE(has_finding(doc, "identity_cache_unusable"));
   EXPECT_EQ(testing::read_file(elsewhere / "precious"), "do not touch");

@@ -2,12 +2,11 @@
 
 #include "probes/net/http_exchange.h"
 
-#include <gtest/gtest.h>
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "tests/support/raw_server.h"
@@ -43,8 +42,9 @@ void stay_silent(int& fd) {
 TEST(HttpExchange, CompleteResponseIsReadWithHeadersAndTimings) {
   RawServer server([](int& fd) {
     read_request_head(fd);
-    write_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Ms-Azure-Host-Authorization: x\r\n"
-                  "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\nhello");
+    write_all(fd,
+              "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Ms-Azure-Host-Authorization: x\r\n"
+              "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\nhello");
   });
   auto r = exchange(server.endpoint(), get("/health"), budget(2000));
   EXPECT_EQ(r.failure, Failure::none) << r.error;
@@ -67,7 +67,8 @@ TEST(HttpExchange, SendsExactlyTheRequestItWasGiven) {
   request.headers = {{"Metadata", "true"}};
   auto r = exchange(server.endpoint(), request, budget(2000));
   EXPECT_EQ(r.status, 204);
-  EXPECT_EQ(head.rfind("GET /metadata/instance?api-version=2021-12-13 HTTP/1.1\r\n", 0), 0u) << head;
+  EXPECT_EQ(head.rfind("GET /metadata/instance?api-version=2021-12-13 HTTP/1.1\r\n", 0), 0u)
+      << head;
   EXPECT_NE(head.find("Metadata: true\r\n"), std::string::npos);
 }
 
@@ -145,7 +146,8 @@ TEST(HttpExchange, HeadersThatNeverEndAreTooLarge) {
   RawServer server([](int& fd) {
     read_request_head(fd);
     write_all(fd, "HTTP/1.1 200 OK\r\n");
-    for (int i = 0; i < 2000; ++i) write_all(fd, "X-Filler-" + std::to_string(i) + ": abcdefgh\r\n");
+    for (int i = 0; i < 2000; ++i)
+      write_all(fd, "X-Filler-" + std::to_string(i) + ": abcdefgh\r\n");
   });
   auto r = exchange(server.endpoint(), get("/"), budget(2000));
   EXPECT_EQ(r.failure, Failure::too_large) << r.error;
@@ -198,8 +200,9 @@ TEST(HttpExchange, NotHttpIsAProtocolError) {
 TEST(HttpExchange, RedirectsAreNeverFollowed) {
   RawServer server([](int& fd) {
     read_request_head(fd);
-    write_all(fd, "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.2:1/elsewhere\r\n"
-                  "Content-Length: 0\r\n\r\n");
+    write_all(fd,
+              "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.2:1/elsewhere\r\n"
+              "Content-Length: 0\r\n\r\n");
   });
   auto r = exchange(server.endpoint(), get("/"), budget(2000));
   EXPECT_EQ(r.failure, Failure::none);

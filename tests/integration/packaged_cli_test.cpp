@@ -1,8 +1,7 @@
 // The installed binary's command line as packages use it: `config validate` on what the unit's
 // sandbox allows, secret files, NO_COLOR. Runs the real binary.
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <string>
 
@@ -31,12 +30,14 @@ TEST(ConfigValidate, WarnsWhatTheUnitsSandboxWillBlockButStaysValid) {
   auto result = run_latchwatch({"config", "validate", dir / "c.json"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("valid"), std::string::npos);
-  EXPECT_NE(result.err.find("warning: sinks.metrics.textfile_dir /srv/node-exporter"), std::string::npos)
+  EXPECT_NE(result.err.find("warning: sinks.metrics.textfile_dir /srv/node-exporter"),
+            std::string::npos)
       << result.err;
   EXPECT_NE(result.err.find("IPAddressAllow=10.20.30.40"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("0.0.0.0:9464"), std::string::npos) << result.err;
 
-  write_file(dir / "ok.json", R"({"sinks": {"metrics": {"textfile_dir": "/var/lib/prometheus/node-exporter"}}})");
+  write_file(dir / "ok.json",
+             R"({"sinks": {"metrics": {"textfile_dir": "/var/lib/prometheus/node-exporter"}}})");
   auto clean = run_latchwatch({"config", "validate", dir / "ok.json"});
   EXPECT_EQ(clean.exit_code, 0);
   EXPECT_EQ(clean.err, "");
@@ -47,7 +48,8 @@ TEST(ConfigValidate, ASecretFileOpenToOthersIsRefusedAndAClosedOneMasked) {
   write_file(dir / "token", "bearer-value-123\n");
   ::chmod((dir / "token").c_str(), 0644);
   write_file(dir / "c.json", R"({"sinks": {"alertmanager": {"enabled": true,
-    "url": "http://127.0.0.1:9093", "bearer_token_file": ")" + (dir / "token") + R"("}}})");
+    "url": "http://127.0.0.1:9093", "bearer_token_file": ")" +
+                                 (dir / "token") + R"("}}})");
   auto open_file = run_latchwatch({"config", "validate", dir / "c.json"});
   EXPECT_EQ(open_file.exit_code, 3);
   EXPECT_NE(open_file.err.find("chmod 0600"), std::string::npos) << open_file.err;

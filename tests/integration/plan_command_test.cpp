@@ -1,9 +1,8 @@
 // `latchwatch plan` as the owner runs it: the real binary on real files and folders, its exit
 // codes, its JSON, and its errors for files that are not what they claim.
 
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 
@@ -14,8 +13,8 @@
 namespace latchwatch {
 namespace {
 
-using testing::TempDir;
 using testing::run_latchwatch;
+using testing::TempDir;
 using testing::write_file;
 
 const std::string kVm =

@@ -104,7 +104,8 @@ class SerialLoop : public ::testing::Test {
 
 TEST_F(SerialLoop, DaemonSerialLinesInABootLogPlanLikeTheJsonReport) {
   auto daemon = start_daemon();
-  ASSERT_TRUE(wait_for([&] { return !testing::read_history(state_dir_).empty(); }, 15s)) << daemon->err();
+  ASSERT_TRUE(wait_for([&] { return !testing::read_history(state_dir_).empty(); }, 15s))
+      << daemon->err();
   EXPECT_NE(daemon->err().find("serial sink on: " + serial_), std::string::npos) << daemon->err();
   sim_->set_scenario("key_lost");
   auto fired = [&]() -> std::optional<nlohmann::json> {

@@ -2,17 +2,15 @@
 // warm-up, resident memory, open file descriptors and the webhook spool must stay flat.
 // Run by `make soak` (CI), not by `make test`: it takes minutes.
 
-#include <gtest/gtest.h>
-
 #include <dirent.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <algorithm>
 #include <atomic>
 #include <fstream>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "tests/fabric_sim/fabric_simulator.h"
 #include "tests/support/test_support.h"
@@ -88,7 +86,7 @@ TEST(Soak, TenThousandCyclesStayFlat) {
   std::thread rotate([&] {
     // Scenarios that keep every port listening: the simulator rebinds a refusing port, which can
     // collide with connections still open under this load.
-    const char* scenarios[] = {"healthy", "key_lost", "healthy", "imds_throttled",
+    const char* scenarios[] = {"healthy",       "key_lost",     "healthy",        "imds_throttled",
                                "access_denied", "key_mismatch", "malformed_json", "reset_pending"};
     for (std::size_t i = 0; !done; ++i) {
       sim.set_scenario(scenarios[i % std::size(scenarios)]);
@@ -130,8 +128,8 @@ TEST(Soak, TenThousandCyclesStayFlat) {
   auto max_of = [](const auto& v) { return *std::max_element(v.begin(), v.end()); };
   std::cout << "soak: RSS KiB early " << min_of(early.rss) << "-" << max_of(early.rss) << ", late "
             << min_of(late.rss) << "-" << max_of(late.rss) << "; fds early " << min_of(early.fds)
-            << "-" << max_of(early.fds) << ", late " << min_of(late.fds) << "-"
-            << max_of(late.fds) << "; spool peak " << peak_spool << "\n";
+            << "-" << max_of(early.fds) << ", late " << min_of(late.fds) << "-" << max_of(late.fds)
+            << "; spool peak " << peak_spool << "\n";
   EXPECT_LE(max_of(late.rss), max_of(early.rss) + max_of(early.rss) / 10 + 512) << "memory grows";
   EXPECT_LE(min_of(late.fds), min_of(early.fds) + 1) << "file descriptors leak";
   EXPECT_LE(max_of(late.fds), max_of(early.fds) + 2) << "file descriptors leak";

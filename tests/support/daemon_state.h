@@ -1,10 +1,9 @@
 #pragma once
 /// Reading what a running daemon left in its state folder, for tests that synchronise on it.
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace latchwatch::testing {
 

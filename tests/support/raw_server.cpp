@@ -17,7 +17,8 @@ RawServer::RawServer(std::function<void(int&)> handler) : handler_(std::move(han
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   address.sin_port = 0;
-  if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+  if (listen_fd_ < 0 ||
+      ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
       ::listen(listen_fd_, 16) != 0 || ::pipe(wake_fds_) != 0)
     throw std::runtime_error("RawServer: cannot listen on 127.0.0.1");
   socklen_t length = sizeof address;

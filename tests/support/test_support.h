@@ -47,10 +47,11 @@ std::string shared_fixture(const std::string& relative);
 
 }  // namespace latchwatch::testing
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <functional>
 #include <optional>
-#include <sys/types.h>
 
 namespace latchwatch::testing {
 

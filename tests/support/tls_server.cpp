@@ -6,7 +6,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-
 #include <stdexcept>
 #include <thread>
 
@@ -55,8 +54,8 @@ struct TlsServer::Impl {
       http::request<http::string_body> request;
       http::read(stream, buffer, request, ec);
       if (ec) return;
-      RecordedRequest recorded{std::string(request.method_string()), std::string(request.target()),
-                               {}, request.body()};
+      RecordedRequest recorded{
+          std::string(request.method_string()), std::string(request.target()), {}, request.body()};
       for (const auto& field : request) {
         std::string name(field.name_string());
         for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -77,7 +76,8 @@ struct TlsServer::Impl {
   }
 };
 
-TlsServer::TlsServer(const std::string& cert_dir, std::uint16_t port) : impl_(std::make_unique<Impl>()) {
+TlsServer::TlsServer(const std::string& cert_dir, std::uint16_t port)
+    : impl_(std::make_unique<Impl>()) {
   impl_->tls.use_certificate_chain_file(cert_dir + "/cert.pem");
   impl_->tls.use_private_key_file(cert_dir + "/key.pem", ssl::context::pem);
   tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);

@@ -1,13 +1,12 @@
 // probes/os/atomic_file.h on Linux: touch without following a link (the identity cache's
 // "confirmed unchanged" mark), and a folder reached through a link when the owner allows it.
 
-#include "probes/os/atomic_file.h"
-
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "probes/os/atomic_file.h"
 #include "tests/support/test_support.h"
 
 namespace latchwatch::probes {

@@ -76,8 +76,10 @@ TEST(BootLogRecords, AFloodOfBrokenLinesIsCountedNotEachPrinted) {
   // errors, burying every other machine's. The first ones are named, the rest counted.
   std::string text = "[  1.0] kernel\n";
   for (int i = 0; i < 200000; ++i) text += "latchwatch: v1 x ";
-  text += "\n" + signed_line("latchwatch: v1 fired key_lost 2026-12-01T03:04:40.002Z inc=6>7 "
-                              "vm=8a3c1f52-6d0e-4b7a-9c21-5e4f3a2b1c0d") +
+  text += "\n" +
+          signed_line(
+              "latchwatch: v1 fired key_lost 2026-12-01T03:04:40.002Z inc=6>7 "
+              "vm=8a3c1f52-6d0e-4b7a-9c21-5e4f3a2b1c0d") +
           "\n";
   std::vector<std::string> errors;
   auto read = read_boot_log_records("flood.log", text, errors);
@@ -87,8 +89,7 @@ TEST(BootLogRecords, AFloodOfBrokenLinesIsCountedNotEachPrinted) {
   EXPECT_NE(errors.front().find("flood.log:2: latchwatch line"), std::string::npos)
       << errors.front();
   EXPECT_NE(errors.back().find("flood.log: "), std::string::npos) << errors.back();
-  EXPECT_NE(errors.back().find("more broken latchwatch lines"), std::string::npos)
-      << errors.back();
+  EXPECT_NE(errors.back().find("more broken latchwatch lines"), std::string::npos) << errors.back();
 }
 
 TEST(BootLogRecords, ALogWithoutLatchwatchLinesIsNotAnError) {

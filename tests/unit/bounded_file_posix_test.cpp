@@ -1,13 +1,12 @@
 // read_bounded_file on Linux: FIFOs, /proc, devices, symlinks, modes (bounded_file_test.cpp holds
 // the cases both platforms share).
 
-#include "probes/os/bounded_file.h"
-
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "probes/os/bounded_file.h"
 #include "tests/support/test_support.h"
 
 namespace latchwatch::probes {

@@ -7,7 +7,6 @@
 
 #include <cstdio>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "agent/daemon/debounce.h"
@@ -33,7 +32,6 @@ std::vector<std::pair<std::string, std::string>> read_pool(const std::string& by
 }
 
 TEST(Kvp, RecordsFitTheHostAndKeepOthersByteForByte) {
-
   char pattern[] = "/tmp/latchwatch-kvp-XXXXXX";
   ASSERT_NE(::mkdtemp(pattern), nullptr);
   std::string pool = std::string(pattern) + "/.kvp_pool_1";

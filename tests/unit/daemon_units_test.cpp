@@ -2,15 +2,14 @@
 
 #include <gtest/gtest.h>
 
-
 #include <nlohmann/json.hpp>
 
 #include "agent/daemon/debounce.h"
 #include "reporting/sinks/alertmanager_sink.h"
 #include "reporting/sinks/kvp_sink.h"
 #include "reporting/sinks/metrics_sink.h"
-#include "reporting/sinks/webhook_sink.h"
 #include "reporting/sinks/url.h"
+#include "reporting/sinks/webhook_sink.h"
 #include "tests/unit/delivery_test_reports.h"
 
 namespace latchwatch {
@@ -20,7 +19,8 @@ using agent::DebounceState;
 using agent::Transition;
 using latchwatch::VerdictCode;
 
-std::vector<Transition> feed(DebounceState& state, std::vector<VerdictCode> verdicts, int required) {
+std::vector<Transition> feed(DebounceState& state, std::vector<VerdictCode> verdicts,
+                             int required) {
   std::vector<Transition> out;
   for (auto v : verdicts) out.push_back(agent::debounce(state, v, required).transition);
   return out;
@@ -28,9 +28,10 @@ std::vector<Transition> feed(DebounceState& state, std::vector<VerdictCode> verd
 
 TEST(Debounce, KeyVerdictFiresOnlyAfterConsecutiveCycles) {
   DebounceState state;
-  auto t = feed(state, {VerdictCode::healthy, VerdictCode::key_lost, VerdictCode::key_lost,
-                        VerdictCode::key_lost},
-                2);
+  auto t = feed(
+      state,
+      {VerdictCode::healthy, VerdictCode::key_lost, VerdictCode::key_lost, VerdictCode::key_lost},
+      2);
   EXPECT_EQ(t, (std::vector<Transition>{Transition::unchanged, Transition::unchanged,
                                         Transition::fired, Transition::unchanged}));
   EXPECT_EQ(state.reported, VerdictCode::key_lost);
@@ -38,8 +39,9 @@ TEST(Debounce, KeyVerdictFiresOnlyAfterConsecutiveCycles) {
 
 TEST(Debounce, OneOddCycleNeverFires) {
   DebounceState state;
-  auto t = feed(state, {VerdictCode::healthy, VerdictCode::key_lost, VerdictCode::healthy,
-                        VerdictCode::key_mismatch, VerdictCode::healthy},
+  auto t = feed(state,
+                {VerdictCode::healthy, VerdictCode::key_lost, VerdictCode::healthy,
+                 VerdictCode::key_mismatch, VerdictCode::healthy},
                 2);
   for (auto transition : t) EXPECT_EQ(transition, Transition::unchanged);
 }
@@ -68,7 +70,8 @@ TEST(Debounce, StateSurvivesARestartThroughItsJson) {
   auto restored = agent::parse_debounce_state(nlohmann::json(state).dump());
   ASSERT_TRUE(restored) << restored.error;
   EXPECT_EQ(agent::debounce(*restored.value, VerdictCode::key_lost, 2).transition,
-            Transition::fired) << "the second consecutive cycle came after the restart";
+            Transition::fired)
+      << "the second consecutive cycle came after the restart";
   EXPECT_FALSE(agent::parse_debounce_state("{\"schema\":1,\"reported\":\"nonsense\"}"));
   EXPECT_FALSE(agent::parse_debounce_state("garbage"));
 }
@@ -132,7 +135,8 @@ TEST(Alertmanager, AlertCarriesTheLabelsAndTheResetCommand) {
   report.report.remedy = latchwatch::Remedy{};
   report.report.remedy->az_command = "az rest --method patch ...";
   auto now = std::chrono::system_clock::from_time_t(1790000000);
-  auto alert = reporting::alert_for(report, VerdictCode::key_lost, now, now + std::chrono::minutes(3));
+  auto alert =
+      reporting::alert_for(report, VerdictCode::key_lost, now, now + std::chrono::minutes(3));
   EXPECT_EQ(alert["labels"]["alertname"], "LatchwatchKeyResetNeeded");
   EXPECT_EQ(alert["labels"]["severity"], "critical");
   EXPECT_EQ(alert["labels"]["verdict"], "key_lost");

@@ -4,14 +4,14 @@
 
 #include <chrono>
 
-#include "reporting/report/verdict.h"
 #include "probes/fabric/probe_result.h"
+#include "reporting/report/verdict.h"
 #include "reporting/sinks/sink.h"
 
 namespace latchwatch::testing::delivery {
 
 inline reporting::CycleReport report_for(latchwatch::VerdictCode code,
-                                          reporting::Transition transition) {
+                                         reporting::Transition transition) {
   reporting::CycleReport r;
   r.report.verdict = {code, latchwatch::info(code).severity, latchwatch::info(code).meaning};
   r.report.identity.vm_id = "d0a1b2c3-0000-4000-8000-000000000001";
@@ -65,8 +65,11 @@ inline reporting::CycleReport sample_report(latchwatch::VerdictCode code) {
   p.outcome = probes::Outcome::ok;
   p.summary = {{"keyIncarnationId", 10}};
   r.report.probes.push_back(p);
-  r.sinks_health = {{"webhook", {{"up", false}, {"failures", 3}, {"dropped", 0},
-                                 {"extra", {{"spool_entries", 2}, {"spool_dropped", 1}}}}}};
+  r.sinks_health = {{"webhook",
+                     {{"up", false},
+                      {"failures", 3},
+                      {"dropped", 0},
+                      {"extra", {{"spool_entries", 2}, {"spool_dropped", 1}}}}}};
   return r;
 }
 

@@ -163,9 +163,11 @@ TEST(StateFolder, SymlinksAreNeverWrittenThroughAndASymlinkedSpoolIsRefused) {
   TempDir dir;
   TempDir elsewhere;
   ASSERT_EQ(::symlink(elsewhere.path().c_str(), (dir / "spool").c_str()), 0);
-  EXPECT_NE(latchwatch::probes::ensure_directory(dir / "spool").find("symbolic link"), std::string::npos);
-  EXPECT_NE(latchwatch::probes::write_file_atomically(dir / "spool/x.json", "{}").find("symbolic link"),
+  EXPECT_NE(latchwatch::probes::ensure_directory(dir / "spool").find("symbolic link"),
             std::string::npos);
+  EXPECT_NE(
+      latchwatch::probes::write_file_atomically(dir / "spool/x.json", "{}").find("symbolic link"),
+      std::string::npos);
   // A link at a file is replaced by the rename, its target untouched.
   ASSERT_EQ(::symlink((elsewhere / "target").c_str(), (dir / "report.json").c_str()), 0);
   EXPECT_EQ(latchwatch::probes::write_file_atomically(dir / "report.json", "{}"), "");

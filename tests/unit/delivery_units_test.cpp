@@ -3,18 +3,18 @@
 // pool-file locks, symlinks, a file-size limit) are in delivery_units_posix_test.cpp.
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 #include <sstream>
 
 #include "agent/daemon/schedule.h"
-#include "probes/os/atomic_file.h"
-#include "probes/local/key_folder.h"
-#include "probes/payloads/gpa_status_file.h"
 #include "probes/base/redact.h"
+#include "probes/local/key_folder.h"
+#include "probes/os/atomic_file.h"
+#include "probes/payloads/gpa_status_file.h"
 #include "reporting/sinks/alertmanager_sink.h"
 #include "reporting/sinks/report_file_sink.h"
 #include "reporting/sinks/webhook_sink.h"
@@ -90,7 +90,6 @@ TEST(AlertmanagerSink, AStateFileOfAnotherShapeIsIgnoredSayingWhy) {
   }
   spdlog::set_default_logger(previous);
 }
-
 
 TEST(AlertmanagerSink, AFiringAlertPersistsSoTheRecoveryAfterARestartResolvesIt) {
   TempDir dir;

@@ -2,10 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include "reporting/report/remedy.h"
-#include "probes/base/utc_time.h"
-
 #include <limits>
+
+#include "probes/base/utc_time.h"
+#include "reporting/report/remedy.h"
 
 namespace latchwatch::diagnosis {
 namespace {
@@ -305,8 +305,9 @@ TEST(LookAlikes, AcquisitionNetworkFailureIsNotAKeyLoss) {
 // refusing the key. Under Enforce the 401s that follow (GPA holds no key) must not make it
 // key_lost and hand the owner a reset.
 TEST(LookAlikes, HostErrorOnTheAcquireIsNotAKeyLoss) {
-  for (const char* message : {R"(Failed to acquire key details: Key(KeyResponse("acquire", 500)))",
-                              R"(Failed to acquire key details: Key(KeyResponse("acquire", 503)))"}) {
+  for (const char* message :
+       {R"(Failed to acquire key details: Key(KeyResponse("acquire", 500)))",
+        R"(Failed to acquire key details: Key(KeyResponse("acquire", 503)))"}) {
     auto e = healthy();
     lose_key(e);
     e.status_file.content->key_latch_message = message;
@@ -393,8 +394,8 @@ TEST(Remedy, NamesTheVmAndTheNextIncarnation) {
   EXPECT_EQ(r.identity_source, "imds");
   EXPECT_EQ(r.next_incarnation, 11);
   EXPECT_EQ(r.request.method, "PATCH");
-  EXPECT_EQ(r.request.url, std::string("https://management.azure.com") + kVmResource +
-                               "?api-version=2024-03-01");
+  EXPECT_EQ(r.request.url,
+            std::string("https://management.azure.com") + kVmResource + "?api-version=2024-03-01");
   EXPECT_EQ(r.request.body.dump(),
             R"({"properties":{"securityProfile":{"proxyAgentSettings":{"keyIncarnationId":11}}}})");
   EXPECT_NE(r.az_command.find("az rest --method patch"), std::string::npos);
@@ -422,9 +423,9 @@ TEST(Remedy, UnknownIncarnationGivesACommandThatComputesIt) {
   EXPECT_FALSE(r.next_incarnation);
   EXPECT_NE(r.read_incarnation_command.find("keyIncarnationId"), std::string::npos);
   EXPECT_NE(r.az_command.find("N=$(("), std::string::npos);
-  EXPECT_EQ(r.request.body["properties"]["securityProfile"]["proxyAgentSettings"]
-                          ["keyIncarnationId"],
-            "N");
+  EXPECT_EQ(
+      r.request.body["properties"]["securityProfile"]["proxyAgentSettings"]["keyIncarnationId"],
+      "N");
 }
 
 TEST(Remedy, UnknownResourceKeepsAPlaceholderAndFindsTheVmByVmId) {
@@ -432,8 +433,7 @@ TEST(Remedy, UnknownResourceKeepsAPlaceholderAndFindsTheVmByVmId) {
   id.source = "unknown";
   id.vm_id = "d0a1b2c3-0000-4000-8000-000000000001";
   auto r = build_remedy(id, 10, false);
-  EXPECT_EQ(r.request.url,
-            "https://management.azure.com{resourceId}?api-version=2024-03-01");
+  EXPECT_EQ(r.request.url, "https://management.azure.com{resourceId}?api-version=2024-03-01");
   EXPECT_EQ(r.find_vm_command,
             "az vm list --query \"[?vmId=='d0a1b2c3-0000-4000-8000-000000000001'].id\" -o tsv");
   EXPECT_EQ(r.identity_source, "unknown");
@@ -445,7 +445,7 @@ TEST(Remedy, ScaleSetInstanceUsesTheInstanceResourceId) {
   probes::ImdsCompute compute = *healthy().cycle.imds;
   compute.name = "ss_3";
   compute.vm_scale_set_name = "ss";
-  compute.resource_id = "";  // old api-version: derive it
+  compute.resource_id = "";                                          // old api-version: derive it
   compute.subscription_id = "8a3f1c2e-1111-4222-8333-944455566677";  // derived only from a GUID
   e.cycle.imds = compute;
   auto report = diagnose(e);
@@ -575,7 +575,8 @@ TEST(FuzzRegressions, CacheDatedPastWhatTheClockHoldsIsCorrupt) {
 TEST(FuzzRegressions, IncarnationThatCannotBeRaisedIsUnknown) {
   Identity id;
   id.source = "imds";
-  id.resource_id = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/virtualMachines/v";
+  id.resource_id =
+      "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/virtualMachines/v";
   auto r = build_remedy(id, std::numeric_limits<std::int64_t>::max(), false);
   EXPECT_FALSE(r.next_incarnation);
   EXPECT_FALSE(r.read_incarnation_command.empty());

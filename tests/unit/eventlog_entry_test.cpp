@@ -16,7 +16,8 @@ TEST(EventLogEntry, KeyVerdictsAreErrorsWithTheResetFaultsWarningsRecoveryInform
   auto key = report(latchwatch::VerdictCode::key_lost, Transition::fired);
   latchwatch::Remedy remedy;
   remedy.next_incarnation = 7;
-  remedy.resource_id = "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm";
+  remedy.resource_id =
+      "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm";
   key.report.remedy = remedy;
   auto entry = eventlog_entry(key);
   ASSERT_TRUE(entry);

@@ -2,8 +2,6 @@
 // (tests/fixtures/gpa-eras/README.md cites the source per tag), and the era rules of the
 // diagnosis on them.
 
-#include "probes/payloads/gpa_version.h"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -11,6 +9,7 @@
 
 #include "agent/diagnosis/diagnose.h"
 #include "probes/payloads/gpa_status_file.h"
+#include "probes/payloads/gpa_version.h"
 #include "probes/payloads/secure_channel_status.h"
 #include "tests/fabric_sim/scenarios.h"
 
@@ -112,24 +111,23 @@ TEST(GpaEraStatusFile, RefusedSinceStartTheStateIsUnknownUpTo1033) {
     const auto* scenario = sim::find_scenario(std::string("key_lost@") + v);
     ASSERT_NE(scenario, nullptr) << v;
     auto doc = sim::status_file_document(*scenario, std::chrono::system_clock::now());
-    EXPECT_EQ(doc["proxyAgentStatus"]["keyLatchStatus"]["states"]["secureChannelState"],
-              "Unknown")
+    EXPECT_EQ(doc["proxyAgentStatus"]["keyLatchStatus"]["states"]["secureChannelState"], "Unknown")
         << v;
   }
   for (const char* v : {"1.0.34", "1.0.47"}) {
     const auto* scenario = sim::find_scenario(std::string("key_lost@") + v);
     ASSERT_NE(scenario, nullptr) << v;
     auto doc = sim::status_file_document(*scenario, std::chrono::system_clock::now());
-    EXPECT_NE(doc["proxyAgentStatus"]["keyLatchStatus"]["states"]["secureChannelState"],
-              "Unknown")
+    EXPECT_NE(doc["proxyAgentStatus"]["keyLatchStatus"]["states"]["secureChannelState"], "Unknown")
         << v;
   }
   EXPECT_NE(status("status-1.0.47-key-lost.json").states_secure_channel_state, "Unknown");
   // A GPA that holds its key stored the state when it loaded it.
   const auto* latent = sim::find_scenario("key_loss_latent@1.0.20");
   ASSERT_NE(latent, nullptr);
-  EXPECT_NE(sim::status_file_document(*latent, std::chrono::system_clock::now())
-                ["proxyAgentStatus"]["keyLatchStatus"]["states"]["secureChannelState"],
+  EXPECT_NE(sim::status_file_document(
+                *latent, std::chrono::system_clock::now())["proxyAgentStatus"]["keyLatchStatus"]
+                                                          ["states"]["secureChannelState"],
             "Unknown");
 }
 

@@ -1,13 +1,12 @@
 // GpaFileWatch on real folders with real inotify. inotify queues an event before the syscall
 // that caused it returns, so each check reads the queue right after the change: no waiting.
 
-#include "agent/daemon/gpa_file_watch.h"
-
 #include <gtest/gtest.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/daemon/gpa_file_watch.h"
 #include "tests/support/test_support.h"
 
 namespace latchwatch::agent {

@@ -1,13 +1,12 @@
 // Traces of an installed Guest Proxy Agent: unit file, binary, running process.
 
-#include "probes/local/gpa_presence.h"
-
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
+#include "probes/local/gpa_presence.h"
 #include "tests/support/test_support.h"
 
 namespace latchwatch::probes {

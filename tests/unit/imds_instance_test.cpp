@@ -148,8 +148,8 @@ TEST(ImdsInstanceTest, SummaryUsesImdsCamelCaseKeys) {
                       "examplevmname"},
                      // WALinuxAgent's fixture masks the subscription: no GUID, so dropped.
                      {"subscriptionId", ""},
-                     {"rejectedFields", json::array({{{"field", "subscriptionId"},
-                                                      {"expected", "a GUID"}}})},
+                     {"rejectedFields",
+                      json::array({{{"field", "subscriptionId"}, {"expected", "a GUID"}}})},
                      {"resourceGroupName", "macikgo-test-may-23"},
                      {"name", "examplevmname"},
                      {"vmScaleSetName", "crpteste9vflji9"},

@@ -1,8 +1,6 @@
 // The key folder on Linux: modes, inotify (nothing is opened), symlinks, odd bytes in names
 // (key_folder_test.cpp holds the cases both platforms share).
 
-#include "probes/local/key_folder.h"
-
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/inotify.h>
@@ -14,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "probes/local/key_folder.h"
 #include "tests/support/test_support.h"
 #include "tests/unit/key_folder_test_keys.h"
 

@@ -1,15 +1,14 @@
 // Local evidence on Linux: modes, FIFOs and symlinks (local_readers_test.cpp holds the rest).
 
-#include <gtest/gtest.h>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
-#include "probes/os/bounded_file.h"
 #include "probes/local/key_folder.h"
+#include "probes/os/bounded_file.h"
 #include "tests/fabric_sim/fabric_simulator.h"
 #include "tests/support/test_support.h"
 

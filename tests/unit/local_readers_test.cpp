@@ -6,10 +6,10 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "probes/os/bounded_file.h"
 #include "probes/local/gpa_presence.h"
 #include "probes/local/key_folder.h"
 #include "probes/local/smbios.h"
+#include "probes/os/bounded_file.h"
 #include "tests/support/test_support.h"
 
 namespace latchwatch::probes {

@@ -1,22 +1,20 @@
 // The agent as packages run it: secrets in files, config checks against the unit's sandbox,
 // journal-friendly logging, the monitoring-plugin line, colour rules, the CA bundle search.
-#include "agent/config/secret_file.h"
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <string>
 
 #include "agent/cli/colour.h"
-#include "agent/config/config.h"
 #include "agent/cli/logging.h"
 #include "agent/cli/plugin_line.h"
 #include "agent/cli/portable_runtime.h"
+#include "agent/config/config.h"
+#include "agent/config/secret_file.h"
 #include "reporting/sinks/log_sink.h"
 #include "tests/support/test_support.h"
 
@@ -72,9 +70,7 @@ TEST(ConfigChecks, ASectionOfTheWrongTypeIsNamedAsSuch) {
   }
 }
 
-TEST(ConfigChecks, DefaultsFitTheUnitsSandbox) {
-  EXPECT_TRUE(sandbox_warnings(Config{}).empty());
-}
+TEST(ConfigChecks, DefaultsFitTheUnitsSandbox) { EXPECT_TRUE(sandbox_warnings(Config{}).empty()); }
 
 TEST(ConfigChecks, WhatTheSandboxBlocksIsNamedWithTheDropInThatAllowsIt) {
   Config config;

@@ -4,9 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "probes/base/json_limits.h"
 #include "probes/payloads/gpa_status_file.h"
 #include "probes/payloads/imds_instance.h"
-#include "probes/base/json_limits.h"
 #include "probes/payloads/provision_reply.h"
 #include "probes/payloads/secure_channel_status.h"
 #include "tests/support/test_support.h"
@@ -82,9 +82,11 @@ TEST(SecureChannelStatus, RejectsWhatGpaRejectsWithANamedReason) {
   };
   for (const auto& c :
        {Case{"{" REQUIRED_SCHEME_AND_DELIVERY R"("version":"1.0"})", "neither"},
-        Case{"{" REQUIRED_SCHEME_AND_DELIVERY R"("version":"1.0","secureChannelState":"Sometimes"})",
+        Case{"{" REQUIRED_SCHEME_AND_DELIVERY
+             R"("version":"1.0","secureChannelState":"Sometimes"})",
              "secureChannelState"},
-        Case{"{" REQUIRED_SCHEME_AND_DELIVERY R"("version":"2.0","secureChannelState":"Wireserver"})",
+        Case{"{" REQUIRED_SCHEME_AND_DELIVERY
+             R"("version":"2.0","secureChannelState":"Wireserver"})",
              "secureChannelEnabled"},
         Case{"{" REQUIRED_SCHEME_AND_DELIVERY
              R"("version":"1.0","secureChannelState":"Disabled","keyGuid":42})",
@@ -95,9 +97,8 @@ TEST(SecureChannelStatus, RejectsWhatGpaRejectsWithANamedReason) {
         Case{R"({"secureChannelState":"Disabled","version":"1.0","keyDeliveryMethod":"http"})",
              "/authorizationScheme"},
         Case{"{" REQUIRED_SCHEME_AND_DELIVERY R"("secureChannelState":"Disabled"})", "/version"},
-                        Case{R"([1,2])", "object"},
-                        Case{R"({"secureChannelState": "Wireserver", "keyGuid": )", "JSON"},
-                        Case{"", "JSON"}}) {
+        Case{R"([1,2])", "object"},
+        Case{R"({"secureChannelState": "Wireserver", "keyGuid": )", "JSON"}, Case{"", "JSON"}}) {
     auto s = parse_secure_channel_status(c.body);
     EXPECT_FALSE(s) << c.body;
     EXPECT_NE(s.error.find(c.reason), std::string::npos) << c.body << " -> " << s.error;
@@ -177,7 +178,8 @@ TEST(ProvisionReply, ListsUnreadyModulesAndRedactsHex) {
       R"({"finished":false,"errorMessage":"keyLatchStatus - Failed to acquire key details\r\nebpfProgramStatus - not started\r\n"})");
   ASSERT_TRUE(r) << r.error;
   EXPECT_FALSE(r.value->finished);
-  EXPECT_EQ(r.value->unready_modules, (std::vector<std::string>{"keyLatchStatus", "ebpfProgramStatus"}));
+  EXPECT_EQ(r.value->unready_modules,
+            (std::vector<std::string>{"keyLatchStatus", "ebpfProgramStatus"}));
   auto hex = parse_provision_reply(
       std::string(R"({"finished":"true","errorMessage":"bad key )") +
       "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08" + R"("})");
@@ -202,7 +204,8 @@ TEST(GpaStatusFile, HealthyFixture) {
   EXPECT_EQ(v.ebpf_status, "RUNNING");
   EXPECT_EQ(v.unauthorized_count, 0);
   ASSERT_TRUE(v.timestamp);
-  EXPECT_EQ(std::chrono::system_clock::to_time_t(*v.timestamp), 1784715342);  // 2026-07-22T10:15:42Z
+  EXPECT_EQ(std::chrono::system_clock::to_time_t(*v.timestamp),
+            1784715342);  // 2026-07-22T10:15:42Z
 }
 
 TEST(GpaStatusFile, KeyLostFixtureShowsOnlyInTheMessageAndTheMissingKeyGuid) {
@@ -224,7 +227,8 @@ TEST(GpaStatusFile, MockFixtureWithZuluTimestamp) {
 }
 
 TEST(GpaStatusFile, TimestampBeyondWhatTheClockHoldsIsIgnored) {
-  auto s = parse_gpa_status_file(R"({"timestamp":"9999-12-31T23:59:59.999","proxyAgentStatus":{}})");
+  auto s =
+      parse_gpa_status_file(R"({"timestamp":"9999-12-31T23:59:59.999","proxyAgentStatus":{}})");
   ASSERT_TRUE(s) << s.error;
   EXPECT_FALSE(s.value->timestamp);
 }
@@ -245,7 +249,8 @@ TEST(GpaStatusFile, ClassifiesEveryMessageOfTheDomainBrief) {
         Case{"Failed to acquire key details: Key(SendKeyRequest(\"timed out\"))",
              KeyLatchMessage::acquire_network},
         Case{"Failed to get key status - connection refused", KeyLatchMessage::status_failed},
-        Case{"Failed to save key details to file: No space left", KeyLatchMessage::store_unwritable},
+        Case{"Failed to save key details to file: No space left",
+             KeyLatchMessage::store_unwritable},
         Case{"  Failed to check the key", KeyLatchMessage::store_unwritable},
         Case{"Failed to attest the key", KeyLatchMessage::attest_failed},
         Case{"", KeyLatchMessage::other}})
@@ -293,7 +298,8 @@ TEST(JsonLimits, DepthIsCountedOutsideStringsOnly) {
   std::string error;
   EXPECT_FALSE(parse_untrusted_json(depth_bomb(64), error).is_discarded()) << error;
   EXPECT_TRUE(parse_untrusted_json(depth_bomb(65), error).is_discarded());
-  EXPECT_FALSE(parse_untrusted_json("{\"a\":\"" + std::string(1000, '[') + "\"}", error).is_discarded());
+  EXPECT_FALSE(
+      parse_untrusted_json("{\"a\":\"" + std::string(1000, '[') + "\"}", error).is_discarded());
 }
 
 TEST(JsonLimits, SanitizeTextKeepsValidUtf8AndCutsTheRest) {

@@ -54,8 +54,9 @@ namespace {
 TEST(PlatformDefaults, TheSinksOwnDefaultLocationsAreAcceptedWhenWrittenOut) {
   Config config;
   const auto defaults = platform_defaults();
-  EXPECT_EQ(apply_config_json({{"sinks", {{"serial", {{"device", defaults.serial_device}}},
-                                          {"kvp", {{"pool_file", defaults.kvp_pool}}}}}},
+  EXPECT_EQ(apply_config_json({{"sinks",
+                                {{"serial", {{"device", defaults.serial_device}}},
+                                 {"kvp", {{"pool_file", defaults.kvp_pool}}}}}},
                               config),
             "");
   EXPECT_EQ(config.serial_device, defaults.serial_device);

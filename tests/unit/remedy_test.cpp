@@ -5,12 +5,12 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "reporting/report/command_quote.h"
 #include "agent/diagnosis/identity_cache.h"
 #include "agent/plan/reset_plan.h"
-#include "probes/local/host_facts.h"
 #include "probes/base/azure_names.h"
+#include "probes/local/host_facts.h"
 #include "probes/payloads/imds_instance.h"
+#include "reporting/report/command_quote.h"
 #include "reporting/report/human_report.h"
 #include "reporting/sinks/alertmanager_sink.h"
 #include "tests/support/test_support.h"

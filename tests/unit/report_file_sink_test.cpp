@@ -22,7 +22,8 @@ using testing::delivery::fired;
 TEST(ReportFileSink, HistoryRotatesAndTheLatestReportIsWhole) {
   TempDir dir;
   ReportFileSink sink(dir.path(), 4096);
-  for (int i = 0; i < 20; ++i) ASSERT_TRUE(sink.publish(fired(latchwatch::VerdictCode::healthy)).ok);
+  for (int i = 0; i < 20; ++i)
+    ASSERT_TRUE(sink.publish(fired(latchwatch::VerdictCode::healthy)).ok);
   EXPECT_LT(fs::file_size(dir / "history.jsonl"), 4096u + 8192u);
   EXPECT_TRUE(fs::exists(dir / "history.jsonl.1"));
   auto latest = nlohmann::json::parse(testing::read_file(dir / "report.json"));

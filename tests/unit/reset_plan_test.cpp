@@ -8,14 +8,15 @@
 #include <cctype>
 #include <functional>
 
-#include "reporting/report/verdict.h"
 #include "agent/plan/json_cursor.h"
+#include "reporting/report/verdict.h"
 
 namespace latchwatch::plan {
 namespace {
 
 const std::string kSub = "6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f";
-const std::string kGroup = "/subscriptions/" + kSub + "/resourceGroups/rg-fleet/providers/Microsoft.Compute/";
+const std::string kGroup =
+    "/subscriptions/" + kSub + "/resourceGroups/rg-fleet/providers/Microsoft.Compute/";
 
 std::string vm_id(const std::string& name) { return kGroup + "virtualMachines/" + name; }
 std::string instance_id(const std::string& set, const std::string& n) {
@@ -25,7 +26,8 @@ std::string instance_id(const std::string& set, const std::string& n) {
 /// A report document exactly as `check --json` writes it.
 std::string report(const std::string& code, const std::string& resource_id,
                    const std::string& smbios = "d0a1b2c3-0000-4000-8000-000000000001",
-                   const std::string& source = "imds", const std::string& at = "2026-11-20T10:00:00Z",
+                   const std::string& source = "imds",
+                   const std::string& at = "2026-11-20T10:00:00Z",
                    std::optional<std::int64_t> incarnation = std::nullopt, double age_seconds = 0,
                    const std::string& scale_set = "") {
   latchwatch::Report r;
@@ -53,14 +55,17 @@ struct Fleet {
     auto more = read_report_records(file, text, errors);
     records.insert(records.end(), more.begin(), more.end());
   }
-  ResetPlan plan(const ResetPlanOptions& options = {}) { return build_reset_plan(records, options); }
+  ResetPlan plan(const ResetPlanOptions& options = {}) {
+    return build_reset_plan(records, options);
+  }
 };
 
 TEST(ResetPlan, NewestReportDecidesAndTheIncarnationIsTheLargestSeenPlusOne) {
   Fleet fleet;
   fleet.add("a1.json", report("key_lost", vm_id("vm-a"), {}, "imds", "2026-11-20T10:00:00Z", 7));
   fleet.add("a2.json", report("key_lost", vm_id("vm-a"), {}, "imds", "2026-11-21T10:00:00Z", 5));
-  fleet.add("a3.json", report("key_mismatch", vm_id("vm-a"), {}, "imds", "2026-11-20T12:00:00.5Z", 6));
+  fleet.add("a3.json",
+            report("key_mismatch", vm_id("vm-a"), {}, "imds", "2026-11-20T12:00:00.5Z", 6));
   auto plan = fleet.plan();
   ASSERT_TRUE(fleet.errors.empty()) << fleet.errors[0];
   ASSERT_EQ(plan.vms.size(), 1u);
@@ -111,10 +116,10 @@ TEST(ResetPlan, ScaleSetInstancesAreGroupedPerScaleSetInInstanceOrder) {
   Fleet fleet;
   for (const char* n : {"10", "2", "1"})
     fleet.add(std::string("pool-") + n + ".json",
-              report("key_lost", instance_id("pool-a", n), {}, "imds", "2026-11-20T10:00:00Z", 3,
-                      0, "pool-a"));
+              report("key_lost", instance_id("pool-a", n), {}, "imds", "2026-11-20T10:00:00Z", 3, 0,
+                     "pool-a"));
   fleet.add("other.json", report("key_mismatch", instance_id("pool-b", "0"), {}, "imds",
-                                  "2026-11-20T10:00:00Z", 1, 0, "pool-b"));
+                                 "2026-11-20T10:00:00Z", 1, 0, "pool-b"));
   fleet.add("vm.json", report("key_lost", vm_id("vm-d"), {}, "imds", "2026-11-20T10:00:00Z", 1));
   auto plan = fleet.plan();
   ASSERT_EQ(plan.scale_sets.size(), 2u);
@@ -138,9 +143,9 @@ TEST(ResetPlan, OneScaleSetWhoseIdsDifferInCaseIsOneGroup) {
   for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   fleet.add("c1.json", report("key_lost", lower, "d0a1b2c3-0000-4000-8000-0000000000c1", "imds",
                               "2026-11-20T10:00:00Z", 3, 0, "pool-c"));
-  fleet.add("c2.json", report("key_lost", instance_id("pool-c", "2"),
-                              "d0a1b2c3-0000-4000-8000-0000000000c2", "imds",
-                              "2026-11-20T10:00:00Z", 3, 0, "pool-c"));
+  fleet.add("c2.json",
+            report("key_lost", instance_id("pool-c", "2"), "d0a1b2c3-0000-4000-8000-0000000000c2",
+                   "imds", "2026-11-20T10:00:00Z", 3, 0, "pool-c"));
   auto plan = fleet.plan();
   ASSERT_EQ(plan.scale_sets.size(), 1u);
   ASSERT_EQ(plan.scale_sets[0].instances.size(), 2u);
@@ -152,8 +157,10 @@ TEST(ResetPlan, CopiedDiskWithAnImdsClaimGoesToTheCopyNotTheOriginal) {
   const std::string original = "aaaaaaaa-0000-4000-8000-000000000001";
   const std::string copy = "bbbbbbbb-0000-4000-8000-000000000002";
   Fleet fleet;
-  fleet.add("orig.json", report("healthy", vm_id("vm-e"), original, "imds", "2026-11-20T10:00:00Z"));
-  fleet.add("copy.json", report("key_mismatch", vm_id("vm-e"), copy, "cache", "2026-11-20T11:00:00Z", 9));
+  fleet.add("orig.json",
+            report("healthy", vm_id("vm-e"), original, "imds", "2026-11-20T10:00:00Z"));
+  fleet.add("copy.json",
+            report("key_mismatch", vm_id("vm-e"), copy, "cache", "2026-11-20T11:00:00Z", 9));
   auto plan = fleet.plan();
   ASSERT_EQ(plan.conflicts.size(), 1u);
   EXPECT_TRUE(plan.conflicts[0].resolved);
@@ -171,9 +178,9 @@ TEST(ResetPlan, CopiedDiskWithAnImdsClaimGoesToTheCopyNotTheOriginal) {
 TEST(ResetPlan, CopiedDiskWithoutAnImdsClaimIsAConflictForAPerson) {
   Fleet fleet;
   fleet.add("x.json", report("key_mismatch", vm_id("vm-f"), "aaaaaaaa-0000-4000-8000-000000000001",
-                              "cache", "2026-11-20T10:00:00Z", 1));
+                             "cache", "2026-11-20T10:00:00Z", 1));
   fleet.add("y.json", report("key_mismatch", vm_id("vm-f"), "bbbbbbbb-0000-4000-8000-000000000002",
-                              "cache", "2026-11-20T11:00:00Z", 1));
+                             "cache", "2026-11-20T11:00:00Z", 1));
   auto plan = fleet.plan();
   ASSERT_EQ(plan.conflicts.size(), 1u);
   EXPECT_FALSE(plan.conflicts[0].resolved);
@@ -185,9 +192,9 @@ TEST(ResetPlan, CopiedDiskWithoutAnImdsClaimIsAConflictForAPerson) {
 TEST(ResetPlan, AStaleCachedIdentityIsFlagged) {
   Fleet fleet;
   fleet.add("old.json", report("key_lost", vm_id("vm-g"), {}, "cache", "2026-11-20T10:00:00Z", 1,
-                                10 * 86400.0));
-  fleet.add("fresh.json", report("key_lost", vm_id("vm-h"), {}, "cache", "2026-11-20T10:00:00Z", 1,
-                                  3600.0));
+                               10 * 86400.0));
+  fleet.add("fresh.json",
+            report("key_lost", vm_id("vm-h"), {}, "cache", "2026-11-20T10:00:00Z", 1, 3600.0));
   auto plan = fleet.plan();
   ASSERT_EQ(plan.vms.size(), 2u);
   ASSERT_EQ(plan.vms[0].flags.size(), 1u);
@@ -211,7 +218,8 @@ TEST(ResetPlan, ReportsWithoutAResourceAreDedupedByHardwareAndNeedFinding) {
 
 TEST(ResetPlan, LatentKeyLossIsAPlannedReset) {
   Fleet fleet;
-  fleet.add("l.json", report("key_loss_latent", vm_id("vm-i"), {}, "imds", "2026-11-20T10:00:00Z", 4));
+  fleet.add("l.json",
+            report("key_loss_latent", vm_id("vm-i"), {}, "imds", "2026-11-20T10:00:00Z", 4));
   auto plan = fleet.plan();
   ASSERT_EQ(plan.vms.size(), 1u);
   EXPECT_TRUE(plan.vms[0].remedy.planned);
@@ -220,8 +228,8 @@ TEST(ResetPlan, LatentKeyLossIsAPlannedReset) {
 TEST(ResetPlan, AnIncarnationAtTheInt32LimitNeedsAPerson) {
   // No command can raise 2147483647: the plan must not exit 0 ("nothing but running").
   Fleet fleet;
-  fleet.add("limit.json", report("key_lost", vm_id("vm-limit"), {}, "imds",
-                                 "2026-11-20T10:00:00Z", 2147483647));
+  fleet.add("limit.json",
+            report("key_lost", vm_id("vm-limit"), {}, "imds", "2026-11-20T10:00:00Z", 2147483647));
   auto plan = fleet.plan();
   ASSERT_EQ(plan.vms.size(), 1u);
   EXPECT_TRUE(plan.vms[0].remedy.az_command.empty());
@@ -246,9 +254,9 @@ TEST(ResetPlan, AnIdThatNamesNoVmIsAMachineToIdentifyNotAReset) {
                    "/subscriptions/" + kSub +
                        "/resourceGroups/rg-fleet/providers/Microsoft.Storage/storageAccounts/sa1",
                    "d0a1b2c3-0000-4000-8000-0000000000e1", "imds", "2026-11-20T10:00:00Z", 4));
-  fleet.add("set.json", report("key_lost", kGroup + "virtualMachineScaleSets/pool-x",
-                               "d0a1b2c3-0000-4000-8000-0000000000e2", "imds",
-                               "2026-11-20T10:00:00Z", 4));
+  fleet.add("set.json",
+            report("key_lost", kGroup + "virtualMachineScaleSets/pool-x",
+                   "d0a1b2c3-0000-4000-8000-0000000000e2", "imds", "2026-11-20T10:00:00Z", 4));
   auto plan = fleet.plan();
   EXPECT_TRUE(plan.vms.empty());
   EXPECT_TRUE(plan.scale_sets.empty());
@@ -258,10 +266,11 @@ TEST(ResetPlan, AnIdThatNamesNoVmIsAMachineToIdentifyNotAReset) {
 
 TEST(ResetPlanInput, ArraysAndJsonLinesAreRead) {
   Fleet fleet;
-  fleet.add("fleet.json", "[" + report("key_lost", vm_id("vm-j")) + "," +
-                              report("healthy", vm_id("vm-k")) + "]");
-  fleet.add("history.jsonl", report("key_lost", vm_id("vm-l")) + "\n\n{not json\n" +
-                                 report("healthy", vm_id("vm-l"), {}, "imds", "2026-11-22T00:00:00Z") + "\n");
+  fleet.add("fleet.json",
+            "[" + report("key_lost", vm_id("vm-j")) + "," + report("healthy", vm_id("vm-k")) + "]");
+  fleet.add("history.jsonl",
+            report("key_lost", vm_id("vm-l")) + "\n\n{not json\n" +
+                report("healthy", vm_id("vm-l"), {}, "imds", "2026-11-22T00:00:00Z") + "\n");
   EXPECT_EQ(fleet.records.size(), 4u);
   ASSERT_EQ(fleet.errors.size(), 1u);
   EXPECT_EQ(fleet.errors[0].rfind("history.jsonl:3: not JSON", 0), 0u) << fleet.errors[0];

@@ -1,19 +1,17 @@
 // Giving back start-up pages must leave a working program: code, read-only data, relocated
 // vtables and library state all still answer afterwards, and the resident set shrinks.
 
-#include "agent/daemon/resident_pages.h"
-
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 
 #include <cstring>
-
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include "agent/daemon/resident_pages.h"
 
 namespace latchwatch::agent {
 namespace {

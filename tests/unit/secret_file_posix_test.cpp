@@ -1,10 +1,10 @@
-// Secret files on Linux: owner and mode checks, a final symlink refused (agent/config/secret_file.h).
-// Moved from packaged_agent_test.cpp for the Windows port: chmod and symlink are POSIX's.
-
-#include <sys/stat.h>
-#include <unistd.h>
+// Secret files on Linux: owner and mode checks, a final symlink refused
+// (agent/config/secret_file.h). Moved from packaged_agent_test.cpp for the Windows port: chmod and
+// symlink are POSIX's.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -35,7 +35,8 @@ TEST(SecretFile, OneLineIsReadAndItsNewlineDropped) {
 TEST(SecretFile, ReadableByOthersIsRefusedWithoutShowingTheSecret) {
   TempDir dir;
   std::string secret;
-  auto error = read_secret_file("sinks.webhook.secret_file", secret_at(dir, "topsecret", 0644), secret);
+  auto error =
+      read_secret_file("sinks.webhook.secret_file", secret_at(dir, "topsecret", 0644), secret);
   EXPECT_NE(error.find("mode 0644"), std::string::npos) << error;
   EXPECT_NE(error.find("sinks.webhook.secret_file"), std::string::npos) << error;
   EXPECT_EQ(error.find("topsecret"), std::string::npos) << error;
@@ -72,9 +73,12 @@ TEST(SecretFile, ConfigReadsBothFilesAndRefusesASecretGivenTwice) {
   ::chmod(token.c_str(), 0600);
   ::chmod(hmac.c_str(), 0600);
   auto config_path = dir / "config.json";
-  write_file(config_path, R"({"sinks": {"alertmanager": {"enabled": true, "url": "http://127.0.0.1:9093",
-    "bearer_token_file": ")" + token + R"("}, "webhook": {"enabled": true, "url": "https://127.0.0.1:8443/h",
-    "secret_file": ")" + hmac + R"("}}})");
+  write_file(config_path,
+             R"({"sinks": {"alertmanager": {"enabled": true, "url": "http://127.0.0.1:9093",
+    "bearer_token_file": ")" +
+                 token + R"("}, "webhook": {"enabled": true, "url": "https://127.0.0.1:8443/h",
+    "secret_file": ")" +
+                 hmac + R"("}}})");
   Config config;
   ASSERT_EQ(load_config_file(config_path, config), "");
   EXPECT_EQ(config.alertmanager.bearer_token, "tok");
@@ -83,7 +87,8 @@ TEST(SecretFile, ConfigReadsBothFilesAndRefusesASecretGivenTwice) {
   EXPECT_EQ(shown.find("\"tok\""), std::string::npos) << shown;
   EXPECT_EQ(shown.find("\"mac\""), std::string::npos) << shown;
 
-  write_file(config_path, R"({"sinks": {"webhook": {"secret": "inline", "secret_file": ")" + hmac + R"("}}})");
+  write_file(config_path,
+             R"({"sinks": {"webhook": {"secret": "inline", "secret_file": ")" + hmac + R"("}}})");
   Config twice;
   EXPECT_NE(load_config_file(config_path, twice).find("not both"), std::string::npos);
 }

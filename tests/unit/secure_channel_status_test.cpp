@@ -180,13 +180,16 @@ TEST(SecureChannelStatusTest, V2BadShapesAreRefusedNamingThePointer) {
   EXPECT_EQ(parse_error(complete(
                 R"({"version":"2.0","secureChannelEnabled":true,"authorizationRules":[]})")),
             "/authorizationRules must be an object or null");
-  EXPECT_EQ(parse_error(complete(
-                R"({"version":"2.0","secureChannelEnabled":true,"authorizationRules":{"imds":"enforce"}})")),
-            "/authorizationRules/imds must be an object");
-  EXPECT_NE(parse_error(complete(
-                R"({"version":"2.0","secureChannelEnabled":true,"authorizationRules":{"wireserver":{}}})"))
-                .find("/authorizationRules/wireserver/mode"),
-            std::string::npos);
+  EXPECT_EQ(
+      parse_error(complete(
+          R"({"version":"2.0","secureChannelEnabled":true,"authorizationRules":{"imds":"enforce"}})")),
+      "/authorizationRules/imds must be an object");
+  EXPECT_NE(
+      parse_error(
+          complete(
+              R"({"version":"2.0","secureChannelEnabled":true,"authorizationRules":{"wireserver":{}}})"))
+          .find("/authorizationRules/wireserver/mode"),
+      std::string::npos);
   // GPA does not reject an unknown mode: it reads as disabled.
   auto unknown = parse_ok(complete(
       R"({"version":"2.0","secureChannelEnabled":true,"authorizationRules":{
@@ -217,8 +220,9 @@ TEST(SecureChannelStatusTest, BothFieldsPresentTheVersionDecides) {
 TEST(SecureChannelStatusTest, NeitherFieldIsRefusedAsGpaDoes) {
   for (const char* body : {R"({"version":"1.0","keyGuid":null})", "{}",
                            R"({"secureChannelState":null,"secureChannelEnabled":null})"}) {
-    EXPECT_NE(parse_error(complete(body)).find("neither secureChannelState nor secureChannelEnabled"),
-              std::string::npos)
+    EXPECT_NE(
+        parse_error(complete(body)).find("neither secureChannelState nor secureChannelEnabled"),
+        std::string::npos)
         << body;
   }
 }
@@ -237,7 +241,7 @@ TEST(SecureChannelStatusTest, KeyGuidIsLowerCasedAndNullOrEmptyMeansNone) {
   for (const char* bad : {"42", "true", "[]", "{}"})
     EXPECT_EQ(parse_error(complete(std::string(R"({"secureChannelState":"Disabled","keyGuid":)") +
                                    bad + "}")),
-        "/keyGuid must be a string or null")
+              "/keyGuid must be a string or null")
         << bad;
 }
 
@@ -291,7 +295,8 @@ TEST(SecureChannelStatusTest, UnknownFieldsAreIgnored) {
 TEST(SecureChannelStatusTest, AWrongTypedAuthorizationSchemeIsRejectedAsGpaSerdeDoes) {
   json body = full_v2();
   body["authorizationScheme"] = 7;
-  EXPECT_EQ(parse_error(body.dump()), "/authorizationScheme must be a string (GPA rejects the body)");
+  EXPECT_EQ(parse_error(body.dump()),
+            "/authorizationScheme must be a string (GPA rejects the body)");
 }
 
 TEST(SecureChannelStatusTest, AMissingAuthorizationSchemeIsRejected) {

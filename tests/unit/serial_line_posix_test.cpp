@@ -59,13 +59,18 @@ TEST(SerialSinkPolicy, AFiringVerdictAfterARestartIsRepeatedAtOnceAndADroppedOne
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   SerialSink sink(fifo);
   const auto t0 = std::chrono::system_clock::time_point(std::chrono::seconds(1795000000));
-  // The daemon restarted with key_lost already confirmed: reporting::Transition::unchanged, yet this boot's log
-  // needs the line. Nobody reads the FIFO: dropped, counted, and due again next cycle.
-  ASSERT_TRUE(sink.publish(cycle(latchwatch::VerdictCode::key_lost, reporting::Transition::unchanged, t0)).ok);
+  // The daemon restarted with key_lost already confirmed: reporting::Transition::unchanged, yet
+  // this boot's log needs the line. Nobody reads the FIFO: dropped, counted, and due again next
+  // cycle.
+  ASSERT_TRUE(
+      sink.publish(cycle(latchwatch::VerdictCode::key_lost, reporting::Transition::unchanged, t0))
+          .ok);
   EXPECT_EQ(sink.health()["dropped_lines"], 1);
   int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
   ASSERT_GE(reader, 0);
-  ASSERT_TRUE(sink.publish(cycle(latchwatch::VerdictCode::key_lost, reporting::Transition::unchanged, t0 + 5min)).ok);
+  ASSERT_TRUE(sink.publish(cycle(latchwatch::VerdictCode::key_lost,
+                                 reporting::Transition::unchanged, t0 + 5min))
+                  .ok);
   char buffer[512] = {};
   ssize_t n = ::read(reader, buffer, sizeof buffer - 1);
   ::close(reader);

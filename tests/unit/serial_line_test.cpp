@@ -20,8 +20,8 @@ using namespace std::chrono_literals;
 using testing::TempDir;
 
 using testing::serial::cycle;
-using testing::serial::kSub;
 using testing::serial::kRid;
+using testing::serial::kSub;
 using testing::serial::kVmId;
 
 SerialLine sample() {
@@ -223,7 +223,6 @@ TEST(SerialLine, UnknownKeysAreIgnoredForForwardCompatibility) {
 
 // ---- the sink's policy -------------------------------------------------------------------
 
-
 std::vector<std::string> lines_of(const std::string& path) {
   std::vector<std::string> lines;
   std::string text = testing::read_file(path);
@@ -282,8 +281,11 @@ TEST(SerialSinkPolicy, PendingAndNonKeyVerdictsGetNoReminder) {
   pending.pending = true;
   pending.has_confirmed = false;
   ASSERT_TRUE(sink.publish(pending).ok);
-  ASSERT_TRUE(sink.publish(cycle(latchwatch::VerdictCode::gpa_down, reporting::Transition::fired, t0)).ok);
-  ASSERT_TRUE(sink.publish(cycle(latchwatch::VerdictCode::gpa_down, reporting::Transition::unchanged, t0 + 24h)).ok);
+  ASSERT_TRUE(
+      sink.publish(cycle(latchwatch::VerdictCode::gpa_down, reporting::Transition::fired, t0)).ok);
+  ASSERT_TRUE(sink.publish(cycle(latchwatch::VerdictCode::gpa_down,
+                                 reporting::Transition::unchanged, t0 + 24h))
+                  .ok);
   EXPECT_EQ(lines_of(device).size(), 1u) << testing::read_file(device);
 }
 

@@ -7,9 +7,9 @@
 
 #include <filesystem>
 
+#include "probes/base/json_limits.h"
 #include "probes/os/bounded_file.h"
 #include "probes/os/wide_text.h"
-#include "probes/base/json_limits.h"
 #include "tests/support/test_support.h"
 #include "tests/windows/folder_link.h"
 

@@ -36,8 +36,8 @@ TEST(EventLogMessageTable, EveryReportedIdFormatsTheEventsTextWhole) {
     EXPECT_EQ(formatted, text) << "event id " << id;
   }
   wchar_t unused[64] = {};
-  EXPECT_EQ(::FormatMessageW(FORMAT_MESSAGE_FROM_HMODULE | FORMAT_MESSAGE_IGNORE_INSERTS, exe, 999, 0,
-                             unused, 64, nullptr),
+  EXPECT_EQ(::FormatMessageW(FORMAT_MESSAGE_FROM_HMODULE | FORMAT_MESSAGE_IGNORE_INSERTS, exe, 999,
+                             0, unused, 64, nullptr),
             0u)
       << "an id nobody reports has no message";
   ::FreeLibrary(exe);

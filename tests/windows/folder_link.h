@@ -32,12 +32,11 @@ inline std::string wine_unix_path(const std::string& path) {
 
 /// Makes `link` a symbolic link to the folder `target`; false with `why` when this system
 /// cannot.
-inline bool make_folder_link(const std::string& link, const std::string& target,
-                             std::string& why) {
+inline bool make_folder_link(const std::string& link, const std::string& target, std::string& why) {
   using probes::windows::widen;
-  if (::CreateSymbolicLinkW(widen(link).c_str(), widen(target).c_str(),
-                            SYMBOLIC_LINK_FLAG_DIRECTORY |
-                                SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE) &&
+  if (::CreateSymbolicLinkW(
+          widen(link).c_str(), widen(target).c_str(),
+          SYMBOLIC_LINK_FLAG_DIRECTORY | SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE) &&
       is_reparse_point(link))
     return true;
   why = "CreateSymbolicLinkW: " + probes::windows::error_text(::GetLastError());

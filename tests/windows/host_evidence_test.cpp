@@ -11,13 +11,13 @@
 
 #include "agent/config/config.h"
 #include "agent/config/platform_defaults.h"
+#include "probes/base/azure_names.h"
+#include "probes/base/json_limits.h"
 #include "probes/local/elevation.h"
 #include "probes/local/gpa_presence.h"
 #include "probes/local/host_facts.h"
 #include "probes/local/smbios.h"
 #include "probes/local/uptime.h"
-#include "probes/base/azure_names.h"
-#include "probes/base/json_limits.h"
 
 namespace latchwatch {
 namespace {

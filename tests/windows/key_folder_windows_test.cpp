@@ -9,9 +9,9 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "probes/base/json_limits.h"
 #include "probes/local/key_folder.h"
 #include "probes/os/wide_text.h"
-#include "probes/base/json_limits.h"
 #include "tests/support/test_support.h"
 #include "tests/windows/folder_link.h"
 
@@ -82,10 +82,9 @@ TEST(KeyFolderWindows, EncryptedKeyFilesAreListedByNameWithSizeAndTime) {
   EXPECT_FALSE(listing.has_provisioned_tag);
   std::vector<std::string> names;
   for (const auto& e : listing.entries) names.push_back(e.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"0B1C2D3E-4F50-4617-8283-94A5B6C7D8E9.encrypted",
-                                             encrypted(kGuid),
-                                             std::string(kGuid) + ".encrypted.bak", "notes.txt",
-                                             "status.tag"}));
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "0B1C2D3E-4F50-4617-8283-94A5B6C7D8E9.encrypted", encrypted(kGuid),
+                       std::string(kGuid) + ".encrypted.bak", "notes.txt", "status.tag"}));
   const auto& key = listing.entries[1];
   EXPECT_EQ(key.size, std::string(kDpapiBlob).size());
   EXPECT_EQ(format_utc(key.mtime, false), "2026-07-22T10:15:42Z");

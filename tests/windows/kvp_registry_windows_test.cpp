@@ -17,8 +17,8 @@ const std::string kVmId = "8a3c1f52-6d0e-4b7a-9c21-5e4f3a2b1c0d";
 std::wstring wide(const std::string& text) { return std::wstring(text.begin(), text.end()); }
 
 std::string utf8(const std::wstring& text) {
-  int size = WideCharToMultiByte(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), nullptr,
-                                 0, nullptr, nullptr);
+  int size = WideCharToMultiByte(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), nullptr, 0,
+                                 nullptr, nullptr);
   std::string out(static_cast<std::size_t>(size), '\0');
   WideCharToMultiByte(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), out.data(), size,
                       nullptr, nullptr);
@@ -52,9 +52,10 @@ class TestKey {
   }
 
   void set(const std::wstring& name, const std::wstring& data) const {
-    ASSERT_EQ(RegSetKeyValueW(HKEY_CURRENT_USER, wide(sub_).c_str(), name.c_str(), REG_SZ,
-                              data.c_str(), static_cast<DWORD>((data.size() + 1) * sizeof(wchar_t))),
-              ERROR_SUCCESS);
+    ASSERT_EQ(
+        RegSetKeyValueW(HKEY_CURRENT_USER, wide(sub_).c_str(), name.c_str(), REG_SZ, data.c_str(),
+                        static_cast<DWORD>((data.size() + 1) * sizeof(wchar_t))),
+        ERROR_SUCCESS);
   }
 
   /// Every value name under the key.
@@ -79,8 +80,9 @@ class TestKey {
   std::string sub_;
 };
 
-CycleReport key_lost(const std::string& resource_id = "/subscriptions/s/resourceGroups/rg/providers/"
-                                                      "Microsoft.Compute/virtualMachines/vm") {
+CycleReport key_lost(const std::string& resource_id =
+                         "/subscriptions/s/resourceGroups/rg/providers/"
+                         "Microsoft.Compute/virtualMachines/vm") {
   CycleReport r;
   auto code = latchwatch::VerdictCode::key_lost;
   r.report.verdict = {code, latchwatch::info(code).severity, latchwatch::info(code).meaning};

@@ -8,8 +8,8 @@
 
 #include <memory>
 
-#include "agent/config/config.h"
 #include "agent/cli/logging.h"
+#include "agent/config/config.h"
 
 namespace latchwatch::agent {
 namespace {

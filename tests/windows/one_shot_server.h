@@ -19,14 +19,15 @@ using asio::ip::tcp;
 struct Received {
   std::string head;  ///< request line and headers
   std::string body;
-  std::string raw;   ///< for a peer that does not speak HTTP: the first bytes seen
+  std::string raw;  ///< for a peer that does not speak HTTP: the first bytes seen
 };
 
 /// Accepts one connection on 127.0.0.1 (a free port the OS picks), reads one request, answers.
 class OneShotServer {
  public:
-  explicit OneShotServer(bool http, std::string answer = "HTTP/1.1 204 No Content\r\n"
-                                                         "Connection: close\r\n\r\n")
+  explicit OneShotServer(bool http, std::string answer =
+                                        "HTTP/1.1 204 No Content\r\n"
+                                        "Connection: close\r\n\r\n")
       : answer_(std::move(answer)),
         acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
     port_ = acceptor_.local_endpoint().port();

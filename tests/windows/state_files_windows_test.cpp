@@ -4,22 +4,22 @@
 
 // The project's headers before <aclapi.h>, whose objbase.h defines `interface` (a field name in
 // probes/local/host_facts.h).
-#include "probes/os/atomic_file.h"
+#include <windows.h>
+
+#include <aclapi.h>
+#include <gtest/gtest.h>
+#include <sddl.h>
+
+#include <algorithm>
+#include <filesystem>
+
 #include "agent/config/secret_file.h"
+#include "probes/os/atomic_file.h"
 #include "probes/os/bounded_file.h"
 #include "probes/os/wide_text.h"
 #include "reporting/sinks/report_file_sink.h"
 #include "tests/support/test_support.h"
 #include "tests/windows/folder_link.h"
-
-#include <windows.h>
-#include <aclapi.h>
-#include <sddl.h>
-
-#include <gtest/gtest.h>
-
-#include <algorithm>
-#include <filesystem>
 
 namespace latchwatch {
 namespace {
@@ -76,14 +76,15 @@ TEST(AtomicFileWindows, AMissingFolderFailsNamedAndEnsureDirectoryCreatesIt) {
   EXPECT_TRUE(fs::is_directory(dir / "state/sub"));
   ASSERT_EQ(latchwatch::probes::ensure_directory(dir / "state/sub"), "") << "idempotent";
   testing::write_file(dir / "file", "");
-  EXPECT_NE(latchwatch::probes::ensure_directory(dir / "file").find("is not a folder"), std::string::npos);
+  EXPECT_NE(latchwatch::probes::ensure_directory(dir / "file").find("is not a folder"),
+            std::string::npos);
 }
 
 TEST(AtomicFileWindows, TouchMovesTheMtimeForward) {
   TempDir dir;
   ASSERT_EQ(latchwatch::probes::write_file_atomically(dir / "identity.json", "x"), "");
-  HANDLE h = ::CreateFileW(widen(dir / "identity.json").c_str(), FILE_WRITE_ATTRIBUTES, 0,
-                           nullptr, OPEN_EXISTING, 0, nullptr);
+  HANDLE h = ::CreateFileW(widen(dir / "identity.json").c_str(), FILE_WRITE_ATTRIBUTES, 0, nullptr,
+                           OPEN_EXISTING, 0, nullptr);
   ASSERT_NE(h, INVALID_HANDLE_VALUE);
   FILETIME old_time{0, 0x01d00000};  // 2015
   ASSERT_TRUE(::SetFileTime(h, nullptr, nullptr, &old_time));
@@ -101,9 +102,11 @@ TEST(AtomicFileWindows, AStateFolderThatIsALinkIsRefused) {
   std::string why;
   if (!testing::make_folder_link(dir / "state", elsewhere.path(), why))
     GTEST_SKIP() << "no symbolic links here: " << why;
-  EXPECT_NE(latchwatch::probes::write_file_atomically(dir / "state/x.json", "x").find("symbolic link"),
+  EXPECT_NE(
+      latchwatch::probes::write_file_atomically(dir / "state/x.json", "x").find("symbolic link"),
+      std::string::npos);
+  EXPECT_NE(latchwatch::probes::ensure_directory(dir / "state").find("symbolic link"),
             std::string::npos);
-  EXPECT_NE(latchwatch::probes::ensure_directory(dir / "state").find("symbolic link"), std::string::npos);
   EXPECT_NE(reporting::append_history_line(dir / "state/history.jsonl", "line\n", 1 << 20), "");
   EXPECT_TRUE(names_in(elsewhere.path()).empty()) << "nothing written through the link";
 }
@@ -154,9 +157,8 @@ std::string set_dacl(const std::string& path, const wchar_t* sddl) {
     return {};
   wchar_t* text = nullptr;
   std::string result;
-  if (::ConvertSecurityDescriptorToStringSecurityDescriptorW(back, SDDL_REVISION_1,
-                                                             DACL_SECURITY_INFORMATION, &text,
-                                                             nullptr))
+  if (::ConvertSecurityDescriptorToStringSecurityDescriptorW(
+          back, SDDL_REVISION_1, DACL_SECURITY_INFORMATION, &text, nullptr))
     result = probes::windows::narrow(text);
   ::LocalFree(text);
   ::LocalFree(back);

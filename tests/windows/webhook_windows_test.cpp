@@ -11,9 +11,9 @@
 #include <boost/asio/write.hpp>
 #include <cstdlib>
 #include <future>
-#include <optional>
 #include <istream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "reporting/sinks/webhook_sink.h"
@@ -59,7 +59,8 @@ TEST(WebhookWindows, PlainHttpDeliveryIsSignedWithTheSameHmacAsLinux) {
   ASSERT_TRUE(result.ok) << result.error;
   auto got = server.received();
   EXPECT_EQ(got.head.rfind("POST /hook HTTP/1.1\r\n", 0), 0u) << got.head;
-  EXPECT_EQ(header(got.head, "X-Latchwatch-Signature"), "sha256=" + hmac_sha256_hex(kSecret, got.body));
+  EXPECT_EQ(header(got.head, "X-Latchwatch-Signature"),
+            "sha256=" + hmac_sha256_hex(kSecret, got.body));
   EXPECT_EQ(header(got.head, "X-Latchwatch-Delivery").size(), 36u) << got.head;
   auto body = nlohmann::json::parse(got.body);
   EXPECT_EQ(body["transition"], "fired");
@@ -145,8 +146,8 @@ struct TlsServer {
   }
 };
 
-#define NEED_TLS_SERVER(server)                                                       \
-  auto server##_found = TlsServer::from_environment();                               \
+#define NEED_TLS_SERVER(server)                                                               \
+  auto server##_found = TlsServer::from_environment();                                        \
   if (!server##_found) GTEST_SKIP() << "run through tests/windows/winhttp_tls_under_wine.sh"; \
   const TlsServer& server = *server##_found
 
@@ -174,14 +175,16 @@ TEST(WinHttpTls, ACaFileVerifiesTheServersChainAndTheSignatureArrives) {
   request.method = net::Method::post;
   request.target = url.path;
   request.body = "{\"transition\":\"fired\"}";
-  request.headers = {{"Content-Type", "application/json"},
-                     {"X-Latchwatch-Signature", "sha256=" + hmac_sha256_hex(kSecret, request.body)}};
+  request.headers = {
+      {"Content-Type", "application/json"},
+      {"X-Latchwatch-Signature", "sha256=" + hmac_sha256_hex(kSecret, request.body)}};
   WinHttpOptions options;
   options.ca_file = server.ca;
   auto response = winhttp_post(url, request, options);
   ASSERT_EQ(response.failure, net::Failure::none) << response.error;
   EXPECT_EQ(response.status, 204);
-  EXPECT_EQ(response.header("x-seen-signature"), "sha256=" + hmac_sha256_hex(kSecret, request.body));
+  EXPECT_EQ(response.header("x-seen-signature"),
+            "sha256=" + hmac_sha256_hex(kSecret, request.body));
 }
 
 TEST(WinHttpTls, AServerNotChainedToTheCaFileIsRefusedAsTls) {
