@@ -251,10 +251,14 @@ test('confirmation: latchwatch resolved + the model -> confirmed; or model + ins
   assert.equal(resolved.body.status, 'confirmed');
   assert.equal(state(receiver, a.body.incident), 'confirmed');
 
+  // a resolved event for a resource whose model does not hold the target confirms nothing
   const b = await receiver.handleDelivery(webhook(ticketFor('flex', { verdict: 'key_mismatch', report_time: '2026-07-22T10:25:00Z' })));
   assert.equal(b.body.status, 'pending_approval', 'the flex member has no explaining operation');
-  const token = store.all().length; // not used: approve through the record path below
-  assert.ok(token > 0);
+  const early = await receiver.handleDelivery(webhook(null, { transition: 'resolved', extra: { identity: { resource_id: IDS.flex } } }));
+  assert.equal(early.body.status, 'ignored');
+  assert.equal(state(receiver, b.body.incident), 'pending_approval');
+  assert.equal(writes(server).length, 1);
+  assert.ok(store.all().some((r) => r.kind === 'confirmation' && r.source === 'latchwatch_resolved'));
 }));
 
 test('confirmation by polling: the instance view must show the new key incarnation', () => withSetup({ policy: REIMAGE_POLICY }, async ({ server, receiver }) => {

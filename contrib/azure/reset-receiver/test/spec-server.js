@@ -165,11 +165,14 @@ class SpecServer {
     }
     const before = keyOf(r.model);
     const after = keyOf(next);
-    if (after !== undefined && after !== before) {
+    // PATCH naming the value: it must go up. PUT of the whole model: the same value is "unchanged", lower is refused.
+    const named = method === 'PATCH' ? keyOf(entry.body) !== undefined : after !== undefined;
+    if (named) {
       if (!Number.isInteger(after) || after < 0 || after > INT32_MAX) {
         return err(400, 'InvalidParameter', "The value of parameter 'keyIncarnationId' is invalid: an int32 is expected.");
       }
-      if (before !== undefined && after <= before) {
+      const unchangedPut = method === 'PUT' && after === before;
+      if (before !== undefined && after <= before && !unchangedPut) {
         return err(400, 'InvalidParameter', 'keyIncarnationId can only be incremented.');
       }
     }
