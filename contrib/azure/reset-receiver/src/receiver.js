@@ -12,6 +12,7 @@ const { gpaFromInstanceView, powerState } = require('./gpa');
 const HOUR = 3600 * 1000;
 const OPEN_STATES = new Set(['pending_approval', 'approved', 'held_cap', 'applying']);
 const MAX_PUT_ATTEMPTS = 3;
+const MAX_BODY_BYTES = 1024 * 1024;
 
 const sha256 = (s) => crypto.createHash('sha256').update(s).digest('hex');
 
@@ -100,6 +101,10 @@ class Receiver {
 
   async #delivery(headers, rawBody) {
     const deliveryHeader = header(headers, 'x-latchwatch-delivery');
+    if (rawBody.length > MAX_BODY_BYTES) {
+      this.record('delivery_rejected', { reason: 'body too large', bytes: rawBody.length });
+      return { status: 413, body: { status: 'rejected', reason: 'body too large' } };
+    }
     if (!verify(this.config.secrets, header(headers, 'x-latchwatch-signature'), rawBody)) {
       this.record('signature_rejected', { delivery: /^[0-9a-f-]{36}$/i.test(deliveryHeader) ? deliveryHeader : null,
         bytes: rawBody.length });

@@ -12,7 +12,8 @@ test('src/functions/receiver.js registers with @azure/functions without touching
   const { app } = require('@azure/functions');
   const seen = [];
   const orig = { http: app.http, timer: app.timer };
-  app.http = (name, o) => seen.push(['http', name, o.methods.join(','), o.authLevel]);
+  const handlers = {};
+  app.http = (name, o) => { handlers[name] = o.handler; seen.push(['http', name, o.methods.join(','), o.authLevel]); };
   app.timer = (name, o) => seen.push(['timer', name, o.schedule]);
   try {
     require('../src/functions/receiver.js');
@@ -24,6 +25,12 @@ test('src/functions/receiver.js registers with @azure/functions without touching
     ['http', 'approval', 'GET,POST', 'anonymous'],
     ['timer', 'confirm', '0 */5 * * * *'],
   ]);
+  return (async () => {
+    // GET on the approval link only renders a form (mail and chat link scanners prefetch GETs); no config is read
+    const page = await handlers.approval({ method: 'GET', query: new URLSearchParams('token=abc%22%3E&decision=approve') });
+    assert.equal(page.status, 200);
+    assert.match(page.body, /<form method="post" action="approval\?token=abc%22%3E&amp;decision=approve">/);
+  })();
 });
 
 test('FileStore appends JSON lines and reads them back after a restart', () => {

@@ -113,6 +113,8 @@ test('forged signature: 401, nothing recorded as a delivery, no ARM request', ()
     const r = await receiver.handleDelivery(c);
     assert.equal(r.status, 401);
   }
+  const huge = webhook(ticketFor('vm'), { extra: { padding: 'x'.repeat(2 * 1024 * 1024) } });
+  assert.equal((await receiver.handleDelivery(huge)).status, 413);
   assert.equal(server.requests.length, 0);
   assert.ok(!store.all().some((r) => r.kind === 'delivery'));
   // a forged copy does not burn the real delivery id: the genuine one still goes through
