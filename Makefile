@@ -2,6 +2,10 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATCHWATCH_WARNINGS_AS_ERRORS=ON
+# ccache, where a developer has it (not needed, not installed by deps): rebuilds across worktrees.
+ifneq ($(shell command -v ccache 2>/dev/null),)
+CMAKE_FLAGS += -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+endif
 
 .PHONY: all deps test-deps build demo test soak package sanitize tsan fuzz bench windows windows-test clean
 
