@@ -55,3 +55,38 @@ make_root() {
   mkdir -p "$1/root"
   tar -C "$1/root" -xf "$tarball"
 }
+
+# start_sim BUILD WORK ROOT SCENARIO: runs BUILD's fabric simulator with GPA's files under ROOT/vm
+# (sets sim_pid) and writes WORK/config.sed, which points a config at it: endpoints by the host
+# name fabric.latchwatch.test (add_sim_host puts it in ROOT/etc/hosts), GPA paths inside ROOT.
+start_sim() {
+  local build=$1 work=$2 root=$3 scenario=$4
+  "$build/tests/latchwatch-fabric-sim" --scenario "$scenario" --gpa-dir "$root/vm" --ports-file "$work/ports.json" >/dev/null &
+  sim_pid=$!
+  # As packaging/tests/debian11_root.sh: the simulator writes its ports file when it listens.
+  for _ in $(seq 1 100); do [ -s "$work/ports.json" ] && break; sleep 0.1; done
+  [ -s "$work/ports.json" ] || { echo "the simulator wrote no ports file"; return 1; }
+  local key
+  port() { sed -n "s/.*\"$1\":\"127\\.0\\.0\\.1:\\([0-9]*\\)\".*/\\1/p" "$work/ports.json"; }
+  inside() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" "$work/ports.json" | sed "s|^$root||"; }
+  cat > "$work/config.sed" <<SED
+s|"168.63.129.16:80"|"fabric.latchwatch.test:$(port wireserver)"|
+s|"168.63.129.16:32526"|"fabric.latchwatch.test:$(port hostga)"|
+s|"169.254.169.254:80"|"fabric.latchwatch.test:$(port imds)"|
+s|"127.0.0.1:3080"|"fabric.latchwatch.test:$(port gpa)"|
+s|"gpa_key_dir": "[^"]*"|"gpa_key_dir": "$(inside key_dir)"|
+s|"gpa_status_file": "[^"]*"|"gpa_status_file": "$(inside status_file)"|
+s|"gpa_unit_file": "[^"]*"|"gpa_unit_file": "$(inside unit_file)"|
+s|"gpa_binary": "[^"]*"|"gpa_binary": "$(inside binary)"|
+s|"smbios_uuid_file": "[^"]*"|"smbios_uuid_file": "$(inside smbios_file)"|
+SED
+}
+
+add_sim_host() { echo "127.0.0.1 fabric.latchwatch.test" >> "$1/etc/hosts"; }
+
+# The .deb from BUILD (packaging/tests/build_packages.sh makes it once with cpack).
+deb_of() {
+  local packages
+  packages=$("$1/packaging/tests/build_packages.sh" "$1" "$2") || return 1
+  ls "$packages"/latchwatch_*_amd64.deb | grep -v dbgsym | head -1
+}
