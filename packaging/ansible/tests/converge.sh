@@ -44,7 +44,7 @@ config["sinks"]["metrics"]["listen"] = "127.0.0.1:0"
 config["sinks"]["webhook"]["secret_file"] = "/etc/latchwatch/secrets/webhook"
 yaml.safe_dump({"latchwatch_package_file": deb, "latchwatch_package_sha256": sha,
                 "latchwatch_config": config, "latchwatch_secret_files": {"webhook": secret},
-                "latchwatch_service_state": ""}, open(out, "w"))
+                "latchwatch_service_state": "", "latchwatch_systemd_offline": True}, open(out, "w"))
 PY
 cat > "$work/inventory" <<INV
 [fleet]
