@@ -6,8 +6,8 @@
 #   install.yml converges (the real .deb, the config, a webhook secret from an ansible-vault
 #   encrypted file, decrypted to a root 0600 file), and a second run changes nothing (changed=0);
 #   collect-reports.yml gathers `latchwatch check --json` from the target (the installed binary
-#   against the fabric simulator's key loss) into a folder, and `latchwatch plan resets FOLDER`
-#   plans that VM's reset.
+#   against the fabric simulator's key loss, IMDS still answering) into a folder, and
+#   `latchwatch plan resets FOLDER` plans that VM's reset (exit 0, the VM by its resource id).
 #   usage: converge.sh SOURCE BUILD
 set -euo pipefail
 source=$1 build=$2
@@ -25,7 +25,7 @@ cleanup() { [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null || true; rm -rf "$w
 trap cleanup EXIT
 make_root "$work"
 root=$work/root
-start_sim "$build" "$work" "$root" key_lost
+start_sim "$build" "$work" "$root" key_lost_audit  # key lost, IMDS answering: the report names its VM
 add_sim_host "$root"
 
 # The owner's variables: the package, a config for the simulator (no serial device), a secret
@@ -90,7 +90,7 @@ set +e
 code=$?
 set -e
 check '[ $code -eq 0 ]' "plan resets exit $code: $(cat "$work/plan.txt")"
-check 'grep -q "keyIncarnationId" "$work/plan.txt"' "plan resets planned no reset: $(cat "$work/plan.txt")"
+check 'grep -q "virtualMachines/vm-latch-01  key_lost  keyIncarnationId [0-9]* -> [0-9]*" "$work/plan.txt"' "plan resets did not plan this VM's reset: $(cat "$work/plan.txt")"
 check 'grep -q "^    \$ " "$work/plan.txt"' "plan resets printed no command"
 echo "plan resets on the collected folder: $(grep -c '^    \$ ' "$work/plan.txt") command line(s)"
 exit $fail

@@ -84,9 +84,11 @@ SED
 
 add_sim_host() { echo "127.0.0.1 fabric.latchwatch.test" >> "$1/etc/hosts"; }
 
-# The .deb from BUILD (packaging/tests/build_packages.sh makes it once with cpack).
+# The .deb from BUILD (packaging/tests/build_packages.sh makes it once with cpack), or the one
+# LATCHWATCH_TEST_DEB names.
 deb_of() {
   local packages
+  if [ -n "${LATCHWATCH_TEST_DEB:-}" ]; then echo "$LATCHWATCH_TEST_DEB"; return; fi
   packages=$("$1/packaging/tests/build_packages.sh" "$1" "$2") || return 1
   ls "$packages"/latchwatch_*_amd64.deb | grep -v dbgsym | head -1
 }

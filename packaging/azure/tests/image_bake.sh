@@ -50,8 +50,9 @@ PY
 "$here/armexpr.py" "$aib" resources.0.properties.customize.2.inline.0 packageSha256="$(printf '0%.0s' $(seq 64))" packageType=deb > "$work/aib-0-wrong.sh"
 "$here/armexpr.py" "$aib" resources.0.properties.customize.3.inline.0 > "$work/aib-1.sh"
 cmp -s "$work/aib-1.sh" <(head -c -1 "$work/packer-1.sh") || { echo "FAIL: the Image Builder and Packer capture steps differ"; diff "$work/aib-1.sh" "$work/packer-1.sh"; exit 1; }
-grep -q '"destination": "\[concat(.\/tmp\/latchwatch\., parameters(.packageType.))\]"' "$aib"
-grep -q '"destination": "/tmp/latchwatch-config.json"' "$aib"
+# The File customizers put the package and the config where the install line expects them.
+grep -qF "\"destination\": \"[concat('/tmp/latchwatch.', parameters('packageType'))]\"" "$aib" || { echo "FAIL: the package's File customizer destination"; exit 1; }
+grep -qF '"destination": "/tmp/latchwatch-config.json"' "$aib" || { echo "FAIL: the config's File customizer destination"; exit 1; }
 
 start_sim "$build" "$work" "$work/rootA" healthy
 fail=0
@@ -82,6 +83,9 @@ set -u
 root=$1 route=$2 r=$3 vm=$4
 fail=0
 check() { if eval "$1"; then :; else echo "FAIL ($route): $2"; fail=1; fi; }
+# systemd is installed in the root but not running: systemctl acts offline, as in an image
+# root (enable and is-enabled work on the files; start, stop, restart are no-ops).
+export SYSTEMD_OFFLINE=1
 mount -t proc proc "$root/proc"
 mount --rbind /dev "$root/dev"
 mkdir -p "$root/vm" && mount --bind "$vm" "$root/vm"
@@ -90,7 +94,7 @@ check '! chroot "$root" dpkg -s latchwatch >/dev/null 2>&1' "wrong SHA-256: inst
 chroot "$root" sh /tmp/$route-0.sh < /dev/null > "$r/install.log" 2>&1 || { echo "FAIL ($route): install: $(cat "$r/install.log")"; fail=1; }
 check 'cmp -s "$r/config.json" "$root/etc/latchwatch/config.json"' "the supplied config is not in place"
 check '[ -L "$root/etc/systemd/system/multi-user.target.wants/latchwatch.service" ]' "latchwatch.service not enabled"
-check '! grep -q "Configuration file" "$r/install.log"' "dpkg asked about the conffile"
+check '! grep -q "What would you like to do about it" "$r/install.log"' "dpkg asked about the conffile"
 # The build VM runs the daemon for a while: one real cycle leaves state behind.
 chroot "$root" latchwatch check > /dev/null 2>&1 || true
 chroot "$root" latchwatch run --config /etc/latchwatch/config.json > "$r/daemon.log" 2>&1 &
@@ -101,6 +105,7 @@ for _ in $(seq 1 150); do
 done
 kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null
 check '[ -s "$root/var/lib/latchwatch/report.json" ]' "the daemon wrote no report (the test could not make state): $(tail -3 "$r/daemon.log")"
+check '[ -s "$root/var/lib/prometheus/node-exporter/latchwatch.prom" ]' "the daemon wrote no textfile (the test could not make one)"
 ls -A "$root/var/lib/latchwatch" > "$r/state-before"
 chroot "$root" sh /tmp/$route-1.sh < /dev/null > "$r/capture.log" 2>&1 || { echo "FAIL ($route): capture step: $(cat "$r/capture.log")"; fail=1; }
 check '[ -d "$root/var/lib/latchwatch" ] && [ -z "$(ls -A "$root/var/lib/latchwatch")" ]' "state left for the image: $(ls -A "$root/var/lib/latchwatch" | tr '\n' ' ')"
