@@ -5,8 +5,9 @@
 # ($LATCHWATCH_TEST_CACHE/debian11-minbase.tar, made here the same way when missing); on it, once,
 # apt-get (deb.debian.org) adds what an Azure image has and minbase lacks: systemd (so
 # systemctl and deb-systemd-helper act on the root as on an image, offline), curl, sudo, and
-# python3 with python3-apt for Ansible's modules. The result is cached as debian11-fleet.tar:
-# about a minute the first time, a second after. Needs root (debootstrap, chroot).
+# python3 with python3-apt for Ansible's modules, and rpm (Debian's, for the RPM commands). The
+# result is cached as debian11-fleet-v2.tar: about a minute the first time, a second after.
+# Needs root (debootstrap, chroot).
 fleet_cache=${LATCHWATCH_TEST_CACHE:-/var/cache/latchwatch-test}
 fleet_mirror=${LATCHWATCH_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
@@ -27,7 +28,7 @@ fleet_base_tarball() {
 }
 
 fleet_tarball() {
-  local tarball=$fleet_cache/debian11-fleet.tar base staging
+  local tarball=$fleet_cache/debian11-fleet-v2.tar base staging
   if [ ! -s "$tarball" ]; then
     base=$(fleet_base_tarball) || return 1
     echo "adding systemd, curl, sudo, python3 to the Debian 11 root (once; cached in $tarball)" >&2
@@ -38,7 +39,7 @@ fleet_tarball() {
         mount -t proc proc "$1/proc" && mount --rbind /dev "$1/dev" &&
         chroot "$1" apt-get update -qq &&
         DEBIAN_FRONTEND=noninteractive chroot "$1" apt-get install -y -qq --no-install-recommends \
-          systemd systemd-sysv curl ca-certificates sudo python3 python3-apt && chroot "$1" apt-get clean' \
+          systemd systemd-sysv curl ca-certificates sudo python3 python3-apt rpm && chroot "$1" apt-get clean' \
         sh "$staging/root" > "$fleet_cache/fleet-root.log" 2>&1; then
       tail -20 "$fleet_cache/fleet-root.log" >&2; rm -rf "$staging"; return 1
     fi
@@ -91,4 +92,12 @@ deb_of() {
   if [ -n "${LATCHWATCH_TEST_DEB:-}" ]; then echo "$LATCHWATCH_TEST_DEB"; return; fi
   packages=$("$1/packaging/tests/build_packages.sh" "$1" "$2") || return 1
   ls "$packages"/latchwatch_*_amd64.deb | grep -v dbgsym | head -1
+}
+
+# The RPM from BUILD, likewise (or LATCHWATCH_TEST_RPM).
+rpm_of() {
+  local packages
+  if [ -n "${LATCHWATCH_TEST_RPM:-}" ]; then echo "$LATCHWATCH_TEST_RPM"; return; fi
+  packages=$("$1/packaging/tests/build_packages.sh" "$1" "$2") || return 1
+  ls "$packages"/latchwatch-*.x86_64.rpm | grep -v debuginfo | head -1
 }

@@ -27,6 +27,7 @@ tests=(
   "$here/templates.sh"
   "$here/cloud_init.sh"
   "$here/vm_application_deb.sh"
+  "$here/vm_application_rpm.sh"
   "$here/packer_hcl.sh"
   "$here/image_bake.sh"
   "$source/packaging/ansible/tests/converge.sh"
