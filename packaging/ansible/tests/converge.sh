@@ -59,7 +59,7 @@ check() { if eval "$1"; then :; else echo "FAIL: $2"; fail=1; fi; }
 mount -t proc proc "$root/proc"
 mount --rbind /dev "$root/dev"
 export ANSIBLE_ROLES_PATH=$source/packaging/ansible/roles ANSIBLE_VAULT_PASSWORD_FILE=$work/vault-pass
-export ANSIBLE_NOCOLOR=1 ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_LOCAL_TEMP=$work/ansible-tmp ANSIBLE_RETRY_FILES_ENABLED=False
+export ANSIBLE_NOCOLOR=1 ANSIBLE_PIPELINING=True ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_LOCAL_TEMP=$work/ansible-tmp ANSIBLE_RETRY_FILES_ENABLED=False
 play() { ansible-playbook -i "$work/inventory" "$@"; }
 
 wrong=$(printf '0%.0s' $(seq 64))
