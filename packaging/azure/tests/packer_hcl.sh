@@ -15,7 +15,7 @@ work=$(mktemp -d "$build/fleet-hcl.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/gopath/src/hclcheck"
 cp "$here/hclcheck/main.go" "$work/gopath/src/hclcheck/"
-(cd "$work/gopath/src/hclcheck" && GO111MODULE=off GOPATH="$work/gopath:/usr/share/gocode" GOCACHE="$build/fleet-go-cache" GOFLAGS= go build -o "$work/hclcheck" .)
+(cd "$work/gopath/src/hclcheck" && GOENV=off GO111MODULE=off GOPATH="$work/gopath:/usr/share/gocode" GOCACHE="$build/fleet-go-cache" GOFLAGS= go build -o "$work/hclcheck" .)
 packer=$source/packaging/packer.pkr.hcl
 "$work/hclcheck" "$packer"
 sed 's/var.package_sha256}/var.package_sha265}/' "$packer" > "$work/undeclared.pkr.hcl"
