@@ -35,10 +35,11 @@ printf 'webhook-hmac-secret-%s' "$RANDOM$RANDOM" > "$work/webhook.secret"
 cp "$work/webhook.secret" "$work/webhook.secret.plain"
 ANSIBLE_VAULT_PASSWORD_FILE=$work/vault-pass ansible-vault encrypt "$work/webhook.secret" >/dev/null
 grep -q '^\$ANSIBLE_VAULT' "$work/webhook.secret"
-/usr/bin/python3 - "$source/packaging/config.json" "$work/config.sed" "$work/vars.yml" "$deb" "$sha" "$work/webhook.secret" <<'PY'
-import json, subprocess, sys, yaml
-src, sedfile, out, deb, sha, secret = sys.argv[1:]
-config = json.loads(subprocess.run(["sed", "-f", sedfile, src], check=True, capture_output=True, text=True).stdout)
+sim_config "$build" "$work"
+/usr/bin/python3 - "$work/sim-config.json" "$work/vars.yml" "$deb" "$sha" "$work/webhook.secret" <<'PY'
+import json, sys, yaml
+src, out, deb, sha, secret = sys.argv[1:]
+config = json.load(open(src))
 config["sinks"]["serial"]["enabled"] = False
 config["sinks"]["metrics"]["listen"] = "127.0.0.1:0"
 config["sinks"]["webhook"]["secret_file"] = "/etc/latchwatch/secrets/webhook"

@@ -83,6 +83,15 @@ s|"smbios_uuid_file": "[^"]*"|"smbios_uuid_file": "$(inside smbios_file)"|
 SED
 }
 
+# sim_config BUILD WORK: WORK/sim-config.json, every key at BUILD's default (`config show` of
+# an empty config: independent of what packaging/config.json spells out) pointed at the
+# simulator by WORK/config.sed.
+sim_config() {
+  echo '{}' > "$2/empty-config.json"
+  "$1/agent/latchwatch" config show --config "$2/empty-config.json" | sed -f "$2/config.sed" > "$2/sim-config.json"
+  grep -q fabric.latchwatch.test "$2/sim-config.json" || { echo "config.sed did not point the defaults at the simulator"; return 1; }
+}
+
 add_sim_host() { echo "127.0.0.1 fabric.latchwatch.test" >> "$1/etc/hosts"; }
 
 # The .deb from BUILD (packaging/tests/build_packages.sh makes it once with cpack), or the one

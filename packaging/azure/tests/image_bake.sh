@@ -55,6 +55,7 @@ grep -qF "\"destination\": \"[concat('/tmp/latchwatch.', parameters('packageType
 grep -qF '"destination": "/tmp/latchwatch-config.json"' "$aib" || { echo "FAIL: the config's File customizer destination"; exit 1; }
 
 start_sim "$build" "$work" "$work/rootA" healthy
+sim_config "$build" "$work"
 fail=0
 for route in aib packer; do
   r=$work/$route
@@ -64,11 +65,10 @@ for route in aib packer; do
   add_sim_host "$root"
   if [ "$route" = aib ]; then cp "$deb" "$root/tmp/latchwatch.deb"; else cp "$deb" "$root/tmp/latchwatch_test_amd64.deb"; fi
   # The owner's config: the simulator's endpoints, a node_exporter textfile, no serial device.
-  /usr/bin/python3 - "$source/packaging/config.json" "$work/config.sed" "$root/tmp/latchwatch-config.json" <<'PY'
-import json, subprocess, sys
-src, sedfile, out = sys.argv[1:]
-text = subprocess.run(["sed", "-f", sedfile, src], check=True, capture_output=True, text=True).stdout
-c = json.loads(text)
+  /usr/bin/python3 - "$work/sim-config.json" "$root/tmp/latchwatch-config.json" <<'PY'
+import json, sys
+src, out = sys.argv[1:]
+c = json.load(open(src))
 c["sinks"]["serial"]["enabled"] = False
 c["sinks"]["metrics"]["listen"] = "127.0.0.1:0"
 c["sinks"]["metrics"]["textfile_dir"] = "/var/lib/prometheus/node-exporter"

@@ -37,7 +37,8 @@ add_sim_host "$root"
 app=/var/lib/waagent/Microsoft.CPlat.Core.VMApplicationManagerLinux/latchwatch-deb/0.1.0
 mkdir -p "$root$app"
 cp "$deb" "$root$app/latchwatch.deb"
-sed -f "$work/config.sed" "$source/packaging/config.json" > "$root$app/config.json"
+sim_config "$build" "$work"
+cp "$work/sim-config.json" "$root$app/config.json"
 cp "$work"/*.sh "$root/tmp/"
 
 cat > "$work/inside.sh" <<'INNER'

@@ -57,7 +57,8 @@ Stands for the base system in a Debian test root.
 SPEC
 rpmbuild --define "_topdir $work/stub" -bb "$work/stub/SPECS/base.spec" > "$work/stub.log" 2>&1 || { cat "$work/stub.log"; exit 1; }
 cp "$work"/stub/RPMS/noarch/base-system-provides-1-1.noarch.rpm "$root/tmp/base.rpm"
-sed -f "$work/config.sed" "$source/packaging/config.json" > "$root$app/config.json"
+sim_config "$build" "$work"
+cp "$work/sim-config.json" "$root$app/config.json"
 cp "$work"/*.sh "$root/tmp/"
 
 cat > "$work/inside.sh" <<'INNER'
