@@ -11,10 +11,14 @@ set -eu
 build_packages="g++ make cmake pkg-config libboost-dev nlohmann-json3-dev libspdlog-dev libssl-dev libgtest-dev"
 # CPack's RPM generator runs rpmbuild (Debian package rpm); the .deb is checked with lintian.
 package_packages="dpkg-dev file rpm"
+# The fleet routes' tests (packaging/azure/tests/deps.txt): cloud-init's schema check, Ansible,
+# the Packer template's HCL parse (Go), YAML and JSON Schema for the templates. Node.js runs the
+# owner-side reset receiver's tests (contrib/azure/reset-receiver).
+fleet_packages="python3-yaml cloud-init ansible util-linux golang-go golang-github-hashicorp-hcl-v2-dev"
 # The packaging tests: lintian, rpm --root, a Debian 11 root (debootstrap), strace to see that the
 # static binary loads nothing, init-system-helpers for the maintainer scripts; chromium renders
 # the fleet plan's HTML page; jq runs the printed Uniform-instance REST reset (GET, raise, PUT).
-test_packages="openssl clang-format prometheus-alertmanager prometheus systemd $package_packages lintian debootstrap strace init-system-helpers chromium jq"
+test_packages="openssl clang-format prometheus-alertmanager prometheus systemd $package_packages lintian debootstrap strace init-system-helpers chromium jq nodejs npm python3 python3-jmespath python3-jsonschema $fleet_packages"
 
 fuzz_packages="clang libclang-rt-14-dev"
 # Windows: the cross compiler (posix threads), GoogleTest's sources, wine64 to run the tests and
