@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates the option reference in packaging/latchwatch.8 and README.md from the binary's own
+"""Regenerates the option reference in packaging/latchwatch.8 and docs/configuration.md from the binary's own
 option table (`latchwatch config keys`), between the markers. Run after changing an option:
     packaging/gen-docs.py build/agent/latchwatch
 The docs test (packaging/tests/docs_consistency.sh) fails when they drift apart."""
@@ -36,4 +36,4 @@ def replace(path, start, end, body):
 
 replace("packaging/latchwatch.8", ".\\\" options:start", ".\\\" options:end", man_options)
 replace("packaging/latchwatch.8", ".\\\" config:start", ".\\\" config:end", man_config)
-replace("README.md", "<!-- config-reference:start -->", "<!-- config-reference:end -->", readme_table)
+replace("docs/configuration.md", "<!-- config-reference:start -->", "<!-- config-reference:end -->", readme_table)

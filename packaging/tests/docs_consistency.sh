@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
-# The man page, README and --help list the same flags and config keys as the binary's option table.
+# The man page, the docs (docs/configuration.md, docs/report-and-verdicts.md) and --help list the same
+# flags, config keys and verdicts as the binary's option table.
 set -euo pipefail
 binary=$1 source=$2
 man="$source/packaging/latchwatch.8"
-readme="$source/README.md"
+readme="$source/docs/configuration.md"
+verdicts_doc="$source/docs/report-and-verdicts.md"
 help=$("$binary" --help)
 fail=0
 while IFS=$'\t' read -r key flag _default _help; do
   grep -qF "$key" "$man" || { echo "man page lacks config key $key"; fail=1; }
-  grep -qF "\`$key\`" "$readme" || { echo "README lacks config key $key"; fail=1; }
+  grep -qF "\`$key\`" "$readme" || { echo "docs/configuration.md lacks config key $key"; fail=1; }
   if [ "$flag" != "-" ]; then
     man_flag=${flag//-/\\-}
     grep -qF "$man_flag" "$man" || { echo "man page lacks flag $flag"; fail=1; }
-    grep -qF "\`$flag\`" "$readme" || { echo "README lacks flag $flag"; fail=1; }
+    grep -qF "\`$flag\`" "$readme" || { echo "docs/configuration.md lacks flag $flag"; fail=1; }
     grep -qF -- "$flag" <<<"$help" || { echo "--help lacks flag $flag"; fail=1; }
   fi
 done < <("$binary" config keys)
 # And the other way: every flag --help shows is documented.
 for flag in $(grep -oE -- '--[a-z][a-z0-9-]+' <<<"$help" | sort -u); do
   grep -qF "${flag//-/\\-}" "$man" || { echo "man page lacks $flag from --help"; fail=1; }
-  grep -qF -- "$flag" "$readme" || { echo "README lacks $flag from --help"; fail=1; }
+  cat "$source/README.md" "$source"/docs/*.md | grep -qF -- "$flag" || { echo "no page under docs/ documents $flag from --help"; fail=1; }
 done
 for command in check run explain "config validate" "config show" "config keys"; do
   grep -qF "$command" <<<"$help" || { echo "--help lacks command $command"; fail=1; }
@@ -28,7 +30,7 @@ done
 # Every verdict code is in the man page and README.
 for code in $("$binary" explain no_such_code 2>&1 | sed -n 's/.*known verdicts://p'); do
   grep -qF "$code" "$man" || { echo "man page lacks verdict $code"; fail=1; }
-  grep -qF "\`$code\`" "$readme" || { echo "README lacks verdict $code"; fail=1; }
+  grep -qF "\`$code\`" "$verdicts_doc" || { echo "docs/report-and-verdicts.md lacks verdict $code"; fail=1; }
 done
 # The shipped default config is exactly the defaults.
 diff <("$binary" config show) "$source/packaging/config.json" || { echo "packaging/config.json drifted from the defaults (run latchwatch config show)"; fail=1; }
