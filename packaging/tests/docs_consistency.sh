@@ -21,7 +21,7 @@ done < <("$binary" config keys)
 # And the other way: every flag --help shows is documented.
 for flag in $(grep -oE -- '--[a-z][a-z0-9-]+' <<<"$help" | sort -u); do
   grep -qF "${flag//-/\\-}" "$man" || { echo "man page lacks $flag from --help"; fail=1; }
-  cat "$source/README.md" "$source"/docs/*.md | grep -qF -- "$flag" || { echo "no page under docs/ documents $flag from --help"; fail=1; }
+  grep -qF -- "$flag" "$source/README.md" "$source"/docs/*.md || { echo "no page under docs/ documents $flag from --help"; fail=1; }
 done
 for command in check run explain "config validate" "config show" "config keys"; do
   grep -qF "$command" <<<"$help" || { echo "--help lacks command $command"; fail=1; }
