@@ -20,6 +20,7 @@
 #include "agent/config/config.h"
 #include "agent/daemon/gpa_file_watch.h"
 #include "agent/daemon/trigger_policy.h"
+#include "probes/base/clock.h"
 
 namespace latchwatch::agent {
 
@@ -27,7 +28,8 @@ TriggerSettings trigger_settings(const Config& config);
 
 class CycleTrigger {
  public:
-  CycleTrigger(const Config& config, std::function<void()> wake);
+  /// `clock`: the steady time the policy is fed (the daemon's clock; tests pass a manual one).
+  CycleTrigger(const Config& config, std::function<void()> wake, const Clock& clock = real_clock());
   ~CycleTrigger();
   CycleTrigger(const CycleTrigger&) = delete;
   CycleTrigger& operator=(const CycleTrigger&) = delete;
@@ -46,6 +48,7 @@ class CycleTrigger {
   void log_watch_state();
 
   std::function<void()> wake_;
+  const Clock* clock_;
   std::mutex mutex_;
   std::unique_ptr<GpaFileWatch> watch_;
   std::unique_ptr<TriggerPolicy> policy_;

@@ -11,15 +11,13 @@
 namespace latchwatch::agent {
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
-
 /// Upper bound of one poll() wait, so a clock oddity can never park the watcher for long.
 constexpr int kMaxPollMs = 60 * 1000;
 
 }  // namespace
 
-CycleTrigger::CycleTrigger(const Config& config, std::function<void()> wake)
-    : wake_(std::move(wake)) {
+CycleTrigger::CycleTrigger(const Config& config, std::function<void()> wake, const Clock& clock)
+    : wake_(std::move(wake)), clock_(&clock) {
   start(config);
 }
 
@@ -30,7 +28,7 @@ void CycleTrigger::start(const Config& config) {
     spdlog::info("file trigger off (daemon.trigger.enabled false): the timer alone starts cycles");
     return;
   }
-  const auto now = SteadyClock::now();
+  const auto now = clock_->steady_now();
   watch_ = std::make_unique<GpaFileWatch>(config.sources.key_dir, config.sources.status_file);
   policy_ = std::make_unique<TriggerPolicy>(trigger_settings(config), now);
   if (watch_->fd() < 0) {
@@ -107,7 +105,7 @@ void CycleTrigger::log_watch_state() {
 void CycleTrigger::cycle_started() {
   if (!policy_ || !watch_) return;
   std::lock_guard<std::mutex> lock(mutex_);
-  const auto now = SteadyClock::now();
+  const auto now = clock_->steady_now();
   observe_armed(watch_->arm(), now);
   log_watch_state();
   policy_->cycle_started(now);
@@ -118,7 +116,7 @@ void CycleTrigger::cycle_started() {
 void CycleTrigger::cycle_finished(bool key_verdict_pending) {
   if (!policy_ || !watch_) return;
   std::lock_guard<std::mutex> lock(mutex_);
-  policy_->cycle_finished(SteadyClock::now(), key_verdict_pending);
+  policy_->cycle_finished(clock_->steady_now(), key_verdict_pending);
   nudge();
 }
 
@@ -130,7 +128,7 @@ void CycleTrigger::watch_loop() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (stopping_) return;
-      const auto now = SteadyClock::now();
+      const auto now = clock_->steady_now();
       if (auto due = policy_->due(); due && !fired_) {
         if (*due <= now) {
           fire = true;
@@ -161,7 +159,7 @@ void CycleTrigger::watch_loop() {
     if (fds[0].revents & POLLIN) {
       std::lock_guard<std::mutex> lock(mutex_);
       const auto events = watch_->read_events();
-      const auto now = SteadyClock::now();
+      const auto now = clock_->steady_now();
       if (events.key_folder) policy_->key_folder_seen(now, watch_->key_names());
       if (events.status_written || events.status_gone)
         policy_->status_file_seen(now, watch_->status_fingerprint(), events.status_written);

@@ -7,8 +7,8 @@
 
 namespace latchwatch::agent {
 
-CycleTrigger::CycleTrigger(const Config& config, std::function<void()> wake)
-    : wake_(std::move(wake)) {
+CycleTrigger::CycleTrigger(const Config& config, std::function<void()> wake, const Clock& clock)
+    : wake_(std::move(wake)), clock_(&clock) {
   start(config);
 }
 

@@ -26,14 +26,9 @@ struct DebounceState {
   std::uint64_t cycle = 0;
 };
 
-struct Step {
-  Transition transition = Transition::unchanged;
-  bool has_confirmed = false;  ///< false only while the very first verdict is still pending
-  latchwatch::VerdictCode confirmed = latchwatch::VerdictCode::healthy;  ///< what sinks act on
-  bool has_previous = false;
-  latchwatch::VerdictCode previous = latchwatch::VerdictCode::healthy;
-  bool pending = false;  ///< a key verdict seen, not yet in enough consecutive cycles
-  int consecutive = 0;   ///< cycles the pending key verdict has been seen
+/// One cycle's decision (what the sinks receive) and how far a pending key verdict has come.
+struct Step : reporting::Decision {
+  int consecutive = 0;  ///< cycles the pending key verdict has been seen
 };
 
 /// Feeds one cycle's verdict. `required` >= 1.

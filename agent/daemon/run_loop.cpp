@@ -10,6 +10,7 @@
 
 #include "agent/daemon/check_cycle.h"
 #include "agent/daemon/cycle_trigger.h"
+#include "agent/daemon/daemon_loop.h"
 #include "agent/daemon/debounce.h"
 #include "agent/daemon/instance_lock.h"
 #include "agent/daemon/resident_pages.h"
@@ -29,9 +30,6 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr auto kShutdownBudget = std::chrono::milliseconds(500);
 /// Sinks replaced by a reload finish what they hold in the background for at most this long.
 constexpr auto kRetireBudget = std::chrono::seconds(5);
-
-/// Why the loop woke up.
-enum class Wake { stop, reload, cycle_now, timer };
 
 /// Everything that wakes the loop between cycles. Stop and reload requests arrive on a thread of
 /// their own (StopSignals: signals on POSIX, console and service control events on Windows); the
@@ -167,7 +165,6 @@ int run_daemon(const ConfigLoader& load) {
     return 3;
   }
   auto outputs = std::make_unique<Outputs>(config, nullptr);
-  DebounceState state = load_debounce(config.sources.state_dir);
   std::mt19937 random(std::random_device{}());
   auto draw = [&random](std::int64_t bound) {
     return std::uniform_int_distribution<std::int64_t>(0, bound)(random);
@@ -181,73 +178,58 @@ int run_daemon(const ConfigLoader& load) {
 
   CycleTrigger trigger(config, [&wakeups] { wakeups.request_cycle(); });
   bool startup_pages_released = false;
-  for (;;) {
-    // 1. One cycle: probe, diagnose, debounce, hand over to the sinks (never waiting on one).
-    const auto cycle_start = SteadyClock::now();
-    trigger.cycle_started();
-    Config cycle_config = config;
+  LoopPorts ports;
+  ports.check = [&wakeups](const Config& running, std::chrono::system_clock::time_point now) {
+    Config cycle_config = running;
     cycle_config.sources.probes.cancel = &wakeups.stop_flag();
-    reporting::CycleReport cycle;
-    cycle.started = std::chrono::system_clock::now();
-    cycle.report = run_check_cycle(cycle_config, cycle.started);
-    cycle.finished = std::chrono::system_clock::now();
-    if (wakeups.stop_flag()) break;  // an interrupted cycle is not reported
-
-    const DebounceState before = state;
-    Step step = debounce(state, cycle.report.verdict.code, config.debounce_cycles);
-    trigger.cycle_finished(step.pending);
-    // Saved (durably) when the decision changes, not every cycle: the cycle counter alone may
-    // lag after a restart, the debounce never does.
-    if (state.reported != before.reported || state.has_reported != before.has_reported ||
-        state.candidate != before.candidate || state.candidate_cycles != before.candidate_cycles) {
-      if (auto error = latchwatch::probes::write_file_atomically(
-              debounce_path(config.sources.state_dir),
-              nlohmann::json(state).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
-                  "\n",
-              0640);
-          !error.empty())
-        spdlog::warn("debounce state not saved: {}", error);
-    }
-    cycle.cycle = state.cycle;
-    cycle.transition = step.transition;
-    cycle.has_confirmed = step.has_confirmed;
-    cycle.confirmed = step.confirmed;
-    cycle.has_previous = step.has_previous;
-    cycle.previous = step.previous;
-    cycle.pending = step.pending;
+    return run_check_cycle(cycle_config, now);
+  };
+  ports.publish = [&](reporting::CycleReport& cycle) {
     cycle.host = host;
-    cycle.sinks_health = reporting::to_json(outputs->dispatcher->health());
+    cycle.sinks_health = outputs->dispatcher->health();
     outputs->dispatcher->submit(cycle);
     // Start-up is over once a cycle has run: from here on the resident set is the cycle's own.
     if (!startup_pages_released) {
       startup_pages_released = true;
       release_startup_pages();
     }
+  };
+  ports.wait_until = [&wakeups](SteadyClock::time_point deadline) {
+    return wakeups.wait_until(deadline);
+  };
+  ports.cycle_started = [&trigger] { trigger.cycle_started(); };
+  ports.cycle_finished = [&trigger](bool pending) { trigger.cycle_finished(pending); };
+  ports.keep_state = [&config](const DebounceState& kept) {
+    if (auto error = latchwatch::probes::write_file_atomically(
+            debounce_path(config.sources.state_dir),
+            nlohmann::json(kept).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                "\n",
+            0640);
+        !error.empty())
+      spdlog::warn("debounce state not saved: {}", error);
+  };
+  ports.stopping = [&wakeups] { return wakeups.stop_flag().load(); };
+  ports.draw = draw;
 
-    // 2. Wait for the next cycle, a signal, or a request to start one now.
-    const auto next = next_cycle_at(cycle_start, SteadyClock::now(), cycle_interval(config),
-                                    max_jitter(config), draw);
-    Wake wake = wakeups.wait_until(next);
-    if (wake == Wake::stop) break;
-    if (wake == Wake::reload) {
-      Config fresh;
-      if (auto error = load(fresh); !error.empty()) {
-        spdlog::error("config reload failed, keeping the running config: {}", error);
-      } else if (fresh.sources.state_dir != config.sources.state_dir) {
-        spdlog::error("config reload: paths.state_dir cannot change while running; kept {}",
-                      config.sources.state_dir);
-      } else {
-        // The old sinks finish in the background (bounded); probing goes on at once with the new.
-        outputs->dispatcher->retire(SteadyClock::now() + kRetireBudget);
-        config = fresh;
-        apply_log_level(config);
-        outputs = std::make_unique<Outputs>(config, std::move(outputs));
-        trigger.reconfigure(config);
-        spdlog::info("config reloaded");
-      }
-      // A reload starts a cycle at once, so the new sinks converge without waiting an interval.
+  DaemonLoop loop(config, load_debounce(config.sources.state_dir), std::move(ports));
+  loop.run([&] {
+    Config fresh;
+    if (auto error = load(fresh); !error.empty()) {
+      spdlog::error("config reload failed, keeping the running config: {}", error);
+    } else if (fresh.sources.state_dir != config.sources.state_dir) {
+      spdlog::error("config reload: paths.state_dir cannot change while running; kept {}",
+                    config.sources.state_dir);
+    } else {
+      // The old sinks finish in the background (bounded); probing goes on at once with the new.
+      outputs->dispatcher->retire(SteadyClock::now() + kRetireBudget);
+      config = fresh;
+      apply_log_level(config);
+      outputs = std::make_unique<Outputs>(config, std::move(outputs));
+      trigger.reconfigure(config);
+      loop.reconfigure(config);
+      spdlog::info("config reloaded");
     }
-  }
+  });
   spdlog::info("stopping: flushing sinks");
   // What was accepted is already kept (the webhook spooled it in submit); the sinks get the
   // rest of the budget to finish, then the process leaves without waiting for a stuck one.

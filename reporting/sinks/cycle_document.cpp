@@ -20,7 +20,7 @@ nlohmann::json cycle_document(const CycleReport& r) {
                                   : nlohmann::json(nullptr)},
       {"pending", r.pending},
       {"key_alert_firing", r.key_alert_firing()}};
-  doc["sinks"] = r.sinks_health;
+  doc["sinks"] = to_json(r.sinks_health);
   return doc;
 }
 

@@ -21,21 +21,6 @@
 
 namespace latchwatch::reporting {
 
-struct SinkHealth {
-  std::string name;
-  std::uint64_t successes = 0;
-  std::uint64_t failures = 0;
-  std::uint64_t dropped = 0;  ///< cycles this sink never saw because its queue overflowed
-  bool up = true;             ///< the last publish succeeded and none is stalled now
-  bool stalled = false;       ///< a publish has run for longer than `stall_after`
-  double busy_seconds = 0;    ///< how long the publish in progress has run (0 when idle)
-  std::size_t queued = 0;     ///< cycles waiting for this sink
-  std::string last_error;
-  nlohmann::json extra;  ///< the sink's own health()
-};
-
-nlohmann::json to_json(const std::vector<SinkHealth>& health);
-
 struct DispatcherOptions {
   std::size_t queue_limit = 16;                  ///< per sink
   std::chrono::milliseconds stall_after{10000};  ///< a longer publish shows as stalled

@@ -1,5 +1,7 @@
 #include "reporting/sinks/metrics_sink.h"
 
+#include <algorithm>
+
 #include <charconv>
 #include <string>
 #include <utility>
@@ -85,34 +87,34 @@ std::string render_metrics(const CycleReport& r, std::uint64_t cycles_total) {
   m.family("latchwatch_cycle_duration_seconds", "gauge", "Wall time of the last probe cycle.");
   m.sample("latchwatch_cycle_duration_seconds", r.report.cycle_wall_ms / 1000.0);
   m.family("latchwatch_sink_up", "gauge", "1 when the sink's last delivery succeeded.");
-  for (auto it = r.sinks_health.begin(); it != r.sinks_health.end(); ++it)
-    m.sample("latchwatch_sink_up", it->value("up", true) ? 1 : 0, label("sink", it.key()));
+  for (const auto& h : r.sinks_health)
+    m.sample("latchwatch_sink_up", h.up ? 1 : 0, label("sink", h.name));
   m.family("latchwatch_sink_stalled", "gauge",
            "1 while the sink's delivery in progress has run past its stall bound.");
-  for (auto it = r.sinks_health.begin(); it != r.sinks_health.end(); ++it)
-    m.sample("latchwatch_sink_stalled", it->value("stalled", false) ? 1 : 0,
-             label("sink", it.key()));
+  for (const auto& h : r.sinks_health)
+    m.sample("latchwatch_sink_stalled", h.stalled ? 1 : 0, label("sink", h.name));
   m.family("latchwatch_sink_busy_seconds", "gauge",
            "How long the sink's delivery in progress has run; 0 when idle.");
-  for (auto it = r.sinks_health.begin(); it != r.sinks_health.end(); ++it)
-    m.sample("latchwatch_sink_busy_seconds", it->value("busy_seconds", 0.0),
-             label("sink", it.key()));
+  for (const auto& h : r.sinks_health)
+    m.sample("latchwatch_sink_busy_seconds", h.busy_seconds, label("sink", h.name));
   m.family("latchwatch_sink_queued", "gauge", "Cycles waiting for the sink.");
-  for (auto it = r.sinks_health.begin(); it != r.sinks_health.end(); ++it)
-    m.sample("latchwatch_sink_queued", it->value("queued", 0.0), label("sink", it.key()));
+  for (const auto& h : r.sinks_health)
+    m.sample("latchwatch_sink_queued", static_cast<double>(h.queued), label("sink", h.name));
   m.family("latchwatch_sink_errors_total", "counter", "Failed deliveries per sink.");
-  for (auto it = r.sinks_health.begin(); it != r.sinks_health.end(); ++it)
-    m.sample("latchwatch_sink_errors_total", it->value("failures", 0.0), label("sink", it.key()));
+  for (const auto& h : r.sinks_health)
+    m.sample("latchwatch_sink_errors_total", static_cast<double>(h.failures),
+             label("sink", h.name));
   m.family("latchwatch_sink_dropped_total", "counter",
            "Cycles or lines a sink dropped (queue overflow, full device).");
-  for (auto it = r.sinks_health.begin(); it != r.sinks_health.end(); ++it) {
-    double dropped = it->value("dropped", 0.0);
-    if (auto extra = it->find("extra"); extra != it->end() && extra->is_object())
-      dropped += extra->value("dropped_lines", 0.0);
-    m.sample("latchwatch_sink_dropped_total", dropped, label("sink", it.key()));
+  for (const auto& h : r.sinks_health) {
+    double dropped = static_cast<double>(h.dropped);
+    if (h.extra.is_object()) dropped += h.extra.value("dropped_lines", 0.0);
+    m.sample("latchwatch_sink_dropped_total", dropped, label("sink", h.name));
   }
-  if (auto webhook = r.sinks_health.find("webhook"); webhook != r.sinks_health.end()) {
-    auto extra = webhook->value("extra", nlohmann::json::object());
+  auto webhook = std::find_if(r.sinks_health.begin(), r.sinks_health.end(),
+                              [](const SinkHealth& h) { return h.name == "webhook"; });
+  if (webhook != r.sinks_health.end()) {
+    auto extra = webhook->extra.is_object() ? webhook->extra : nlohmann::json::object();
     m.family("latchwatch_webhook_spool_entries", "gauge", "Reports waiting in the webhook spool.");
     m.sample("latchwatch_webhook_spool_entries", extra.value("spool_entries", 0.0));
     m.family("latchwatch_webhook_spool_dropped_total", "counter",

@@ -6,26 +6,38 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "reporting/report/report.h"
 #include "reporting/report/transition.h"
 
 namespace latchwatch::reporting {
 
-/// One cycle as the sinks see it: the diagnosis plus what the daemon decided about it.
-struct CycleReport {
+/// How one sink is doing, as the dispatcher counts it (typed; the sink's own extras in `extra`).
+struct SinkHealth {
+  std::string name;
+  std::uint64_t successes = 0;
+  std::uint64_t failures = 0;
+  std::uint64_t dropped = 0;  ///< cycles this sink never saw because its queue overflowed
+  bool up = true;             ///< the last publish succeeded and none is stalled now
+  bool stalled = false;       ///< a publish has run for longer than `stall_after`
+  double busy_seconds = 0;    ///< how long the publish in progress has run (0 when idle)
+  std::size_t queued = 0;     ///< cycles waiting for this sink
+  std::string last_error;
+  nlohmann::json extra;  ///< the sink's own health()
+};
+
+nlohmann::json to_json(const std::vector<SinkHealth>& health);
+
+/// One cycle as the sinks receive it: the report, the daemon's typed decision (`Decision`'s
+/// fields), and the sinks' health after the previous cycle.
+struct CycleReport : Decision {
   latchwatch::Report report;
   std::uint64_t cycle = 0;
-  Transition transition = Transition::unchanged;
-  bool has_confirmed = false;
-  latchwatch::VerdictCode confirmed = latchwatch::VerdictCode::healthy;  ///< debounced verdict
-  bool has_previous = false;
-  latchwatch::VerdictCode previous = latchwatch::VerdictCode::healthy;
-  bool pending = false;  ///< a key verdict not yet persistent enough to fire
   std::string host;
   std::chrono::system_clock::time_point started{};
   std::chrono::system_clock::time_point finished{};
-  nlohmann::json sinks_health = nlohmann::json::object();  ///< from the previous cycle
+  std::vector<SinkHealth> sinks_health;  ///< from the previous cycle
 
   /// True while a debounced key verdict is the confirmed one.
   bool key_alert_firing() const { return has_confirmed && latchwatch::is_key_verdict(confirmed); }

@@ -65,11 +65,12 @@ inline reporting::CycleReport sample_report(latchwatch::VerdictCode code) {
   p.outcome = probes::Outcome::ok;
   p.summary = {{"keyIncarnationId", 10}};
   r.report.probes.push_back(p);
-  r.sinks_health = {{"webhook",
-                     {{"up", false},
-                      {"failures", 3},
-                      {"dropped", 0},
-                      {"extra", {{"spool_entries", 2}, {"spool_dropped", 1}}}}}};
+  reporting::SinkHealth webhook;
+  webhook.name = "webhook";
+  webhook.up = false;
+  webhook.failures = 3;
+  webhook.extra = {{"spool_entries", 2}, {"spool_dropped", 1}};
+  r.sinks_health.push_back(webhook);
   return r;
 }
 
