@@ -480,16 +480,13 @@ Choice choose_verdict(const Evidence& e, const Facts& f, const DiagnosisSettings
   return {V::healthy, ""};
 }
 
-/// The fields IMDS compute, the cache and the report's identity share (resource id aside).
-template <class Source>
-void copy_vm_fields(const Source& from, Identity& to) {
-  to.subscription_id = from.subscription_id;
-  to.resource_group_name = from.resource_group_name;
-  to.name = from.name;
-  to.vm_scale_set_name = from.vm_scale_set_name;
-  to.vm_id = from.vm_id;
-  to.security_type = from.security_type;
-  to.ephemeral_os_disk = from.ephemeral_os_disk;
+/// The fields IMDS compute, the cache and the report's identity share (resource id and this
+/// hardware's SMBIOS UUID aside).
+void copy_vm_fields(const VmIdentity& from, Identity& to) {
+  const std::string resource_id = to.resource_id, smbios_uuid = to.smbios_uuid;
+  static_cast<VmIdentity&>(to) = from;
+  to.resource_id = resource_id;
+  to.smbios_uuid = smbios_uuid;
 }
 
 /// Identity fields dropped by their character-class check (real-platform.md §3).
@@ -524,7 +521,7 @@ Identity resolve_identity(const Evidence& e, FindingList& findings) {
                                               c.vm_scale_set_name)
                          : c.resource_id;
     copy_vm_fields(c, id);
-    if (cache && !cache->vm_id.empty() && !iequals(cache->vm_id, c.vm_id))
+    if (cache && !cache->vm_id.empty() && !same_vm_id(cache->vm_id, c.vm_id))
       findings.add("disk_from_other_vm", Severity::warning, "identity_cache",
                    "this disk last ran on VM " + cache->vm_id + "; it now runs on VM " + c.vm_id);
     return id;
@@ -660,16 +657,8 @@ std::optional<CachedIdentity> identity_to_cache(const Evidence& e, const Report&
   if (e.cycle.imds && e.cycle.imds->rejected.empty()) {
     const Identity& id = report.identity;  // resolved from IMDS this cycle
     CachedIdentity fresh = next.value_or(CachedIdentity{});
-    fresh.resource_id = id.resource_id;
-    fresh.subscription_id = id.subscription_id;
-    fresh.resource_group_name = id.resource_group_name;
-    fresh.name = id.name;
-    fresh.vm_scale_set_name = id.vm_scale_set_name;
-    fresh.vm_id = id.vm_id;
-    fresh.smbios_uuid = id.smbios_uuid;
-    fresh.security_type = id.security_type;
-    fresh.ephemeral_os_disk = id.ephemeral_os_disk;
-    if (next && next->vm_id != id.vm_id) {  // another VM: its old key facts do not apply
+    static_cast<VmIdentity&>(fresh) = id;
+    if (next && !same_vm_id(next->vm_id, id.vm_id)) {  // another VM: its old key facts do not apply
       fresh.last_key_guid.clear();
       fresh.last_key_incarnation_id.reset();
     }

@@ -11,19 +11,12 @@
 
 #include "probes/base/azure_names.h"
 #include "probes/base/parsed.h"
+#include "probes/base/vm_identity.h"
 
 namespace latchwatch::diagnosis {
 
-struct CachedIdentity {
-  std::string resource_id;
-  std::string subscription_id;
-  std::string resource_group_name;
-  std::string name;
-  std::string vm_scale_set_name;
-  std::string vm_id;
-  std::string smbios_uuid;
-  std::string security_type;
-  bool ephemeral_os_disk = false;
+/// The identity last seen from IMDS, and the key that was latched then.
+struct CachedIdentity : VmIdentity {
   std::string last_key_guid;
   std::optional<std::int64_t> last_key_incarnation_id;
   std::chrono::system_clock::time_point written_at{};

@@ -8,19 +8,14 @@
 
 #include "probes/base/azure_names.h"
 #include "probes/base/parsed.h"
+#include "probes/base/vm_identity.h"
 
 namespace latchwatch::probes {
 
-struct ImdsCompute {
-  std::string resource_id;  ///< compute.resourceId (absent in old api-versions)
-  std::string subscription_id;
-  std::string resource_group_name;
-  std::string name;
-  std::string vm_scale_set_name;  ///< empty when not in a scale set
-  std::string vm_id;
+/// IMDS's compute document: the VM's identity (smbios_uuid stays empty: IMDS does not send it)
+/// and what else latchwatch reads of it.
+struct ImdsCompute : VmIdentity {
   std::string location;
-  std::string security_type;       ///< compute.securityProfile.securityType, e.g. "ConfidentialVM"
-  bool ephemeral_os_disk = false;  ///< storageProfile.osDisk.diffDiskSettings.option == "Local"
   /// Identity fields that failed their character-class check on arrival: dropped (left empty),
   /// never passed on. IMDS answers on a path a process in the VM can answer on too.
   std::vector<RejectedField> rejected;

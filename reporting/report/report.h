@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "probes/base/vm_identity.h"
 #include "probes/fabric/probe_result.h"
 #include "probes/local/host_facts.h"
 #include "reporting/report/verdict.h"
@@ -81,18 +82,10 @@ struct Advisory {
   std::string message;
 };
 
-struct Identity {
+/// The identity a report names, and where it came from.
+struct Identity : VmIdentity {
   std::string source;  ///< "imds", "cache", "unknown"
   double age_seconds = 0;
-  std::string resource_id;
-  std::string subscription_id;
-  std::string resource_group_name;
-  std::string name;
-  std::string vm_scale_set_name;
-  std::string vm_id;
-  std::string smbios_uuid;
-  std::string security_type;
-  bool ephemeral_os_disk = false;
   bool moved_to_other_vm = false;  ///< the cache names another VM than this hardware
 };
 
