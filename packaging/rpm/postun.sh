@@ -5,4 +5,5 @@ if [ "$1" -ge 1 ]; then
   systemctl try-restart latchwatch.service >/dev/null 2>&1 || :
 else
   rm -rf /var/lib/latchwatch
+  rm -f /var/lib/prometheus/node-exporter/latchwatch.prom /var/lib/node_exporter/latchwatch.prom
 fi
