@@ -9,12 +9,14 @@
 namespace latchwatch::agent {
 namespace {
 
+#ifndef _WIN32
 /// node_exporter textfile folders the packaged unit may write (packaging/systemd): a textfile
 /// left there by an earlier config is withdrawn too. The file name is latchwatch's own.
 const char* const kKnownTextfileDirs[] = {"/var/lib/prometheus/node-exporter",
                                           "/var/lib/node_exporter"};
+#endif
 
-/// Removes `path` when it is there; says what it did on `out`, returns false on an error.
+/// Removes `path` when it is there and says so on stdout; false (said on stderr) on an error.
 bool remove_published(const std::string& path, const char* what) {
   std::error_code ec;
   namespace fs = std::filesystem;
@@ -34,15 +36,13 @@ int withdraw_command(const Config& config) {
   bool ok = true;
   // The node_exporter textfile: a firing latchwatch_key_alert_firing would keep the key alert
   // (and then the silent-agent alert) firing for a VM that no longer runs latchwatch.
-  std::set<std::string> dirs(std::begin(kKnownTextfileDirs), std::end(kKnownTextfileDirs));
+  std::set<std::string> dirs;
   if (!config.textfile_dir.empty()) dirs.insert(config.textfile_dir);
 #ifndef _WIN32
+  dirs.insert(std::begin(kKnownTextfileDirs), std::end(kKnownTextfileDirs));
+#endif
   for (const auto& dir : dirs)
     ok = remove_published(dir + "/latchwatch.prom", "metrics textfile") && ok;
-#else
-  if (!config.textfile_dir.empty())
-    ok = remove_published(config.textfile_dir + "/latchwatch.prom", "metrics textfile") && ok;
-#endif
   // The KVP records the host reads (only latchwatch's own; every other record stays), whether
   // or not the sink is enabled now: an earlier config may have written them.
   std::size_t removed = 0;
