@@ -46,7 +46,8 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$root"
 tar -C "$root" -xf "$tarball"
-cp "$packages/latchwatch_${version}_amd64.deb" "$root/tmp/latchwatch.deb"
+# Not /tmp: nspawn mounts a fresh tmpfs there.
+cp "$packages/latchwatch_${version}_amd64.deb" "$root/root/latchwatch.deb"
 echo "latchwatch-boot" > "$root/etc/hostname"
 # node_exporter's textfile folder exists before the unit starts (ReadWritePaths binds what exists).
 mkdir -p "$root/var/lib/prometheus/node-exporter" "$root/var/lib/hyperv"
@@ -81,7 +82,7 @@ wait_for() {  # CONDITION: polls for 30 s at most
 }
 
 # Install: postinst enables and starts the daemon (systemd runs).
-inside dpkg -i /tmp/latchwatch.deb > "$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; exit 1; }
+inside dpkg -i /root/latchwatch.deb > "$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; exit 1; }
 check '[ "$(inside systemctl is-enabled latchwatch.service)" = enabled ]' "install enables latchwatch.service"
 # The operator's decisions: KVP and the textfile on.
 cat > "$root/etc/latchwatch/config.json" <<'JSON'
