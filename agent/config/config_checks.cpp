@@ -112,31 +112,6 @@ std::vector<std::string> sandbox_warnings(const Config& config) {
 
 std::vector<std::string> sandbox_warnings(const Config& config, const std::string& resolv_conf) {
   std::vector<std::string> warnings;
-  // Host-named sinks: their names resolve through the DNS servers, which the sandbox must let
-  // through as well (systemd-resolved's 127.0.0.53 is loopback: always allowed).
-  std::vector<std::pair<std::string, std::string>> named;
-  if (config.alertmanager.enabled && !config.alertmanager.url.empty())
-    named.emplace_back("sinks.alertmanager.url", host_of(config.alertmanager.url));
-  if (config.webhook.enabled && !config.webhook.url.empty())
-    named.emplace_back("sinks.webhook.url", host_of(config.webhook.url));
-  for (const auto& [key, host] : named) {
-    if (host.empty() || is_address(host) || host == "localhost") continue;
-    std::vector<std::string> blocked;
-    auto servers = nameservers(resolv_conf);
-    for (const auto& server : servers)
-      if (!reachable_in_unit(server)) blocked.push_back(server);
-    if (servers.empty()) {
-      warnings.push_back(key + " names host " + host + ", but " + resolv_conf +
-                         " lists no DNS server (nameserver line): the name cannot resolve");
-    } else if (!blocked.empty()) {
-      std::string list;
-      for (const auto& server : blocked) list += (list.empty() ? "" : " ") + server;
-      warnings.push_back(
-          key + " names host " + host + ", resolved through the DNS server(s) " + list + " (" +
-          resolv_conf + "), which the unit's IPAddressDeny=any drops: add 'IPAddressAllow=" + list +
-          "' with `systemctl edit latchwatch`");
-    }
-  }
   if (!config.sources.state_dir.empty() && !writable_in_unit(config.sources.state_dir))
     warnings.push_back(allow_path("paths.state_dir", config.sources.state_dir));
   if (config.metrics_enabled && !config.textfile_dir.empty() &&
@@ -164,6 +139,31 @@ std::vector<std::string> sandbox_warnings(const Config& config, const std::strin
       {"endpoints.gpa", endpoints.gpa}};
   for (const auto& [key, endpoint] : dialled)
     if (!reachable_in_unit(endpoint.host)) warnings.push_back(allow_address(key, endpoint.host));
+  // Host-named sinks: their names resolve through the DNS servers, which the sandbox must let
+  // through as well (systemd-resolved's 127.0.0.53 is loopback: always allowed).
+  std::vector<std::pair<std::string, std::string>> named;
+  if (config.alertmanager.enabled && !config.alertmanager.url.empty())
+    named.emplace_back("sinks.alertmanager.url", host_of(config.alertmanager.url));
+  if (config.webhook.enabled && !config.webhook.url.empty())
+    named.emplace_back("sinks.webhook.url", host_of(config.webhook.url));
+  for (const auto& [key, host] : named) {
+    if (host.empty() || is_address(host) || host == "localhost") continue;
+    std::vector<std::string> blocked;
+    auto servers = nameservers(resolv_conf);
+    for (const auto& server : servers)
+      if (!reachable_in_unit(server)) blocked.push_back(server);
+    if (servers.empty()) {
+      warnings.push_back(key + " names host " + host + ", but " + resolv_conf +
+                         " lists no DNS server (nameserver line): the name cannot resolve");
+    } else if (!blocked.empty()) {
+      std::string list;
+      for (const auto& server : blocked) list += (list.empty() ? "" : " ") + server;
+      warnings.push_back(
+          key + " names host " + host + ", resolved through the DNS server(s) " + list + " (" +
+          resolv_conf + "), which the unit's IPAddressDeny=any drops: add 'IPAddressAllow=" + list +
+          "' with `systemctl edit latchwatch`");
+    }
+  }
   return warnings;
 }
 
