@@ -56,6 +56,7 @@ TEST(CheckPublish, WritesEverySinkOnceWithOneJournalLineAndFailsTheUnitOnAKeyVer
   options.scenario = "key_lost";
   options.gpa_dir = dir / "vm";
   sim::FabricSimulator fabric(options);
+  fabric.start();
   ASSERT_EQ(::mkdir((dir / "textfile").c_str(), 0755), 0);
   write_file(dir / "serial", "");
   write_file(dir / "config.json", R"({"sinks": {
@@ -105,6 +106,7 @@ TEST(CheckPublish, AHealthyRunIsOneInfoLineAndExitsZero) {
   sim::SimulatorOptions options;
   options.gpa_dir = dir / "vm";
   sim::FabricSimulator fabric(options);
+  fabric.start();
   write_file(dir / "config.json", R"({"sinks": {"serial": {"enabled": false}}})");
   auto run = in_journal(dir, with({"check", "--publish", "--config", dir / "config.json",
                                    "--state-dir", dir / "state"},
@@ -119,6 +121,7 @@ TEST(CheckAsNonRoot, SaysWhatItNeedsInThePluginFormat) {
   sim::SimulatorOptions options;
   options.gpa_dir = dir / "vm";
   sim::FabricSimulator fabric(options);  // its key folder is root's, 0700, as GPA's
+  fabric.start();
   ::chmod(dir.path().c_str(), 0755);
   ::chmod((dir / "vm").c_str(), 0755);
   std::vector<std::string> argv = {"/usr/bin/setpriv", "--reuid=65534",   "--regid=65534",
