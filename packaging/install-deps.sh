@@ -18,7 +18,7 @@ fleet_packages="python3-yaml cloud-init ansible util-linux golang-go golang-gith
 # The packaging tests: lintian, rpm --root, a Debian 11 root (debootstrap), strace to see that the
 # static binary loads nothing, init-system-helpers for the maintainer scripts; chromium renders
 # the fleet plan's HTML page; jq runs the printed Uniform-instance REST reset (GET, raise, PUT).
-test_packages="openssl clang-format prometheus-alertmanager prometheus systemd $package_packages lintian debootstrap strace init-system-helpers chromium jq nodejs npm python3 python3-jmespath python3-jsonschema $fleet_packages"
+test_packages="openssl clang-format prometheus-alertmanager prometheus systemd $package_packages lintian debootstrap strace init-system-helpers systemd-container chromium jq nodejs npm python3 python3-jmespath python3-jsonschema $fleet_packages"
 
 fuzz_packages="clang libclang-rt-14-dev"
 # Windows: the cross compiler (posix threads), GoogleTest's sources, wine64 to run the tests and

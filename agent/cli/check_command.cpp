@@ -1,9 +1,16 @@
+#include <spdlog/spdlog.h>
+#include <unistd.h>  // STDOUT_FILENO; mingw-w64 has it too
+
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "agent/cli/commands.h"
+#include "agent/cli/logging.h"
 #include "agent/cli/plugin_line.h"
+#include "agent/cli/privilege.h"
 #include "agent/daemon/check_cycle.h"
+#include "agent/daemon/publish_once.h"
 #include "reporting/report/human_report.h"
 
 namespace latchwatch::agent {
@@ -47,8 +54,42 @@ std::string plugin_status_line(const latchwatch::Report& report) {
   return line;
 }
 
+std::string journal_priority(latchwatch::Severity severity) {
+  // As the daemon's log sink: critical and unknown at err, warning at warning, ok at info.
+  switch (severity) {
+    case latchwatch::Severity::ok:
+      return "<6>";
+    case latchwatch::Severity::warning:
+      return "<4>";
+    default:
+      return "<3>";
+  }
+}
+
 int check_command(const Config& config, const OutputOptions& output) {
-  auto report = run_check_cycle(config, std::chrono::system_clock::now());
+  const bool journal = is_journal_stream(std::getenv("JOURNAL_STREAM"), STDOUT_FILENO);
+  if (auto need = missing_privilege(config); !need.empty()) {
+    // The monitoring-plugin form, so Nagios-style callers and the timer's journal line agree.
+    std::cout << (journal ? "<3>" : "") << "LATCHWATCH UNKNOWN - " << need << "\n";
+    return 3;
+  }
+  const auto started = std::chrono::system_clock::now();
+  if (output.publish) {
+    // One line per run: only problems besides it (sink failures at warning).
+    auto logger = spdlog::default_logger();
+    if (logger && logger->level() < spdlog::level::warn) logger->set_level(spdlog::level::warn);
+    auto report = run_check_cycle(config, started);
+    auto published = publish_once(config, report, started);
+    if (!published.error.empty()) {
+      std::cout << (journal ? "<3>" : "")
+                << "LATCHWATCH UNKNOWN - nothing published: " << published.error << "\n";
+      return 3;
+    }
+    std::cout << (journal ? journal_priority(report.verdict.severity) : "")
+              << plugin_status_line(report) << std::endl;
+    return latchwatch::exit_code(report.verdict.severity);
+  }
+  auto report = run_check_cycle(config, started);
   if (output.json) {
     std::cout << latchwatch::report_document(report).dump(2, ' ', false,
                                                           nlohmann::json::error_handler_t::replace)

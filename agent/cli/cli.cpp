@@ -46,6 +46,8 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
       ++i;
     } else if (arg == "--json") {
       parsed.output.json = true;
+    } else if (arg == "--publish") {
+      parsed.output.publish = true;
     } else if (arg == "--no-color") {
       parsed.no_color = true;
     } else if (arg == "--service") {
@@ -85,6 +87,7 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
 bool reads_default_config(const ParsedArgs& parsed, const std::vector<std::string>& args) {
   if (std::find(args.begin(), args.end(), "--config") != args.end()) return false;
   bool wants = parsed.command == "check" || parsed.command == "run" ||
+               parsed.command == "withdraw" ||
                (parsed.command == "config" && parsed.positional.size() == 1 &&
                 parsed.positional[0] == "show");
   std::error_code ec;  // like lstat: a link counts as there, even if dangling
@@ -92,8 +95,15 @@ bool reads_default_config(const ParsedArgs& parsed, const std::vector<std::strin
   return wants && fs::exists(fs::symlink_status(kDefaultConfigPath, ec));
 }
 
+/// Under systemd the line goes to the journal at err (`<3>`), not at the stream's default info:
+/// a config error at start or reload is where operators look for it.
+const char* error_priority() {
+  return is_journal_stream(std::getenv("JOURNAL_STREAM"), STDERR_FILENO) ? "<3>" : "";
+}
+
 int usage_error(const std::string& message) {
-  std::cerr << "latchwatch: " << message << "\n(see latchwatch --help)\n";
+  std::cerr << error_priority() << "latchwatch: " << message << "\n"
+            << error_priority() << "(see latchwatch --help)\n";
   return kExitUsage;
 }
 
@@ -109,6 +119,8 @@ std::string usage_text() {
       "\n"
       "commands:\n"
       "  check               probe once, print the diagnosis, exit 0/1/2/3\n"
+      "  check --publish     the same, and hand it to the sinks once (report, textfile, KVP,\n"
+      "                      serial, Alertmanager, webhook) as run does; prints one line\n"
       "  run                 the daemon: probe every interval, push transitions to the sinks\n"
       "  run --service       the same, started by the Windows service manager\n"
       "  service install [--config FILE]   Windows: install the latchwatch service\n"
@@ -119,6 +131,7 @@ std::string usage_text() {
       "  plan cmk-rotation --vms F --disks F --des F [--vmss F]... [--associated F]\n"
       "                    [--new-key-url URL | --before F]\n"
       "                      the CMK rotation plan for confidential VMs on one DES\n"
+      "  withdraw            remove what latchwatch published (textfile, KVP records, report)\n"
       "  config validate FILE  check a config file\n"
       "  config show         print the effective config (secrets masked)\n"
       "  config keys         list every config key with its flag, default and meaning\n"
@@ -128,6 +141,7 @@ std::string usage_text() {
       "flags:\n"
       "  --config FILE       read options from a JSON config file (flags override it)\n"
       "  --json              print one JSON document instead of the table\n"
+      "  --publish           check: publish to the sinks once (the timer alternative)\n"
       "  --no-color          no colour even on a terminal\n";
   for (const auto& spec : option_table()) {
     if (spec.flag.empty()) continue;
@@ -159,6 +173,13 @@ int run_cli(const std::vector<std::string>& args) {
     effective_args.insert(effective_args.end(), {"--config", kDefaultConfigPath});
     parsed = parse_args(effective_args);
   }
+  if (!parsed.error.empty() && parsed.command.empty() && !args.empty() && args[0] == "withdraw") {
+    // The package's remove script calls withdraw: a broken config falls back to the defaults
+    // (the paths latchwatch publishes to unless told otherwise) rather than leave signals.
+    std::cerr << "latchwatch: warning: " << parsed.error
+              << "; withdrawing from the default paths\n";
+    return withdraw_command(Config{});
+  }
   if (!parsed.error.empty()) return usage_error(parsed.error);
   if (parsed.service && parsed.command != "run") return usage_error("--service is only for run");
   setup_logging(parsed.config);
@@ -176,6 +197,10 @@ int run_cli(const std::vector<std::string>& args) {
     };
     return parsed.service ? run_service(load) : run_daemon(load);
   }
+  if (parsed.command == "withdraw") {
+    if (!parsed.positional.empty()) return usage_error("withdraw takes no arguments");
+    return withdraw_command(parsed.config);
+  }
   if (parsed.command == "explain") {
     if (parsed.positional.size() != 1) return usage_error("explain needs one verdict CODE");
     return explain_command(parsed.positional[0]);
@@ -184,7 +209,7 @@ int run_cli(const std::vector<std::string>& args) {
     if (parsed.positional.size() == 2 && parsed.positional[0] == "validate") {
       Config fresh;
       if (auto error = load_config_file(parsed.positional[1], fresh); !error.empty()) {
-        std::cerr << "latchwatch: " << error << "\n";
+        std::cerr << error_priority() << "latchwatch: " << error << "\n";
         return kExitUsage;
       }
       for (const auto& warning : sandbox_warnings(fresh))

@@ -66,16 +66,20 @@ bool is_journal_stream(const char* journal_stream, int fd) {
 void setup_logging(const Config& config) {
   std::vector<spdlog::sink_ptr> sinks;
   sinks.push_back(std::make_shared<spdlog::sinks::stderr_sink_mt>());
-  if (config.syslog_enabled)
+  bool journal = is_journal_stream(std::getenv("JOURNAL_STREAM"), STDERR_FILENO);
+  // Under systemd stderr is the journal already, and syslog(3) lands in the journal too (and the
+  // journal forwards to rsyslog itself): writing both would double every line. log.syslog
+  // then adds nothing; it is for a daemon started outside systemd.
+  const bool syslog = config.syslog_enabled && !journal;
+  if (syslog)
     sinks.push_back(
         std::make_shared<spdlog::sinks::syslog_sink_mt>("latchwatch", 0, LOG_DAEMON, false));
   auto logger = std::make_shared<spdlog::logger>("latchwatch", sinks.begin(), sinks.end());
-  bool journal = is_journal_stream(std::getenv("JOURNAL_STREAM"), STDERR_FILENO);
   auto stderr_formatter = std::make_unique<spdlog::pattern_formatter>();
   stderr_formatter->add_flag<JournalPriority>('*').set_pattern(log_pattern(journal));
   sinks.front()->set_formatter(std::move(stderr_formatter));
   // syslog adds its own name, time and priority: the message alone.
-  if (config.syslog_enabled) sinks.back()->set_pattern("%v");
+  if (syslog) sinks.back()->set_pattern("%v");
   logger->set_level(spdlog::level::from_str(config.log_level));
   spdlog::set_default_logger(logger);
 }

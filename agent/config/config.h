@@ -119,6 +119,10 @@ std::string config_error(const Config& config);
 /// What the packaged systemd unit's sandbox will block of what `config` enables: a textfile
 /// folder or state folder it cannot write, a metrics listener or sink address outside
 /// IPAddressAllow. One sentence per problem, each naming the drop-in line that allows it.
+/// A sink named by host name (not an address) also needs the DNS servers the name resolves
+/// through: the nameservers of `resolv_conf` (the static binary asks them itself) that are not
+/// loopback are named, with the IPAddressAllow= line that lets the queries out.
 std::vector<std::string> sandbox_warnings(const Config& config);
+std::vector<std::string> sandbox_warnings(const Config& config, const std::string& resolv_conf);
 
 }  // namespace latchwatch::agent

@@ -1,4 +1,7 @@
 #include <algorithm>
+#include <boost/asio/ip/address.hpp>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -63,6 +66,24 @@ std::string allow_path(const std::string& what, const std::string& path) {
          "' with `systemctl edit latchwatch`";
 }
 
+bool is_address(const std::string& host) {
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+/// The `nameserver` lines of resolv.conf(5), in order.
+std::vector<std::string> nameservers(const std::string& resolv_conf) {
+  std::vector<std::string> servers;
+  std::ifstream in(resolv_conf);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words(line);
+    std::string word, address;
+    if (words >> word >> address && word == "nameserver") servers.push_back(address);
+  }
+  return servers;
+}
+
 }  // namespace
 
 std::string config_error(const Config& config) {
@@ -86,6 +107,10 @@ std::string config_error(const Config& config) {
 }
 
 std::vector<std::string> sandbox_warnings(const Config& config) {
+  return sandbox_warnings(config, "/etc/resolv.conf");
+}
+
+std::vector<std::string> sandbox_warnings(const Config& config, const std::string& resolv_conf) {
   std::vector<std::string> warnings;
   if (!config.sources.state_dir.empty() && !writable_in_unit(config.sources.state_dir))
     warnings.push_back(allow_path("paths.state_dir", config.sources.state_dir));
@@ -114,6 +139,31 @@ std::vector<std::string> sandbox_warnings(const Config& config) {
       {"endpoints.gpa", endpoints.gpa}};
   for (const auto& [key, endpoint] : dialled)
     if (!reachable_in_unit(endpoint.host)) warnings.push_back(allow_address(key, endpoint.host));
+  // Host-named sinks: their names resolve through the DNS servers, which the sandbox must let
+  // through as well (systemd-resolved's 127.0.0.53 is loopback: always allowed).
+  std::vector<std::pair<std::string, std::string>> named;
+  if (config.alertmanager.enabled && !config.alertmanager.url.empty())
+    named.emplace_back("sinks.alertmanager.url", host_of(config.alertmanager.url));
+  if (config.webhook.enabled && !config.webhook.url.empty())
+    named.emplace_back("sinks.webhook.url", host_of(config.webhook.url));
+  for (const auto& [key, host] : named) {
+    if (host.empty() || is_address(host) || host == "localhost") continue;
+    std::vector<std::string> blocked;
+    auto servers = nameservers(resolv_conf);
+    for (const auto& server : servers)
+      if (!reachable_in_unit(server)) blocked.push_back(server);
+    if (servers.empty()) {
+      warnings.push_back(key + " names host " + host + ", but " + resolv_conf +
+                         " lists no DNS server (nameserver line): the name cannot resolve");
+    } else if (!blocked.empty()) {
+      std::string list;
+      for (const auto& server : blocked) list += (list.empty() ? "" : " ") + server;
+      warnings.push_back(
+          key + " names host " + host + ", resolved through the DNS server(s) " + list + " (" +
+          resolv_conf + "), which the unit's IPAddressDeny=any drops: add 'IPAddressAllow=" + list +
+          "' with `systemctl edit latchwatch`");
+    }
+  }
   return warnings;
 }
 

@@ -21,6 +21,16 @@
 
 namespace latchwatch::agent {
 
+/// A systemd credential, /run/credentials/UNIT/NAME, exists only while UNIT runs. Outside the
+/// unit (CREDENTIALS_DIRECTORY unset: `config validate`, a hand-run `check`, while the daemon is
+/// stopped) and when that path is missing, the credential is read from its source instead: the
+/// PATH of `LoadCredential=NAME:PATH` in UNIT's file or drop-ins under `root`/etc/systemd/system,
+/// /run/systemd/system, /usr/lib/systemd/system or /lib/systemd/system (later drop-ins win), or
+/// /etc/credstore/NAME and /run/credstore/NAME for a bare `LoadCredential=NAME`.
+/// Returns the path to read (`path` itself when it is no credential or exists), or empty with
+/// `error` saying precisely what to do.
+std::string credential_source(const std::string& path, const std::string& root, std::string& error);
+
 /// Reads one secret file into `secret`; returns an error naming `key` and the path, or empty.
 std::string read_secret_file(const std::string& key, const std::string& path, std::string& secret);
 

@@ -7,6 +7,7 @@
 #include "reporting/sinks/kvp_sink.h"
 #include "reporting/sinks/log_sink.h"
 #include "reporting/sinks/report_file_sink.h"
+#include "reporting/sinks/sandbox_hint.h"
 #include "reporting/sinks/serial_sink.h"
 #include "reporting/sinks/webhook_sink.h"
 
@@ -27,6 +28,10 @@ std::vector<std::unique_ptr<reporting::Sink>> build_sinks(
     if (serial_console_usable(config.serial_device, "/sys/class/dmi/id/chassis_asset_tag", why)) {
       spdlog::info("serial sink on: {}", why);
       sinks.push_back(std::make_unique<SerialSink>(config.serial_device));
+    } else if (why.find("not writable") != std::string::npos) {
+      // The device is there but cannot be written (a read-only mount, the unit's sandbox, a
+      // mode): the owner asked for it, so it is a warning, not a note.
+      spdlog::warn("serial sink off: {}", with_sandbox_hint(why, under_systemd()));
     } else {
       spdlog::info("serial sink off: {}", why);
     }

@@ -4,5 +4,7 @@ systemctl daemon-reload >/dev/null 2>&1 || :
 if [ "$1" -ge 1 ]; then
   systemctl try-restart latchwatch.service >/dev/null 2>&1 || :
 else
+  systemctl reset-failed latchwatch.service latchwatch-check.service >/dev/null 2>&1 || :
   rm -rf /var/lib/latchwatch
+  rm -f /var/lib/prometheus/node-exporter/latchwatch.prom /var/lib/node_exporter/latchwatch.prom
 fi

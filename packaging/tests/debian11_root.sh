@@ -88,6 +88,9 @@ check 'in_root latchwatch --version | has -x "latchwatch $version"' "latchwatch 
 echo "127.0.0.1 fabric.latchwatch.test" >> "$root/etc/hosts"
 printf 'passwd: files\ngroup: files\nhosts: files mymachines myhostname mdns4_minimal dns\n' > "$root/etc/nsswitch.conf"
 echo "nameserver 127.0.0.1" > "$root/etc/resolv.conf"
+# The conffile holds only the sinks; the endpoints and paths are written from the example (every
+# default), as an operator pointing latchwatch elsewhere would.
+cp "$root/usr/share/latchwatch/config.example.json" "$root/etc/latchwatch/config.json"
 sed -i -f "$work/config.sed" "$root/etc/latchwatch/config.json"
 check 'in_root latchwatch config show | has "fabric.latchwatch.test"' "config show ignores /etc/latchwatch/config.json"
 

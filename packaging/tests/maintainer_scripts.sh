@@ -10,7 +10,7 @@
 # wrapper; enable, disable, preset and mask are the real systemctl working on the files.
 # packaging/tests/debian11_root.sh installs, upgrades and purges the .deb with dpkg for real.
 set -euo pipefail
-source=$2 build=$3
+binary=$1 source=$2 build=$3
 [ "$(id -u)" -eq 0 ] || { echo "needs root (mount namespace)"; exit 77; }
 command -v deb-systemd-helper >/dev/null || { echo "deb-systemd-helper missing (init-system-helpers)"; exit 1; }
 command -v rpm >/dev/null || { echo "rpm missing (packaging/install-deps.sh test)"; exit 1; }
@@ -48,13 +48,31 @@ for s in post preun postun; do [ -s "$work/rpm/$s" ] || { echo "rpm has no %$s s
 
 cat > "$work/run.sh" <<'INNER'
 set -eu
-work=$1 unit_dir=$2
+work=$1 unit_dir=$2 binary=$3
 # A private world: units, enable symlinks, deb-systemd-helper's state, /run.
 mount -t tmpfs tmpfs /etc/systemd/system
 mount -t tmpfs tmpfs /var/lib
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /usr/lib/systemd/system
 cp "$unit_dir"/latchwatch.service "$unit_dir"/latchwatch-check.service "$unit_dir"/latchwatch-check.timer /usr/lib/systemd/system/
+# The installed binary, for the remove scripts' `latchwatch withdraw`: /usr/bin as an overlay, so
+# the host's stays untouched.
+mkdir -p "$work/usr-bin/upper" "$work/usr-bin/work"
+mount -t overlay overlay -o "lowerdir=/usr/bin,upperdir=$work/usr-bin/upper,workdir=$work/usr-bin/work" /usr/bin
+cp "$binary" /usr/bin/latchwatch
+# What latchwatch published, at the default paths (no /etc/latchwatch/config.json here): the
+# node_exporter textfile, a KVP record beside someone else's, the latest report.
+publish_signals() {
+  mkdir -p /var/lib/prometheus/node-exporter /var/lib/hyperv /var/lib/latchwatch
+  echo "latchwatch_key_alert_firing 1" > /var/lib/prometheus/node-exporter/latchwatch.prom
+  python3 -c "import sys; r = lambda k, v: k.ljust(512, b'\\0') + v.ljust(2048, b'\\0'); sys.stdout.buffer.write(r(b'CLOUD_INIT|1|boot', b'{}') + r(b'LATCHWATCH|vm|verdict', b'{\"verdict\":\"key_lost\"}'))" > /var/lib/hyperv/.kvp_pool_1
+  echo '{"verdict": "key_lost"}' > /var/lib/latchwatch/report.json
+}
+signals_withdrawn() {
+  [ ! -e /var/lib/prometheus/node-exporter/latchwatch.prom ] && [ ! -e /var/lib/latchwatch/report.json ] &&
+    [ "$(stat -c %s /var/lib/hyperv/.kvp_pool_1)" = 2560 ] && ! grep -q "LATCHWATCH|" /var/lib/hyperv/.kvp_pool_1 &&
+    grep -q "CLOUD_INIT|1|boot" /var/lib/hyperv/.kvp_pool_1
+}
 # Containers often carry a policy-rc.d that forbids starting services (exit 101): allow here,
 # as on a VM.
 if [ -e /usr/sbin/policy-rc.d ]; then mount --bind /bin/true /usr/sbin/policy-rc.d; fi
@@ -82,9 +100,12 @@ check 'log | grep -qE "(^| )start latchwatch.service$"' "deb install: not starte
 sh "$work/deb/postinst" configure 0.0.9
 check 'log | grep -qE "(^| )restart latchwatch.service$"' "deb upgrade: not restarted ($(log | tr '\n' ';'))"
 : > "$work/systemctl.log"
+publish_signals
 sh "$work/deb/prerm" upgrade 0.2.0
 check '! log | grep -q stop' "deb upgrade: prerm must not stop (postinst restarts)"
+check '[ -e /var/lib/prometheus/node-exporter/latchwatch.prom ]' "deb upgrade: prerm must not withdraw (the daemon goes on)"
 sh "$work/deb/prerm" remove
+check 'signals_withdrawn' "deb remove: published signals left (textfile, KVP record or report)"
 check 'log | grep -q "stop latchwatch.service"' "deb remove: not stopped ($(log | tr '\n' ';'))"
 sh "$work/deb/postrm" remove
 check '[ "$(readlink /etc/systemd/system/latchwatch.service)" = /dev/null ]' "deb remove: not masked"
@@ -107,16 +128,23 @@ check 'log | grep -qx -- "--no-reload enable latchwatch.service"' "rpm install: 
 check '[ -L $wants ]' "rpm install: no enable symlink"
 check '[ "$(stat -c %a /var/lib/latchwatch)" = 750 ]' "rpm install: /var/lib/latchwatch not 0750"
 : > "$work/systemctl.log"
+publish_signals
 sh "$work/rpm/post" 2; sh "$work/rpm/preun" 1; sh "$work/rpm/postun" 1
+check '[ -e /var/lib/prometheus/node-exporter/latchwatch.prom ]' "rpm upgrade: must not withdraw"
 check '! log | grep -q "enable\|disable"' "rpm upgrade: must not enable or disable ($(log | tr '\n' ';'))"
 check 'log | grep -qx "try-restart latchwatch.service"' "rpm upgrade: not restarted ($(log | tr '\n' ';'))"
 : > "$work/systemctl.log"
-sh "$work/rpm/preun" 0; sh "$work/rpm/postun" 0
+sh "$work/rpm/preun" 0
+check 'signals_withdrawn' "rpm erase: published signals left (textfile, KVP record or report)"
+publish_signals  # and what appeared after %preun (binary gone) goes with %postun's cleanup
+rm -f /usr/bin/latchwatch
+sh "$work/rpm/postun" 0
+check '[ ! -e /var/lib/prometheus/node-exporter/latchwatch.prom ]' "rpm erase: %postun left the textfile"
 check 'log | grep -qx -- "--no-reload disable --now latchwatch.service latchwatch-check.timer"' "rpm erase: not stopped and disabled ($(log | tr '\n' ';'))"
 check '[ -z "$(find /etc/systemd/system -name "latchwatch*")" ]' "rpm erase: left $(find /etc/systemd/system -name 'latchwatch*' | tr '\n' ' ')"
 check '! log | grep -q restart' "rpm erase: must not restart"
 check '[ ! -e /var/lib/latchwatch ]' "rpm erase: state folder left"
 exit $fail
 INNER
-unshare --mount --propagation private sh "$work/run.sh" "$work" "$source/packaging/systemd"
+unshare --mount --propagation private sh "$work/run.sh" "$work" "$source/packaging/systemd" "$binary"
 echo "maintainer scripts enable, restart, stop and clean up as debhelper and the RPM macros do"

@@ -24,4 +24,19 @@ code_paths=$(sed -n '/kWritable\[\]/,/};/p' "$source/agent/config/config_checks.
 unit_hosts=$(sed -n 's/^IPAddressAllow=//p' "$source/packaging/systemd/latchwatch.service" | tr ' ' '\n' | grep -v '^localhost$' | sort)
 code_hosts=$(sed -n '/kAllowedHosts\[\]/,/;/p' "$source/agent/config/config_checks.cpp" | grep -o '"[0-9.]*"' | tr -d '"' | sort)
 [ "$unit_hosts" = "$code_hosts" ] || { echo "IPAddressAllow ($unit_hosts) differs from agent/config/config_checks.cpp ($code_hosts)"; exit 1; }
+# Issue 27: loud failures and the timer as a first-class mode.
+unit=$source/packaging/systemd/latchwatch.service
+timer_unit=$source/packaging/systemd/latchwatch-check.service
+grep -qx 'RestartPreventExitStatus=3' "$unit" || { echo "exit 3 (config error) would restart-loop"; exit 1; }
+[ "$(grep '^ExecReload=' "$unit" | head -1)" = "ExecReload=/usr/bin/latchwatch config validate /etc/latchwatch/config.json" ] ||
+  { echo "reload does not validate the config before signalling"; exit 1; }
+grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$unit" || { echo "reload no longer signals the daemon"; exit 1; }
+for u in "$unit" "$timer_unit"; do
+  for kvp in hv-kvp-daemon.service hypervkvpd.service; do
+    grep -q "^After=.*$kvp" "$u" && grep -q "^Wants=.*$kvp" "$u" || { echo "$(basename "$u") not ordered after $kvp"; exit 1; }
+    ! grep -q "^\(Requires\|BindsTo\|Requisite\)=.*$kvp" "$u" || { echo "$(basename "$u") hard-depends on $kvp"; exit 1; }
+  done
+done
+grep -q '^ExecStart=/usr/bin/latchwatch check --publish ' "$timer_unit" || { echo "the timer's service does not publish"; exit 1; }
+! grep -q '^SuccessExitStatus=.*2' "$timer_unit" || { echo "the timer's service succeeds on a key verdict"; exit 1; }
 echo "units verified"

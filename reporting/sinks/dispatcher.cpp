@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 
+#include "reporting/sinks/sandbox_hint.h"
+
 namespace latchwatch::reporting {
 namespace {
 
@@ -94,11 +96,12 @@ struct Dispatcher::Lane {
           h.up = true;
           h.last_error.clear();
         } else {
-          if (h.up || h.last_error != result.error)  // once per change, not once per cycle
-            spdlog::warn("sink {} failed: {}", h.name, result.error);
+          std::string error = with_sandbox_hint(result.error, under_systemd());
+          if (h.up || h.last_error != error)  // once per change, not once per cycle
+            spdlog::warn("sink {} failed: {}", h.name, error);
           ++h.failures;
           h.up = false;
-          h.last_error = result.error;
+          h.last_error = std::move(error);
         }
         h.stalled = false;
         busy = false;

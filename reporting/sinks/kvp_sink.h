@@ -68,6 +68,15 @@ std::string kvp_cut_utf8(const std::string& text, std::size_t size);
 /// neither lock has a timed wait). Returns 0 or the errno (EWOULDBLOCK when the deadline passed).
 int lock_pool_until(int fd, std::chrono::steady_clock::time_point deadline, const Clock& clock);
 
+/// Removes every latchwatch record ("LATCHWATCH|...") from the pool (Linux: the pool file,
+/// under both locks, everyone else's records kept byte for byte; Windows: the registry key's
+/// "LATCHWATCH|" values), so the host reads nothing of latchwatch once it is removed. A missing
+/// pool is nothing to withdraw. `removed` counts the records dropped. Returns an error naming the
+/// pool, or empty.
+std::string withdraw_kvp_records(const std::string& pool_file,
+                                 std::chrono::milliseconds lock_timeout, std::size_t& removed,
+                                 const Clock& clock = real_clock());
+
 class KvpSink : public Sink {
  public:
   /// `pool_file`: the pool file (Linux) or registry key (Windows).

@@ -28,11 +28,30 @@ std::string record(const std::string& key, const std::string& value) {
   return out;
 }
 
+/// Every record that is not ours, byte for byte. A torn tail (not a whole record) is kept too,
+/// padded to a whole record so that the records after it stay aligned.
+std::string others_records(const std::string& content, std::size_t& removed) {
+  std::string kept;
+  std::size_t whole = content.size() - content.size() % kKvpRecordSize;
+  for (std::size_t offset = 0; offset < whole; offset += kKvpRecordSize) {
+    std::string key = field(content.data() + offset, kKvpKeySize);
+    if (key.rfind(kKvpPrefix, 0) != 0)
+      kept.append(content, offset, kKvpRecordSize);
+    else
+      ++removed;
+  }
+  if (whole < content.size()) {
+    kept.append(content, whole, std::string::npos);
+    kept.resize(kept.size() + kKvpRecordSize - (content.size() - whole), '\0');
+  }
+  return kept;
+}
+
 class LockedFile {
  public:
   LockedFile(const std::string& path, std::chrono::steady_clock::time_point deadline,
-             const Clock& clock) {
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+             const Clock& clock, bool create = true) {
+    fd_ = ::open(path.c_str(), O_RDWR | (create ? O_CREAT : 0) | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd_ < 0) {
       error_ = errno;
       return;
@@ -134,23 +153,40 @@ PublishResult KvpSink::publish(const CycleReport& report) {
   std::string content(static_cast<std::size_t>(st.st_size), '\0');
   if (!content.empty() && ::pread(file.fd(), content.data(), content.size(), 0) != st.st_size)
     return PublishResult::failure(pool_file_ + ": short read");
-  // Keep every record that is not ours, byte for byte. A torn tail (not a whole record) is kept
-  // too, padded to a whole record so that the records after it stay aligned.
-  std::string kept;
-  std::size_t whole = content.size() - content.size() % kKvpRecordSize;
-  for (std::size_t offset = 0; offset < whole; offset += kKvpRecordSize) {
-    std::string key = field(content.data() + offset, kKvpKeySize);
-    if (key.rfind(kKvpPrefix, 0) != 0) kept.append(content, offset, kKvpRecordSize);
-  }
-  if (whole < content.size()) {
-    kept.append(content, whole, std::string::npos);
-    kept.resize(kept.size() + kKvpRecordSize - (content.size() - whole), '\0');
-  }
+  std::size_t removed = 0;
+  std::string kept = others_records(content, removed);
   for (const auto& [key, value] : kvp_records(report)) kept += record(key, value);
   if (::pwrite(file.fd(), kept.data(), kept.size(), 0) != static_cast<ssize_t>(kept.size()) ||
       ::ftruncate(file.fd(), static_cast<off_t>(kept.size())) != 0)
     return PublishResult::failure(pool_file_ + ": " + std::strerror(errno));
   written_ = state;
+  return {};
+}
+
+std::string withdraw_kvp_records(const std::string& pool_file,
+                                 std::chrono::milliseconds lock_timeout, std::size_t& removed,
+                                 const Clock& clock) {
+  removed = 0;
+  LockedFile file(pool_file, clock.steady_now() + lock_timeout, clock, false);
+  if (file.fd() < 0) {
+    if (file.error() == ENOENT) return {};  // no pool: nothing was published
+    if (file.error() == EWOULDBLOCK)
+      return pool_file + ": locked by another process for more than " +
+             std::to_string(lock_timeout.count()) + " ms; latchwatch's records are still there";
+    return pool_file + ": " + std::strerror(file.error());
+  }
+  struct stat st {};
+  if (::fstat(file.fd(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size >= kPoolLimit)
+    return pool_file + ": not a regular file, or larger than " + std::to_string(kPoolLimit >> 20) +
+           " MiB; left as it is";
+  std::string content(static_cast<std::size_t>(st.st_size), '\0');
+  if (!content.empty() && ::pread(file.fd(), content.data(), content.size(), 0) != st.st_size)
+    return pool_file + ": short read";
+  std::string kept = others_records(content, removed);
+  if (removed == 0) return {};
+  if (::pwrite(file.fd(), kept.data(), kept.size(), 0) != static_cast<ssize_t>(kept.size()) ||
+      ::ftruncate(file.fd(), static_cast<off_t>(kept.size())) != 0)
+    return pool_file + ": " + std::strerror(errno);
   return {};
 }
 

@@ -134,4 +134,25 @@ PublishResult KvpSink::publish(const CycleReport& report) {
   return {};
 }
 
+std::string withdraw_kvp_records(const std::string& pool_file, std::chrono::milliseconds,
+                                 std::size_t& removed, const Clock&) {
+  removed = 0;
+  HKEY root = nullptr;
+  std::wstring sub;
+  if (!split_key(pool_file, root, sub))
+    return pool_file + ": not a registry key (HKLM\\... or HKCU\\...)";
+  HKEY raw = nullptr;
+  LSTATUS status = RegOpenKeyExW(root, sub.c_str(), 0, KEY_QUERY_VALUE | KEY_SET_VALUE, &raw);
+  if (status == ERROR_FILE_NOT_FOUND) return {};
+  if (status != ERROR_SUCCESS) return pool_file + ": " + win32_message(static_cast<DWORD>(status));
+  Key key(raw);
+  for (const auto& [name, data] : our_values(key.get())) {
+    status = RegDeleteValueW(key.get(), name.c_str());
+    if (status != ERROR_SUCCESS && status != ERROR_FILE_NOT_FOUND)
+      return pool_file + ": " + win32_message(static_cast<DWORD>(status));
+    ++removed;
+  }
+  return {};
+}
+
 }  // namespace latchwatch::reporting

@@ -80,7 +80,10 @@ TEST(ConfigChecks, WhatTheSandboxBlocksIsNamedWithTheDropInThatAllowsIt) {
   config.webhook.url = "https://hooks.example.net:8443/latch";
   config.alertmanager.enabled = true;
   config.alertmanager.url = "http://10.1.2.3:9093";
-  auto warnings = sandbox_warnings(config);
+  // DNS through systemd-resolved (loopback): no DNS server to allow, whatever this host uses.
+  TempDir dir;
+  write_file(dir / "resolv.conf", "nameserver 127.0.0.53\n");
+  auto warnings = sandbox_warnings(config, dir / "resolv.conf");
   ASSERT_EQ(warnings.size(), 4u);
   EXPECT_NE(warnings[0].find("ReadWritePaths=/srv/textfiles"), std::string::npos) << warnings[0];
   EXPECT_NE(warnings[1].find("0.0.0.0:9464"), std::string::npos) << warnings[1];
