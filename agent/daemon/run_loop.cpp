@@ -141,8 +141,16 @@ struct Outputs {
     }
     reporting::DispatcherOptions options;
     options.stall_after = stall_bound(config);
-    dispatcher =
-        std::make_unique<reporting::Dispatcher>(build_sinks(config, metrics_text), options);
+    if (previous && previous->dispatcher) {
+      // A reload reuses the sink threads (one per kind of sink): however many reloads come
+      // while a receiver hangs, threads never grow (issue 26).
+      dispatcher = std::move(previous->dispatcher);
+      dispatcher->replace_sinks(build_sinks(config, metrics_text),
+                                SteadyClock::now() + kRetireBudget, options);
+    } else {
+      dispatcher =
+          std::make_unique<reporting::Dispatcher>(build_sinks(config, metrics_text), options);
+    }
   }
 };
 
@@ -189,7 +197,17 @@ int run_daemon(const ConfigLoader& load) {
     cycle_config.sources.probes.cancel = &wakeups.stop_flag();
     reporting::CycleReport cycle;
     cycle.started = std::chrono::system_clock::now();
-    cycle.report = run_check_cycle(cycle_config, cycle.started);
+    try {
+      cycle.report = run_check_cycle(cycle_config, cycle.started);
+    } catch (const std::exception& e) {
+      // Out of descriptors or threads (a local user holding connections): this cycle is lost,
+      // the process is not; the next one runs at its time (issue 26).
+      spdlog::error("cycle failed, retrying at the next interval: {}", e.what());
+      Wake wake = wakeups.wait_until(next_cycle_at(
+          cycle_start, SteadyClock::now(), cycle_interval(config), max_jitter(config), draw));
+      if (wake == Wake::stop) break;
+      continue;
+    }
     cycle.finished = std::chrono::system_clock::now();
     if (wakeups.stop_flag()) break;  // an interrupted cycle is not reported
 
@@ -237,8 +255,8 @@ int run_daemon(const ConfigLoader& load) {
         spdlog::error("config reload: paths.state_dir cannot change while running; kept {}",
                       config.sources.state_dir);
       } else {
-        // The old sinks finish in the background (bounded); probing goes on at once with the new.
-        outputs->dispatcher->retire(SteadyClock::now() + kRetireBudget);
+        // The old sinks finish in the background (bounded), on the threads the new ones reuse;
+        // probing goes on at once with the new.
         config = fresh;
         apply_log_level(config);
         outputs = std::make_unique<Outputs>(config, std::move(outputs));
