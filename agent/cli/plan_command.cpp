@@ -2,6 +2,7 @@
 // no network, no state, nothing performed.
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <future>
 #include <iostream>
@@ -118,15 +119,19 @@ void read_reports(const std::vector<std::string>& files, std::vector<plan::Repor
 /// Boot diagnostics logs (`az vm boot-diagnostics get-boot-log` output): the newest
 /// latchwatch serial line per machine, as records.
 void read_boot_logs(const std::vector<std::string>& files, std::vector<plan::ReportRecord>& records,
-                    std::vector<std::string>& errors) {
+                    std::vector<std::string>& errors, std::vector<plan::Conflict>& conflicts) {
   for (const auto& file : files) {
     std::string text;
     if (auto error = read_input(file, text); !error.empty()) {
       errors.push_back(error);
       continue;
     }
-    auto read = plan::read_boot_log_records(file, text, errors);
+    const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+    auto read = plan::read_boot_log_records(file, text, errors, now_ms);
     std::move(read.records.begin(), read.records.end(), std::back_inserter(records));
+    std::move(read.conflicts.begin(), read.conflicts.end(), std::back_inserter(conflicts));
   }
 }
 
@@ -173,7 +178,8 @@ int plan_resets(const std::vector<std::string>& args) {
   std::vector<std::string> errors;
   std::vector<plan::ReportRecord> records;
   read_reports(expand_inputs(paths, errors), records, errors);
-  read_boot_logs(expand_inputs(boot_logs, errors), records, errors);
+  std::vector<plan::Conflict> trust_conflicts;  // records that speak for another machine
+  read_boot_logs(expand_inputs(boot_logs, errors), records, errors, trust_conflicts);
   plan::Inventory inventory;
   for (const auto& graph : graphs) {
     std::string text;
@@ -183,15 +189,25 @@ int plan_resets(const std::vector<std::string>& args) {
       plan::read_resource_graph(graph, text, inventory, errors);
   }
   std::optional<plan::InventoryUse> inventory_use;
-  if (!graphs.empty()) inventory_use = plan::apply_inventory(records, inventory);
-  if (records.empty()) {
+  if (!graphs.empty()) {
+    inventory_use = plan::apply_inventory(records, inventory);
+    trust_conflicts.insert(trust_conflicts.end(), inventory_use->contradicted.begin(),
+                           inventory_use->contradicted.end());
+  }
+  // Records set aside as conflicts still make a plan: it says so, and exits non-zero.
+  if (records.empty() && trust_conflicts.empty()) {
     for (const auto& e : errors)
       std::cerr << "latchwatch plan: " << probes::one_line(e, 300) << "\n";
     std::cerr << "latchwatch plan: no usable report in the inputs\n";
     return kExitUsage;
   }
+  options.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
   plan::ResetPlan result = plan::build_reset_plan(std::move(records), options);
+  errors.insert(errors.end(), result.input_errors.begin(), result.input_errors.end());
   result.input_errors = std::move(errors);
+  result.conflicts.insert(result.conflicts.end(), trust_conflicts.begin(), trust_conflicts.end());
   if (!html.empty()) {
     auto page = plan::reset_plan_html(result, inventory_use ? &inventory : nullptr,
                                       inventory_use ? &*inventory_use : nullptr);

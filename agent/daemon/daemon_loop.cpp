@@ -1,5 +1,8 @@
 #include "agent/daemon/daemon_loop.h"
 
+#include <spdlog/spdlog.h>
+
+#include <exception>
 #include <utility>
 
 #include "agent/daemon/schedule.h"
@@ -15,7 +18,15 @@ bool DaemonLoop::run_cycle() {
   ports_.cycle_started();
   reporting::CycleReport cycle;
   cycle.started = ports_.clock->system_now();
-  cycle.report = ports_.check(config_, cycle.started);
+  try {
+    cycle.report = ports_.check(config_, cycle.started);
+  } catch (const std::exception& e) {
+    // Out of descriptors or threads (a local user holding connections): this cycle is lost, the
+    // process is not; the next one runs at its time.
+    spdlog::error("cycle failed, retrying at the next interval: {}", e.what());
+    ports_.cycle_finished(false);
+    return !ports_.stopping();
+  }
   cycle.finished = ports_.clock->system_now();
   if (ports_.stopping()) return false;  // an interrupted cycle is not reported
 

@@ -139,8 +139,16 @@ struct Outputs {
     }
     reporting::DispatcherOptions options;
     options.stall_after = stall_bound(config);
-    dispatcher =
-        std::make_unique<reporting::Dispatcher>(build_sinks(config, metrics_text), options);
+    if (previous && previous->dispatcher) {
+      // A reload reuses the sink threads (one per kind of sink): however many reloads come
+      // while a receiver hangs, threads never grow (issue 26).
+      dispatcher = std::move(previous->dispatcher);
+      dispatcher->replace_sinks(build_sinks(config, metrics_text),
+                                SteadyClock::now() + kRetireBudget, options);
+    } else {
+      dispatcher =
+          std::make_unique<reporting::Dispatcher>(build_sinks(config, metrics_text), options);
+    }
   }
 };
 
@@ -220,8 +228,8 @@ int run_daemon(const ConfigLoader& load) {
       spdlog::error("config reload: paths.state_dir cannot change while running; kept {}",
                     config.sources.state_dir);
     } else {
-      // The old sinks finish in the background (bounded); probing goes on at once with the new.
-      outputs->dispatcher->retire(SteadyClock::now() + kRetireBudget);
+      // The old sinks finish in the background (bounded), on the threads the new ones reuse;
+      // probing goes on at once with the new.
       config = fresh;
       apply_log_level(config);
       outputs = std::make_unique<Outputs>(config, std::move(outputs));

@@ -79,6 +79,8 @@ struct Facts {
   /// else status.json. nullptr when neither could be read.
   const probes::GpaStatusFile* gpa = nullptr;
   bool gpa_status_from_endpoint = false;
+  /// Why GPA's in-memory status was not used (stale, no timestamp, contradicted), or empty.
+  std::string aggregated_ignored;
   std::optional<probes::GpaVersion> gpa_version;
   /// Up to 1.0.24 a refused acquire is only logged: the message stays "… started.".
   bool era_logs_refusal_only = false;
@@ -99,6 +101,39 @@ struct Facts {
   bool imds_throttled = false;
   std::optional<double> skew_seconds;
 };
+
+/// Why GPA's in-memory status (GET /gpa-aggregated-status) cannot be used this cycle, or empty.
+/// It is used only when its own timestamp is fresh and it agrees with the other evidence: a
+/// fresh status.json (the same GPA writes both) and the key folder (issue 26). Otherwise it is
+/// one more finding and the verdict follows the rest.
+std::string aggregated_status_doubt(const Evidence& e, const Facts& f,
+                                    const DiagnosisSettings& settings) {
+  const auto& a = *e.cycle.aggregated_status;
+  if (!a.timestamp) return "it carries no timestamp, so its age is unknown";
+  const double age = std::chrono::duration<double>(e.now - *a.timestamp).count();
+  if (std::fabs(age) > settings.status_stale_after_seconds)
+    return "its timestamp " + a.timestamp_text + " is " +
+           std::to_string(static_cast<long long>(age)) + " s from now (stale after " +
+           std::to_string(static_cast<long long>(settings.status_stale_after_seconds)) + " s)";
+  const auto& file = e.status_file.content;
+  if (file && std::fabs(e.status_file.age_seconds) <= settings.status_stale_after_seconds) {
+    auto text = [](const probes::GpaStatusFile& s) {
+      return (s.states_key_guid.empty() ? std::string("no key") : "key " + s.states_key_guid) +
+             (s.states_key_incarnation_id
+                  ? " incarnation " + std::to_string(*s.states_key_incarnation_id)
+                  : std::string());
+    };
+    if (lower(a.states_key_guid) != lower(file->states_key_guid) ||
+        a.states_key_incarnation_id != file->states_key_incarnation_id)
+      return "it says " + text(a) + " while the fresh status.json says " + text(*file);
+  }
+  // Holding no key in memory while the server's key sits on disk: GPA loads that file when it
+  // starts, so the two cannot both be true of one running GPA.
+  if (a.states_key_guid.empty() && f.status_known && f.enabled && f.server_key_on_disk)
+    return "it says GPA holds no key while the server's key " + f.server_guid +
+           " is in the key folder";
+  return {};
+}
 
 Facts derive_facts(const Evidence& e, const DiagnosisSettings& settings) {
   Facts f;
@@ -125,12 +160,14 @@ Facts derive_facts(const Evidence& e, const DiagnosisSettings& settings) {
   }
 
   if (cycle.aggregated_status) {
-    // GPA answered from memory just now: fresher than any file.
-    f.gpa = &*cycle.aggregated_status;
-    f.gpa_status_from_endpoint = true;
-  } else if (e.status_file.content) {
-    f.gpa = &*e.status_file.content;
+    f.aggregated_ignored = aggregated_status_doubt(e, f, settings);
+    if (f.aggregated_ignored.empty()) {
+      // GPA answered from memory just now, fresh and agreeing: fresher than any file.
+      f.gpa = &*cycle.aggregated_status;
+      f.gpa_status_from_endpoint = true;
+    }
   }
+  if (!f.gpa && e.status_file.content) f.gpa = &*e.status_file.content;
   if (f.gpa) {
     const auto& s = *f.gpa;
     f.status_file_ok = true;
@@ -224,7 +261,7 @@ class FindingList {
   std::vector<Finding> findings_;
 };
 
-void probe_findings(const Evidence& e, FindingList& out) {
+void probe_findings(const Evidence& e, const Facts& f, FindingList& out) {
   for (const auto& r : e.cycle.results) {
     if (r.outcome == Outcome::ok) continue;
     bool core = r.target == Target::wireserver_status || r.target == Target::imds_instance;
@@ -248,10 +285,14 @@ void probe_findings(const Evidence& e, FindingList& out) {
               "the v2 body's hostga rule item differs from WireServer's; GPA ignores it and "
               "HostGAPlugin follows WireServer's mode");
   }
-  if (e.cycle.aggregated_status)
+  if (e.cycle.aggregated_status && f.aggregated_ignored.empty())
     out.add("gpa_aggregated_status", Severity::ok, "gpa_aggregated_status",
             "GPA served its in-memory status (GET /gpa-aggregated-status); it is used instead of "
             "status.json");
+  else if (e.cycle.aggregated_status)
+    out.add("gpa_aggregated_status_ignored", Severity::warning, "gpa_aggregated_status",
+            "GPA's in-memory status (GET /gpa-aggregated-status) is not used: " +
+                f.aggregated_ignored + "; the verdict follows the other evidence");
 }
 
 void local_findings(const Evidence& e, const Facts& f, const DiagnosisSettings& settings,
@@ -622,7 +663,7 @@ nlohmann::json evidence_summary(const Evidence& e) {
 Report diagnose(const Evidence& evidence, const DiagnosisSettings& settings) {
   Facts facts = derive_facts(evidence, settings);
   FindingList findings;
-  probe_findings(evidence, findings);
+  probe_findings(evidence, facts, findings);
   local_findings(evidence, facts, settings, findings);
 
   Report report;

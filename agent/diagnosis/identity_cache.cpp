@@ -86,7 +86,7 @@ Parsed<CachedIdentity> parse_identity_cache(std::string_view text) {
 std::vector<probes::RejectedField> drop_invalid_fields(CachedIdentity& c) {
   using namespace probes;
   std::vector<RejectedField> rejected;
-  keep_if_valid(c.resource_id, is_azure_resource_id, "resource_id", "an Azure resource id",
+  keep_if_valid(c.resource_id, is_vm_resource_id, "resource_id", "a VM or scale-set instance id",
                 rejected);
   keep_if_valid(c.subscription_id, is_guid_text, "subscription_id", "a GUID", rejected);
   keep_if_valid(c.resource_group_name, is_azure_name, "resource_group_name",

@@ -36,8 +36,8 @@ std::optional<ReportRecord> to_record(const reporting::SerialLine& line, const s
   id.age_seconds = line.source_age_seconds;
   id.moved_to_other_vm = line.source == "moved";
   if (!line.resource_id.empty()) {
-    if (!is_azure_resource_id(line.resource_id)) {
-      error = "not an Azure resource id: '" + line.resource_id + "'";
+    if (!probes::is_vm_resource_id(line.resource_id)) {
+      error = "not a VM or scale-set instance id: '" + line.resource_id + "'";
       return std::nullopt;
     }
     id.resource_id = line.resource_id;
@@ -85,6 +85,17 @@ std::optional<std::string> from_utf16(const std::string& text) {
   return out;
 }
 
+/// The name the owner's fetch loop gives a machine's log: the VM's name, or for a Uniform
+/// instance SCALESET_INSTANCE.
+std::string machine_name(const ReportRecord& r) {
+  const auto& id = r.identity;
+  auto split = split_scale_set_instance(id.resource_id);
+  if (!split.scale_set_id.empty())
+    return last_segment(split.scale_set_id) + "_" + split.instance_id;
+  if (!id.resource_id.empty()) return last_segment(id.resource_id);
+  return id.name;
+}
+
 }  // namespace
 
 std::string strip_terminal_escapes(std::string_view text) {
@@ -117,7 +128,7 @@ std::string strip_terminal_escapes(std::string_view text) {
 }
 
 BootLogRead read_boot_log_records(const std::string& file_name, const std::string& original,
-                                  std::vector<std::string>& errors) {
+                                  std::vector<std::string>& errors, std::int64_t now_ms) {
   const std::optional<std::string> decoded = from_utf16(original);
   const std::string& text = decoded ? *decoded : original;
   BootLogRead read;
@@ -159,6 +170,11 @@ BootLogRead read_boot_log_records(const std::string& file_name, const std::strin
         continue;
       }
       ++read.lines_found;
+      if (now_ms > 0 && record->generated_ms > now_ms + ResetPlanOptions{}.future_tolerance_ms) {
+        errors.push_back(origin + ": latchwatch line dated " + record->generated_at +
+                         ", in the future: not used");
+        continue;
+      }
       const auto& id = record->identity;
       std::string machine = ascii_lower(!id.smbios_uuid.empty() ? id.smbios_uuid
                                         : !id.vm_id.empty()     ? id.vm_id
@@ -177,7 +193,38 @@ BootLogRead read_boot_log_records(const std::string& file_name, const std::strin
                      " more broken latchwatch lines (only the first " +
                      std::to_string(kNamedBrokenLines) + " are named)");
   if (read.lines_found == 0) ++read.logs_without_lines;
-  for (const auto& machine : order) read.records.push_back(std::move(newest.at(machine)));
+  // Which machine the log speaks for: the one its file name names.
+  const std::string base = ascii_lower(file_name.substr(file_name.find_last_of("/\\") + 1));
+  auto names = [&](const ReportRecord& r) {
+    const std::string name = ascii_lower(machine_name(r));
+    return !name.empty() && (base == name || base.rfind(name + ".", 0) == 0);
+  };
+  const ReportRecord* bound = nullptr;
+  for (const auto& machine : order)
+    if (names(newest.at(machine))) bound = &newest.at(machine);
+  if (bound) read.bound_to = machine_name(*bound);
+  const bool one_machine = order.size() == 1;
+  for (const auto& machine : order) {
+    auto& r = newest.at(machine);
+    if (bound ? &r == bound : one_machine) {
+      read.records.push_back(std::move(r));
+      continue;
+    }
+    Conflict c;
+    c.resource_id = r.identity.resource_id;
+    c.claims.push_back({r.origin, r.host,
+                        r.identity.smbios_uuid.empty() ? r.identity.vm_id : r.identity.smbios_uuid,
+                        r.identity.source, r.verdict_code});
+    const std::string other =
+        machine_name(r).empty() ? std::string("another machine") : machine_name(r);
+    c.message = bound ? "a line in the boot log of " + read.bound_to + " speaks for " + other +
+                            ": a VM's console speaks only for that VM; not used"
+                      : "this boot log names " + std::to_string(order.size()) +
+                            " machines and its file name none of them: a VM's console speaks "
+                            "only for that VM; not used (name each log after its VM, as the "
+                            "fetch loop does)";
+    read.conflicts.push_back(std::move(c));
+  }
   return read;
 }
 

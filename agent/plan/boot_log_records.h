@@ -9,7 +9,14 @@
 /// Pure; never throws. Damaged or foreign-version latchwatch lines are errors naming the file
 /// and line; a log with no latchwatch line at all gives no record and no error (the VM never
 /// saw a transition, or does not run latchwatch), counted in `BootLogRead::logs_without_lines`.
+///
+/// A boot log speaks for one machine, the one it was fetched for (issue 26): its file name as
+/// the owner's fetch loop writes it ("NAME.log", "SCALESET_INSTANCE.log"; anything after the
+/// name and a '.' is ignored) binds it to the machine of that name, and lines naming any other
+/// machine are conflicts, not records. A log whose file name names none of its machines speaks
+/// for one machine at most: with lines naming several, every line is a conflict.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,11 +28,15 @@ struct BootLogRead {
   std::vector<ReportRecord> records;  ///< the newest line per machine, in line order
   int lines_found = 0;                ///< latchwatch lines that parsed
   int logs_without_lines = 0;
+  std::vector<Conflict> conflicts;  ///< lines that speak for a machine the log is not bound to
+  std::string bound_to;             ///< the machine name the file name binds, if it matched
 };
 
-/// Reads one boot log. `file_name` names the records' origin ("logs/vm-1.log:812").
+/// Reads one boot log. `file_name` names the records' origin ("logs/vm-1.log:812"). With
+/// `now_ms` (Unix ms), a line dated more than 10 minutes after it is an input error and never
+/// the newest of its machine (it would hide the machine's true later lines).
 BootLogRead read_boot_log_records(const std::string& file_name, const std::string& text,
-                                  std::vector<std::string>& errors);
+                                  std::vector<std::string>& errors, std::int64_t now_ms = 0);
 
 /// The text with ANSI/VT100 escape sequences (CSI, OSC, two-byte ESC x) removed.
 std::string strip_terminal_escapes(std::string_view text);

@@ -9,6 +9,7 @@
 
 #include "agent/plan/json_cursor.h"
 #include "agent/plan/resource_text.h"
+#include "probes/local/smbios.h"
 #include "reporting/report/command_quote.h"
 #include "reporting/report/remedy.h"
 #include "reporting/report/verdict.h"
@@ -222,13 +223,25 @@ class PlanBuilder {
     return "host:" + r.host_facts.host_name + "/" + address;
   }
 
-  /// Two SMBIOS UUIDs claiming one resource: a copied disk. The claim that IMDS confirmed is
-  /// the real VM; the others are copies and move to the unidentified list. Without an IMDS
-  /// claim nobody can tell from the reports, so no reset is planned for the resource.
+  /// The machine a record ran on: its SMBIOS UUID, else its vmId (lower case, in the vmId's
+  /// byte order: on Azure the SMBIOS UUID is the vmId, possibly byte-swapped).
+  std::string hardware_of(const ReportRecord& r) const {
+    std::string smbios = ascii_lower(r.identity.smbios_uuid);
+    std::string vm_id =
+        r.identity.moved_to_other_vm ? std::string() : ascii_lower(r.identity.vm_id);
+    if (smbios.empty()) return vm_id;
+    if (!vm_id.empty() && probes::byte_swapped_uuid(smbios) == vm_id) return vm_id;
+    return smbios;
+  }
+
+  /// Two machines (SMBIOS UUIDs, else vmIds) claiming one resource: a copied disk, or a forgery.
+  /// The claim that IMDS confirmed is the real VM; the others are copies and move to the
+  /// unidentified list. Without an IMDS claim nobody can tell from the reports, so no reset is
+  /// planned for the resource.
   Records resolve_copies(const std::string& key, const Records& records) {
     std::set<std::string> machines;
     for (const auto* r : records)
-      if (!r->identity.smbios_uuid.empty()) machines.insert(ascii_lower(r->identity.smbios_uuid));
+      if (auto m = hardware_of(*r); !m.empty()) machines.insert(m);
     if (machines.size() <= 1) return records;
 
     Conflict conflict;
@@ -236,9 +249,27 @@ class PlanBuilder {
     for (const auto* r : records)
       conflict.claims.push_back(
           {r->origin, r->host, r->identity.smbios_uuid, r->identity.source, r->verdict_code});
+    // Resource Graph's word first: a claim ARM confirms is the real VM, and one ARM
+    // contradicts never got here (apply_inventory set it aside). Without it, IMDS claims.
     Records confirmed;
     for (const auto* r : records)
-      if (r->identity.source == "imds") confirmed.push_back(r);
+      if (r->arm_confirmed) confirmed.push_back(r);
+    const bool by_arm = !confirmed.empty();
+    if (!by_arm)
+      for (const auto* r : records)
+        if (r->identity.source == "imds") confirmed.push_back(r);
+    std::set<std::string> confirming;
+    for (const auto* r : confirmed) confirming.insert(hardware_of(*r));
+    if (!by_arm && confirming.size() > 1) {
+      // IMDS gives a resource to one machine: two machines "confirmed" by IMDS means one report
+      // is forged (or copied with its source field). The reports cannot tell which.
+      conflict.message = std::to_string(confirming.size()) +
+                         " machines each claim this resource through IMDS: at most one of them "
+                         "is telling the truth. No reset is planned for it: pass a Resource Graph "
+                         "export (--resource-graph) so ARM's vmId decides, or check each machine.";
+      plan_.conflicts.push_back(std::move(conflict));
+      return {};
+    }
     if (confirmed.empty()) {
       conflict.message = std::to_string(machines.size()) +
                          " machines claim this resource and none through IMDS: a copied disk, "
@@ -248,10 +279,10 @@ class PlanBuilder {
       plan_.conflicts.push_back(std::move(conflict));
       return {};
     }
-    std::string real = ascii_lower(newest(confirmed)->identity.smbios_uuid);
+    std::string real = hardware_of(*newest(confirmed));
     Records kept;
     for (const auto* r : records) {
-      std::string machine = ascii_lower(r->identity.smbios_uuid);
+      std::string machine = hardware_of(*r);
       if (machine.empty() || machine == real) {
         kept.push_back(r);
       } else {
@@ -260,7 +291,8 @@ class PlanBuilder {
       }
     }
     conflict.resolved = true;
-    conflict.message = "IMDS names SMBIOS " + newest(confirmed)->identity.smbios_uuid +
+    conflict.message = std::string(by_arm ? "Resource Graph (ARM's vmId)" : "IMDS") +
+                       " names machine " + real +
                        " as this resource; the other machines run on a copy of its disk and "
                        "are listed as unidentified VMs, each with its own reset to find";
     copies_resolved_.insert(key);
@@ -292,13 +324,26 @@ bool ResetPlan::needs_attention() const {
   if (std::any_of(vms.begin(), vms.end(), blocked)) return true;
   for (const auto& set : scale_sets)
     if (std::any_of(set.instances.begin(), set.instances.end(), blocked)) return true;
-  return std::any_of(conflicts.begin(), conflicts.end(),
-                     [](const Conflict& c) { return !c.resolved; });
+  // Any conflict, resolved or not: records disagreed about a machine, so someone may be
+  // speaking for another VM (issue 26); the plan says so and exits non-zero.
+  return !conflicts.empty();
 }
 
 ResetPlan build_reset_plan(std::vector<ReportRecord> records, const ResetPlanOptions& options) {
   ResetPlan plan;
   plan.reports_read = static_cast<int>(records.size());
+  if (options.now_ms > 0) {
+    // A record from the future would outrank every true record of its machine: not used.
+    auto future = [&](const ReportRecord& r) {
+      return r.generated_ms > options.now_ms + options.future_tolerance_ms;
+    };
+    for (const auto& r : records)
+      if (future(r))
+        plan.input_errors.push_back(r.origin + ": dated " + r.generated_at +
+                                    ", in the future: not used (a record cannot outrank the "
+                                    "machine's own later ones)");
+    records.erase(std::remove_if(records.begin(), records.end(), future), records.end());
+  }
   std::map<std::string, Records> by_resource;  // ARM ids compare case-insensitively
   Records unidentified;
   for (const auto& r : records) {

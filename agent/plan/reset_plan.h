@@ -27,6 +27,9 @@ struct ReportRecord {
   latchwatch::Identity identity;
   probes::HostFacts host_facts;  ///< checked: host name, addresses, SMBIOS UUID, GPA version
   std::optional<std::int64_t> largest_incarnation;  ///< the largest keyIncarnationId it saw
+  /// Resource Graph gives this record's hardware (SMBIOS UUID or vmId) the resource it names:
+  /// the strongest claim there is; set by apply_inventory.
+  bool arm_confirmed = false;
 };
 
 /// Splits one file's text into report records: a single report object, an array of them, or
@@ -91,6 +94,10 @@ struct ScaleSetPlan {
 struct ResetPlanOptions {
   /// A cached identity older than this is flagged stale (its VM may have been redeployed).
   std::int64_t stale_identity_seconds = 7 * 24 * 3600;
+  /// Now (Unix ms; 0: not checked). A record dated later than now + `future_tolerance_ms` is
+  /// an input error and is not used: it would outrank every true record of its machine.
+  std::int64_t now_ms = 0;
+  std::int64_t future_tolerance_ms = 10 * 60 * 1000;
 };
 
 struct ResetPlan {
@@ -103,7 +110,7 @@ struct ResetPlan {
   std::vector<std::string> input_errors;
 
   std::size_t reset_count() const;
-  /// Something a person must look at: input errors, unresolved conflicts, unidentified VMs.
+  /// Something a person must look at: input errors, any conflict, unidentified VMs.
   bool needs_attention() const;
 };
 

@@ -44,7 +44,7 @@ std::optional<InventoryVm> read_row(const JsonCursor& row, const std::string& or
                   const char* what, bool required) {
     if (auto v = c.checked_text(errors, valid, what, required)) into = *v;
   };
-  take(row["id"], vm.resource_id, is_azure_resource_id, "an Azure resource id", true);
+  take(row["id"], vm.resource_id, probes::is_vm_resource_id, "a VM or scale-set instance id", true);
   take(row["name"], vm.name, is_azure_name, "a VM name", true);
   take(row["subscriptionId"], vm.subscription_id, is_guid_text, "a subscription GUID", false);
   take(row["resourceGroup"], vm.resource_group, is_azure_name, "a resource group name", false);
@@ -159,7 +159,31 @@ InventoryUse apply_inventory(std::vector<ReportRecord>& records, const Inventory
           found != use.by_resource.end())
         row = found->second, how = "resource id";
     if (!row) continue;
+    if (how == "resource id" && !row->vm_id.empty()) {
+      // Named by resource id only: the record's own machine must be the row's.
+      const std::string want = ascii_lower(row->vm_id);
+      std::vector<std::string> own;
+      if (!id.smbios_uuid.empty()) {
+        own.push_back(ascii_lower(id.smbios_uuid));
+        own.push_back(ascii_lower(probes::byte_swapped_uuid(ascii_lower(id.smbios_uuid))));
+      }
+      if (!id.vm_id.empty()) own.push_back(ascii_lower(id.vm_id));
+      if (!own.empty() && std::find(own.begin(), own.end(), want) == own.end()) {
+        Conflict c;
+        c.resource_id = row->resource_id;
+        c.claims.push_back({r.origin, r.host, id.smbios_uuid.empty() ? id.vm_id : id.smbios_uuid,
+                            id.source, r.verdict_code});
+        c.message = "this record names " + row->resource_id + " from machine " +
+                    (id.smbios_uuid.empty() ? id.vm_id : id.smbios_uuid) +
+                    ", but Resource Graph gives that resource vmId " + row->vm_id + " (" +
+                    row->origin + "): ARM contradicts it, so it is not used";
+        use.contradicted.push_back(std::move(c));
+        r.origin.clear();  // marked for removal below
+        continue;
+      }
+    }
     spoken_for.insert(row);
+    if (how != "resource id") r.arm_confirmed = true;
     std::string claimed = id.moved_to_other_vm ? std::string() : id.resource_id;
     if (claimed.empty() && !id.moved_to_other_vm)
       claimed = latchwatch::derive_resource_id(id.subscription_id, id.resource_group_name, id.name,
@@ -199,6 +223,9 @@ InventoryUse apply_inventory(std::vector<ReportRecord>& records, const Inventory
       r.largest_incarnation = row->key_incarnation_id;
     }
   }
+  records.erase(std::remove_if(records.begin(), records.end(),
+                               [](const ReportRecord& r) { return r.origin.empty(); }),
+                records.end());
   for (const auto& vm : inventory.vms)
     if (!spoken_for.count(&vm) && vm.msp_enabled.value_or(false)) use.silent.push_back(&vm);
   return use;

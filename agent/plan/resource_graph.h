@@ -61,10 +61,16 @@ struct InventoryUse {
   int incarnation_raised = 0;  ///< records whose largest keyIncarnationId the model raised
   std::vector<const InventoryVm*> silent;                 ///< MSP-enabled VMs no record speaks for
   std::map<std::string, const InventoryVm*> by_resource;  ///< lower-cased id → row
+  /// Records ARM contradicts (they name a resource whose vmId is another machine's): taken out
+  /// of the records, each a conflict for the plan (issue 26).
+  std::vector<Conflict> contradicted;
 };
 
 /// Matches every record to a row (SMBIOS UUID first, directly or byte-swapped, then vmId) and
-/// takes the row's resource id and keyIncarnationId. Call before build_reset_plan.
+/// takes the row's resource id and keyIncarnationId; such a record is `arm_confirmed`. A record
+/// that names a resource by id only, from a machine (SMBIOS UUID / vmId) that is not the row's
+/// vmId, is contradicted by ARM: removed from `records` and listed in `contradicted`. Call
+/// before build_reset_plan.
 InventoryUse apply_inventory(std::vector<ReportRecord>& records, const Inventory& inventory);
 
 nlohmann::json inventory_document(const Inventory& inventory, const InventoryUse& use);

@@ -1,5 +1,6 @@
 #include "probes/base/azure_names.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "probes/base/json_limits.h"
@@ -80,7 +81,7 @@ bool is_azure_name(std::string_view text) {
   if (text.empty() || text.size() > 256) return false;
   for (char c : text)
     if (!is_name_char(c)) return false;
-  return true;
+  return text.back() != '.';  // ARM: no name ends in '.'; so never "." or ".."
 }
 
 bool is_azure_resource_id(std::string_view text) {
@@ -98,6 +99,26 @@ bool is_azure_resource_id(std::string_view text) {
     start = slash + 1;
   }
   return true;
+}
+
+bool is_vm_resource_id(std::string_view text) {
+  if (!is_azure_resource_id(text)) return false;
+  std::vector<std::string_view> s;  // subscriptions, S, resourceGroups, RG, providers, ...
+  std::size_t start = 1;
+  while (start <= text.size()) {
+    std::size_t slash = text.find('/', start);
+    if (slash == std::string_view::npos) slash = text.size();
+    s.push_back(text.substr(start, slash - start));
+    start = slash + 1;
+  }
+  auto is = [](std::string_view a, std::string_view b) { return ascii_lower(a) == b; };
+  if (s.size() < 8 || !is(s[2], "resourcegroups") || !is(s[4], "providers") ||
+      !is(s[5], "microsoft.compute"))
+    return false;
+  if (s.size() == 8) return is(s[6], "virtualmachines");
+  return s.size() == 10 && is(s[6], "virtualmachinescalesets") && is(s[8], "virtualmachines") &&
+         s[9].size() <= 10 &&
+         std::all_of(s[9].begin(), s[9].end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 bool is_guid_text(std::string_view text) { return is_guid(text); }

@@ -10,10 +10,20 @@
 
 namespace latchwatch::probes {
 
-/// Letters, digits and . _ - ( ): what Azure allows in VM, group and scale-set names.
+/// Letters, digits and . _ - ( ): what Azure allows in VM, group and scale-set names. ARM
+/// refuses a name that ends in '.', so "." and ".." (path segments an HTTP client normalises
+/// away: ".../virtualMachineScaleSets/../virtualMachines/db" is sent as ".../virtualMachines/db")
+/// never pass.
 bool is_azure_name(std::string_view text);
-/// "/subscriptions/{...}/resourceGroups/..." made of names and slashes only.
+/// "/subscriptions/{...}/resourceGroups/..." made of names (as above: no "." or ".." segment)
+/// and slashes only.
 bool is_azure_resource_id(std::string_view text);
+/// The id of a VM or of a Uniform scale-set instance, the only resources whose key can be reset:
+/// "/subscriptions/{id}/resourceGroups/{name}/providers/Microsoft.Compute/virtualMachines/{name}"
+/// or ".../Microsoft.Compute/virtualMachineScaleSets/{name}/virtualMachines/{digits}" (provider
+/// and type segments compare case-insensitively, as ARM's do). The one check every reader of a
+/// resource id that may reach a command or a plan row uses.
+bool is_vm_resource_id(std::string_view text);
 /// 8-4-4-4-12 hex digits.
 bool is_guid_text(std::string_view text);
 /// "https://{vault}.vault.azure.net/keys/{name}/{version}" (any *.azure.net-style host),

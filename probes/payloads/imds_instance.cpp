@@ -46,7 +46,7 @@ Parsed<ImdsCompute> parse_imds_instance(std::string_view body) {
   out.ephemeral_os_disk =
       ascii_lower(text_at(c, "/storageProfile/osDisk/diffDiskSettings/option")) == "local";
   // real-platform.md §3: checked on arrival, with the checks the plans use.
-  keep_if_valid(out.resource_id, is_azure_resource_id, "resourceId", "an Azure resource id",
+  keep_if_valid(out.resource_id, is_vm_resource_id, "resourceId", "a VM or scale-set instance id",
                 out.rejected);
   keep_if_valid(out.subscription_id, is_guid_text, "subscriptionId", "a GUID", out.rejected);
   keep_if_valid(out.resource_group_name, is_azure_name, "resourceGroupName",

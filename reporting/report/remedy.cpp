@@ -183,7 +183,7 @@ std::string host_description(const probes::HostFacts* host) {
 
 ResourceParts parse_resource_id(const std::string& rid, const std::string& scale_set_name) {
   ResourceParts p;
-  if (!probes::is_azure_resource_id(rid)) return p;
+  if (!probes::is_vm_resource_id(rid)) return p;  // the one check: azure_names.h
   auto s = split_path(
       rid);  // "", subscriptions, S, resourceGroups, RG, providers, Microsoft.Compute, ...
   if (s.size() < 9 || !iequal(s[3], "resourceGroups") || !iequal(s[5], "providers") ||

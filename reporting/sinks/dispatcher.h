@@ -10,6 +10,13 @@
 /// which finish what is queued until the deadline and then end on their own (a publish in
 /// progress is interrupted and ends within the sink's own deadline).
 ///
+/// A reload does not start threads: `replace_sinks` hands each new sink to the lane of the same
+/// name (its thread stays; a publish in progress by the old sink is interrupted), parks the
+/// lanes no longer configured (their thread waits for a sink of that name again), so sink
+/// threads never outnumber the kinds of sink, however many reloads come while a receiver hangs.
+/// At most `kMaxSinkThreads` lane threads live in the process; a sink past that budget, or one
+/// whose thread cannot start, is reported down and delivers nothing (probing goes on).
+///
 /// Thread-safety: every member may be called from any thread.
 
 #include <chrono>
@@ -20,6 +27,16 @@
 #include "reporting/sinks/sink.h"
 
 namespace latchwatch::reporting {
+
+/// Lane threads per process: one per kind of sink (kvp, serial, log, eventlog, report_file,
+/// metrics, alertmanager, webhook) plus headroom. packaging/systemd/latchwatch.service's
+/// TasksMax leaves room for these and the daemon's other threads (kDaemonOtherThreads).
+constexpr int kMaxSinkThreads = 10;
+/// The main loop, the signal watcher, the file trigger and the metrics server.
+constexpr int kDaemonOtherThreads = 4;
+/// Short-lived: the resolver thread of each HTTP exchange in flight (a cycle's probes, the
+/// Alertmanager and the webhook deliveries), with margin.
+constexpr int kTransientThreads = 6;
 
 struct DispatcherOptions {
   std::size_t queue_limit = 16;                  ///< per sink
@@ -44,6 +61,11 @@ class Dispatcher {
   /// Stops taking work; each lane delivers what it holds until `deadline` (real steady time),
   /// then ends by itself. Returns at once.
   void retire(std::chrono::steady_clock::time_point deadline);
+  /// A reload: each sink goes to the lane of the same name (queue kept, no new thread); lanes
+  /// whose sink is not in `sinks` deliver what they hold until `deadline` and then wait,
+  /// parked, without a sink. Returns at once.
+  void replace_sinks(std::vector<std::unique_ptr<Sink>> sinks,
+                     std::chrono::steady_clock::time_point deadline, DispatcherOptions options);
 
   std::vector<SinkHealth> health() const;
 
@@ -51,10 +73,14 @@ class Dispatcher {
   /// `deadline`. When false at exit, the process must leave with _exit rather than run static
   /// destructors under a thread still delivering.
   static bool wait_all_ended(std::chrono::steady_clock::time_point deadline);
+  /// Lane threads alive in the process now (retired ones included).
+  static int threads_alive();
 
  private:
   struct Lane;
-  std::vector<std::shared_ptr<Lane>> lanes_;
+  std::shared_ptr<Lane> start_lane(std::unique_ptr<Sink> sink);
+  std::vector<std::shared_ptr<Lane>> lanes_;   ///< active lanes, in the order given
+  std::vector<std::shared_ptr<Lane>> parked_;  ///< lanes without a sink since a reload
   DispatcherOptions options_;
 };
 

@@ -3,8 +3,10 @@
 
 #include "reporting/sinks/metrics_server.h"
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <stdexcept>
@@ -20,7 +22,15 @@ namespace {
 
 constexpr auto kReadDeadline = std::chrono::seconds(5);
 
+/// Counts the connections alive; shared by the server and every connection.
+struct Budget {
+  std::atomic<std::size_t> open{0};
+  std::atomic<std::uint64_t> refused{0};
+};
+
 class Connection : public std::enable_shared_from_this<Connection> {
+  std::shared_ptr<Budget> budget_;
+  std::chrono::steady_clock::time_point closes_at_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> parser_;
@@ -28,8 +38,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<MetricsText> text_;
 
  public:
-  Connection(tcp::socket socket, std::shared_ptr<MetricsText> text)
-      : stream_(std::move(socket)), text_(std::move(text)) {}
+  Connection(tcp::socket socket, std::shared_ptr<MetricsText> text, std::shared_ptr<Budget> budget)
+      : budget_(std::move(budget)),
+        closes_at_(std::chrono::steady_clock::now() + kMetricsConnectionLifetime),
+        stream_(std::move(socket)),
+        text_(std::move(text)) {
+    ++budget_->open;
+  }
+  ~Connection() { --budget_->open; }
 
   void run() { read(); }
 
@@ -38,7 +54,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     parser_.emplace();  // a fresh parser per message, with small limits
     parser_->header_limit(8 * 1024);
     parser_->body_limit(1024);
-    stream_.expires_after(kReadDeadline);
+    // Each read has its deadline, and the connection its lifetime: a client that trickles
+    // requests cannot hold a slot for longer.
+    stream_.expires_at(std::min(std::chrono::steady_clock::now() + kReadDeadline, closes_at_));
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Connection::on_read, shared_from_this()));
   }
@@ -68,7 +86,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void on_write(beast::error_code ec, std::size_t) {
-    if (ec || !response_.keep_alive()) return close();
+    if (ec || !response_.keep_alive() || std::chrono::steady_clock::now() >= closes_at_)
+      return close();
     read();
   }
 
@@ -84,12 +103,29 @@ struct MetricsServer::Impl {
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
   std::shared_ptr<MetricsText> text;
+  std::shared_ptr<Budget> budget = std::make_shared<Budget>();
+  asio::steady_timer retry{ioc};
   std::thread thread;
 
   void accept() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) std::make_shared<Connection>(std::move(socket), text)->run();
+      if (ec) {
+        // Out of descriptors (EMFILE/ENFILE) or another accept error: pause, never spin, never
+        // stop serving; the connections already open end by their deadlines.
+        retry.expires_after(std::chrono::milliseconds(100));
+        retry.async_wait([this](beast::error_code wait_ec) {
+          if (wait_ec != asio::error::operation_aborted) accept();
+        });
+        return;
+      }
+      if (budget->open.load() >= kMetricsMaxConnections) {
+        ++budget->refused;  // over the cap: closed at once, its descriptor freed
+        beast::error_code ignored;
+        socket.close(ignored);
+      } else {
+        std::make_shared<Connection>(std::move(socket), text, budget)->run();
+      }
       accept();
     });
   }
@@ -116,10 +152,15 @@ MetricsServer::~MetricsServer() {
   asio::post(impl_->ioc, [this] {
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
+    impl_->retry.cancel();
     impl_->ioc.stop();
   });
   impl_->thread.join();
 }
+
+std::size_t MetricsServer::open_connections() const { return impl_->budget->open.load(); }
+
+std::uint64_t MetricsServer::refused_connections() const { return impl_->budget->refused.load(); }
 
 net::Endpoint MetricsServer::endpoint() const {
   auto local = impl_->acceptor.local_endpoint();

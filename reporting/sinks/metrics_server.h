@@ -2,7 +2,17 @@
 /// The /metrics endpoint: a small HTTP/1.1 server on its own thread. Answers GET and HEAD for
 /// /metrics only, reads each request with a fresh bounded parser under a deadline, and never
 /// listens on all interfaces unless configured to.
+///
+/// Its resource budget (issue 26): at most `kMetricsMaxConnections` connections at once (one
+/// more is accepted and closed at once), each read under a 5 s deadline and each connection
+/// closed after `kMetricsConnectionLifetime` however it behaves. Running out of descriptors
+/// pauses accepting (retried every 100 ms); it never stops the server, probing or the process.
+/// packaging/systemd/latchwatch.service's LimitNOFILE leaves room for these and the cycle's own
+/// (tests/unit/hostile_neighbours_test.cpp checks that the two agree).
 
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -10,6 +20,9 @@
 #include "reporting/sinks/metrics_sink.h"
 
 namespace latchwatch::reporting {
+
+constexpr std::size_t kMetricsMaxConnections = 32;
+constexpr std::chrono::seconds kMetricsConnectionLifetime{30};
 
 class MetricsServer {
  public:
@@ -20,7 +33,9 @@ class MetricsServer {
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
 
-  net::Endpoint endpoint() const;  ///< the bound address, with the real port
+  net::Endpoint endpoint() const;             ///< the bound address, with the real port
+  std::size_t open_connections() const;       ///< connections held now (at most the cap)
+  std::uint64_t refused_connections() const;  ///< accepted past the cap and closed at once
 
  private:
   struct Impl;

@@ -66,6 +66,10 @@ std::vector<std::string> WebhookSink::spooled(std::string* error) const {
 }
 
 std::string WebhookSink::enqueue(const std::string& body) {
+  return enqueue_entry(new_uuid(), body);
+}
+
+std::string WebhookSink::enqueue_entry(const std::string& delivery, const std::string& body) {
   if (auto error = latchwatch::probes::ensure_directory(options_.spool_dir, 0700); !error.empty())
     return error;
   std::string list_error;
@@ -81,7 +85,7 @@ std::string WebhookSink::enqueue(const std::string& body) {
   }
   char name[32];
   std::snprintf(name, sizeof name, "%020llu.json", static_cast<unsigned long long>(next));
-  nlohmann::json entry = {{"delivery", new_uuid()}, {"body", body}};
+  nlohmann::json entry = {{"delivery", delivery}, {"body", body}};
   return latchwatch::probes::write_file_atomically(options_.spool_dir + "/" + name,
                                                    dump_json(entry), 0600);
 }
@@ -106,13 +110,20 @@ PublishResult WebhookSink::deliver(const std::string& delivery, const std::strin
 
 PublishResult WebhookSink::flush() {
   std::vector<std::string> files;
+  std::pair<std::string, std::string> in_memory;  // the oldest report only in memory, if any
   {
     std::lock_guard<std::mutex> lock(spool_mutex_);
+    // Reports kept in memory go to the spool (in order) as soon as it takes files again.
+    while (!memory_only_.empty() &&
+           enqueue_entry(memory_only_.front().first, memory_only_.front().second).empty())
+      memory_only_.erase(memory_only_.begin());
     std::string error;
     files = spooled(&error);
-    if (!error.empty()) return PublishResult::failure("webhook spool " + error);
+    if (!memory_only_.empty()) in_memory = memory_only_.front();
+    if (!error.empty() && memory_only_.empty())
+      return PublishResult::failure("webhook spool " + error);
   }
-  if (files.empty()) return {};
+  if (files.empty() && in_memory.first.empty()) return {};
   const auto now = options_.clock->steady_now();
   if (now < next_attempt_)
     return PublishResult::failure(std::to_string(files.size()) +
@@ -142,6 +153,22 @@ PublishResult WebhookSink::flush() {
     attempt_ = 0;
     next_attempt_ = {};
   }
+  // Then what only memory holds, oldest first: delivered although it was never durable.
+  while (!in_memory.first.empty()) {
+    if (interrupted_) return PublishResult::failure("stopped; reports not spooled remain");
+    auto result = deliver(in_memory.first, in_memory.second);
+    if (!result.ok) {
+      ++attempt_;
+      next_attempt_ = options_.clock->steady_now() + retry_delay(attempt_);
+      return result;
+    }
+    attempt_ = 0;
+    next_attempt_ = {};
+    std::lock_guard<std::mutex> lock(spool_mutex_);
+    if (!memory_only_.empty() && memory_only_.front().first == in_memory.first)
+      memory_only_.erase(memory_only_.begin());
+    in_memory = memory_only_.empty() ? std::pair<std::string, std::string>{} : memory_only_.front();
+  }
   return {};
 }
 
@@ -149,20 +176,34 @@ PublishResult WebhookSink::accept(const CycleReport& report) {
   if (report.transition == Transition::unchanged) return {};
   auto body = dump_json(cycle_document(report));
   std::lock_guard<std::mutex> lock(spool_mutex_);
-  if (auto error = enqueue(body); !error.empty())
-    return PublishResult::failure("cannot spool the report: " + error);
-  return {};
+  // Behind reports already kept in memory, a new one waits in memory too (delivery order).
+  std::string error = memory_only_.empty() ? enqueue(body) : "earlier reports are not spooled yet";
+  if (error.empty()) return {};
+  // Not durable, but not dropped: kept in memory (bounded like the spool) and delivered.
+  if (memory_only_.size() >= std::max<std::size_t>(options_.spool_max_entries, 1)) {
+    memory_only_.erase(memory_only_.begin());
+    ++dropped_;
+  }
+  memory_only_.emplace_back(new_uuid(), body);
+  ++not_durable_;
+  return PublishResult::failure("cannot spool the report (" + error +
+                                "): kept in memory only, not durable; delivered when the "
+                                "webhook answers");
 }
 
 PublishResult WebhookSink::publish(const CycleReport&) { return flush(); }
 
 nlohmann::json WebhookSink::health() const {
   std::size_t entries = 0;
+  std::size_t memory_only = 0;
   {
     std::lock_guard<std::mutex> lock(spool_mutex_);
     entries = spooled().size();
+    memory_only = memory_only_.size();
   }
   return {{"spool_entries", entries},
+          {"memory_only_entries", memory_only},
+          {"not_durable", not_durable_.load()},
           {"spool_dropped", dropped_.load()},
           {"spool_corrupt", corrupt_.load()}};
 }

@@ -9,6 +9,11 @@
 /// every accepted report in the spool. The spool folder is never a symlink (refused) and its
 /// files are opened without following links.
 ///
+/// A report that cannot be spooled (the disk is full, the folder unwritable) is not dropped: it
+/// is kept in memory (bounded by the same limit), delivered after the spool when the receiver
+/// answers, counted as `not_durable` in the sink's health, and `accept` says so; it is written
+/// to the spool as soon as the spool takes files again. Only such reports can be lost to a stop.
+///
 /// Platform parts sit behind seams: the signature (reporting/sinks/hmac_sha256.h), the transport
 /// (webhook_transport.h: TLS through OpenSSL on Linux, WinHTTP on Windows) and the spool folder
 /// (spool_files.h).
@@ -61,6 +66,7 @@ class WebhookSink : public Sink {
 
  private:
   std::string enqueue(const std::string& body);
+  std::string enqueue_entry(const std::string& delivery, const std::string& body);
   std::vector<std::string> spooled(std::string* error = nullptr) const;  ///< oldest first
   PublishResult deliver(const std::string& delivery, const std::string& body);
 
@@ -72,6 +78,9 @@ class WebhookSink : public Sink {
   mutable std::mutex spool_mutex_;  ///< accept (daemon thread) against flush (the sink's lane)
   std::atomic<std::uint64_t> dropped_{0};
   std::atomic<std::uint64_t> corrupt_{0};
+  std::atomic<std::uint64_t> not_durable_{0};  ///< reports that were never in the spool
+  /// Reports that could not be spooled, oldest first: {delivery uuid, body}. Under spool_mutex_.
+  std::vector<std::pair<std::string, std::string>> memory_only_;
   std::atomic<bool> interrupted_{false};
   int attempt_ = 0;
   std::chrono::steady_clock::time_point next_attempt_{};

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <iostream>
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 #include "agent/daemon/cycle_trigger.h"
@@ -254,6 +255,28 @@ TEST(DaemonLoop, AReloadStartsACycleAtOnceWithTheNewConfiguration) {
   EXPECT_EQ(vm.cycles()[0], seconds(0));
   EXPECT_EQ(vm.cycles()[1], seconds(0));    // at once after the reload
   EXPECT_EQ(vm.cycles()[2], seconds(600));  // then the new interval
+}
+
+TEST(DaemonLoop, ACycleThatThrowsIsSkippedAndTheNextRunsAtItsTime) {
+  // Out of descriptors under a connection flood: run_check_cycle throws. The cycle is lost, the
+  // loop is not, and the file trigger is told the cycle ended (or it would wait forever).
+  Config config;
+  SimulatedVm vm(config, seconds(7));
+  LoopPorts ports = vm.ports();
+  int checks = 0;
+  auto check = ports.check;
+  ports.check = [&](const Config& c, std::chrono::system_clock::time_point t) {
+    if (++checks == 2) throw std::runtime_error("Too many open files");
+    return check(c, t);
+  };
+  vm.delete_key_at(seconds(310));
+  vm.stop_after(seconds(1000));
+  DaemonLoop loop(config, {}, std::move(ports));
+  loop.run([] {});
+  ASSERT_GE(vm.published().size(), 2u);
+  EXPECT_EQ(vm.published()[0].at, seconds(0));
+  EXPECT_EQ(vm.published()[1].at, seconds(315));  // the trigger still works after the failure
+  EXPECT_EQ(detect(vm, seconds(310)).confirmed.count() > 0, true);
 }
 
 }  // namespace

@@ -328,7 +328,62 @@ TEST(GpaEraRules, InMemoryStatusIsUsedWhenGpaServesIt) {
   e.status_file.state = probes::ReadState::missing;
   EXPECT_NE(verdict(e), VerdictCode::healthy) << "no status at all: cannot confirm";
   e.cycle.aggregated_status = status("status-1.0.47-healthy.json");
+  e.cycle.aggregated_status->timestamp = kNow - std::chrono::seconds(20);  // GPA's own, fresh
   EXPECT_EQ(verdict(e), VerdictCode::healthy);
+}
+
+// Issue 26: the in-memory status is used only when fresh and agreeing with the rest.
+
+bool has_finding(const latchwatch::Report& report, const std::string& id) {
+  for (const auto& f : report.findings)
+    if (f.id == id) return true;
+  return false;
+}
+
+TEST(GpaEraRules, AMonthsOldAggregatedStatusNeverTurnsGpaDownIntoAKeyVerdict) {
+  // GPA is down: no status.json, its listener silent. A months-old in-memory status saying the
+  // key was refused must not make key_lost with a reset.
+  auto e = audit_vm("status-1.0.47-healthy.json", {});
+  e.status_file.content.reset();
+  e.status_file.state = probes::ReadState::missing;
+  const auto without = verdict(e);
+  e.cycle.aggregated_status = status("status-1.0.47-key-lost.json");
+  ASSERT_TRUE(e.cycle.aggregated_status->timestamp);
+  e.cycle.aggregated_status->timestamp = kNow - std::chrono::hours(24 * 90);
+  auto report = diagnosis::diagnose(e);
+  EXPECT_EQ(report.verdict.code, without) << "the verdict follows the rest";
+  EXPECT_FALSE(latchwatch::info(report.verdict.code).needs_key_reset);
+  EXPECT_TRUE(has_finding(report, "gpa_aggregated_status_ignored"));
+}
+
+TEST(GpaEraRules, AFreshAggregatedStatusContradictingAFreshStatusFileAndTheKeyIsNotUsed) {
+  // A healthy VM: fresh status.json and the key file present. A fresh in-memory status that
+  // says the key was lost contradicts both: it is a finding, not the verdict.
+  auto e = audit_vm("status-1.0.47-healthy.json", {kGuid});
+  ASSERT_EQ(verdict(e), VerdictCode::healthy);
+  e.cycle.aggregated_status = status("status-1.0.47-key-lost.json");
+  e.cycle.aggregated_status->timestamp = kNow - std::chrono::seconds(5);
+  auto report = diagnosis::diagnose(e);
+  EXPECT_EQ(report.verdict.code, VerdictCode::healthy);
+  EXPECT_TRUE(has_finding(report, "gpa_aggregated_status_ignored"));
+  // Without status.json, the key on disk still contradicts "no key in memory".
+  e.status_file.content.reset();
+  e.status_file.state = probes::ReadState::missing;
+  report = diagnosis::diagnose(e);
+  EXPECT_FALSE(latchwatch::info(report.verdict.code).needs_key_reset)
+      << to_string(report.verdict.code);
+  EXPECT_TRUE(has_finding(report, "gpa_aggregated_status_ignored"));
+}
+
+TEST(GpaEraRules, AnAggregatedStatusWithoutATimestampIsNotUsed) {
+  auto e = audit_vm("status-1.0.47-healthy.json", {kGuid});
+  e.status_file.content.reset();
+  e.status_file.state = probes::ReadState::missing;
+  e.cycle.aggregated_status = status("status-1.0.47-healthy.json");
+  e.cycle.aggregated_status->timestamp.reset();
+  auto report = diagnosis::diagnose(e);
+  EXPECT_NE(report.verdict.code, VerdictCode::healthy) << "no status that can be trusted";
+  EXPECT_TRUE(has_finding(report, "gpa_aggregated_status_ignored"));
 }
 
 }  // namespace

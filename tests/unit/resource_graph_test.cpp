@@ -106,7 +106,8 @@ TEST(ResourceGraph, HostileRowsArePointedAtAndNotUsed) {
   EXPECT_TRUE(inventory.vms.empty());
   EXPECT_EQ(inventory.rows_not_vms, 1);
   ASSERT_EQ(errors.size(), 4u);
-  EXPECT_NE(errors[0].find("evil.json: data[0].id: not an Azure resource id"), std::string::npos)
+  EXPECT_NE(errors[0].find("evil.json: data[0].id: not a VM or scale-set instance id"),
+            std::string::npos)
       << errors[0];
   EXPECT_NE(errors[1].find("data[1].properties.vmId"), std::string::npos) << errors[1];
   EXPECT_NE(errors[2].find("outside int32"), std::string::npos) << errors[2];
