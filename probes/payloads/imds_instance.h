@@ -19,7 +19,9 @@ struct ImdsCompute {
   std::string vm_scale_set_name;  ///< empty when not in a scale set
   std::string vm_id;
   std::string location;
-  std::string security_type;       ///< compute.securityProfile.securityType, e.g. "ConfidentialVM"
+  std::string security_type;  ///< compute.securityProfile.securityType, e.g. "ConfidentialVM"
+  /// compute.azEnvironment: the cloud ("AzurePublicCloud", "AzureUSGovernmentCloud", ...).
+  std::string az_environment;
   bool ephemeral_os_disk = false;  ///< storageProfile.osDisk.diffDiskSettings.option == "Local"
   /// Identity fields that failed their character-class check on arrival: dropped (left empty),
   /// never passed on. IMDS answers on a path a process in the VM can answer on too.
@@ -30,7 +32,8 @@ struct ImdsCompute {
 /// where booleans are expected (IMDS sends "true"), unknown fields. Fails on non-JSON, a
 /// non-object, no compute object, or nesting deeper than 64 levels. Every identity field that can
 /// reach a printed command (resourceId, subscriptionId, resourceGroupName, name, vmScaleSetName,
-/// vmId, securityType) is checked (azure_names.h); one that fails is dropped into `rejected`.
+/// vmId, securityType, azEnvironment) is checked (azure_names.h); one that fails is dropped into
+/// `rejected`.
 Parsed<ImdsCompute> parse_imds_instance(std::string_view body);
 
 void to_json(nlohmann::json& j, const ImdsCompute& c);

@@ -9,6 +9,7 @@
 #include "probes/base/json_limits.h"
 #include "probes/os/atomic_file.h"
 #include "probes/os/bounded_file.h"
+#include "reporting/report/reset_ticket.h"
 #include "reporting/sinks/spool_files.h"
 #include "reporting/sinks/webhook_transport.h"
 
@@ -65,7 +66,7 @@ std::vector<std::string> WebhookSink::spooled(std::string* error) const {
   return names;
 }
 
-std::string WebhookSink::enqueue(const std::string& body) {
+std::string WebhookSink::enqueue(const std::string& body, const std::string& delivery) {
   if (auto error = latchwatch::probes::ensure_directory(options_.spool_dir, 0700); !error.empty())
     return error;
   std::string list_error;
@@ -81,7 +82,7 @@ std::string WebhookSink::enqueue(const std::string& body) {
   }
   char name[32];
   std::snprintf(name, sizeof name, "%020llu.json", static_cast<unsigned long long>(next));
-  nlohmann::json entry = {{"delivery", new_uuid()}, {"body", body}};
+  nlohmann::json entry = {{"delivery", delivery}, {"body", body}};
   return latchwatch::probes::write_file_atomically(options_.spool_dir + "/" + name,
                                                    dump_json(entry), 0600);
 }
@@ -147,9 +148,14 @@ PublishResult WebhookSink::flush() {
 
 PublishResult WebhookSink::accept(const CycleReport& report) {
   if (report.transition == Transition::unchanged) return {};
-  auto body = dump_json(cycle_document(report));
+  // The delivery id is made here, before the body is spooled, so the reset ticket inside the
+  // body carries the same id as the X-Latchwatch-Delivery header on every retry.
+  const std::string delivery = new_uuid();
+  auto doc = cycle_document(report);
+  if (report.report.remedy) doc["reset_ticket"] = latchwatch::reset_ticket(report.report, delivery);
+  auto body = dump_json(doc);
   std::lock_guard<std::mutex> lock(spool_mutex_);
-  if (auto error = enqueue(body); !error.empty())
+  if (auto error = enqueue(body, delivery); !error.empty())
     return PublishResult::failure("cannot spool the report: " + error);
   return {};
 }

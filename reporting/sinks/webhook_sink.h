@@ -60,7 +60,7 @@ class WebhookSink : public Sink {
   PublishResult flush();
 
  private:
-  std::string enqueue(const std::string& body);
+  std::string enqueue(const std::string& body, const std::string& delivery);
   std::vector<std::string> spooled(std::string* error = nullptr) const;  ///< oldest first
   PublishResult deliver(const std::string& delivery, const std::string& body);
 
