@@ -14,7 +14,7 @@ package_packages="dpkg-dev file rpm"
 # The packaging tests: lintian, rpm --root, a Debian 11 root (debootstrap), strace to see that the
 # static binary loads nothing, init-system-helpers for the maintainer scripts; chromium renders
 # the fleet plan's HTML page; jq runs the printed Uniform-instance REST reset (GET, raise, PUT).
-test_packages="openssl clang-format prometheus-alertmanager prometheus systemd $package_packages lintian debootstrap strace init-system-helpers chromium jq"
+test_packages="openssl clang-format prometheus-alertmanager prometheus systemd $package_packages lintian debootstrap strace init-system-helpers chromium jq nodejs python3-jmespath python3-jsonschema"
 
 fuzz_packages="clang libclang-rt-14-dev"
 # Windows: the cross compiler (posix threads), GoogleTest's sources, wine64 to run the tests and
