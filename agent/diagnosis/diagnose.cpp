@@ -562,6 +562,7 @@ Identity resolve_identity(const Evidence& e, FindingList& findings) {
                                               c.vm_scale_set_name)
                          : c.resource_id;
     copy_vm_fields(c, id);
+    id.cloud = c.az_environment;
     if (cache && !cache->vm_id.empty() && !same_vm_id(cache->vm_id, c.vm_id))
       findings.add("disk_from_other_vm", Severity::warning, "identity_cache",
                    "this disk last ran on VM " + cache->vm_id + "; it now runs on VM " + c.vm_id);

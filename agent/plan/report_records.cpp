@@ -37,6 +37,7 @@ latchwatch::Identity read_identity(const JsonCursor& id, InputErrors& errors) {
   take("vm_id", out.vm_id, is_guid_text, "a GUID");
   take("smbios_uuid", out.smbios_uuid, is_guid_text, "a GUID");
   take("security_type", out.security_type, is_azure_name, "a security type");
+  take("cloud", out.cloud, is_cloud_name, "a cloud name");
   if (auto age = id["age_seconds"].number(errors)) {
     // The serial line's bounds: above 10 digits no cache is real (and no cast is defined);
     // below 0 a cache written while the clock ran ahead, read as new, as the serial line does.

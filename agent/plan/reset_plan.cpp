@@ -96,6 +96,9 @@ class PlanBuilder {
     reset.origin = top.origin;
     reset.generated_at = top.generated_at;
     reset.host = top.host;
+    if (identity.source == "imds" || identity.source == "cache") reset.vm_id = identity.vm_id;
+    reset.smbios_uuid =
+        !top.host_facts.smbios_uuid.empty() ? top.host_facts.smbios_uuid : top.identity.smbios_uuid;
     reset.superseded = static_cast<int>(kept.size()) - 1;
     if (identity.source == "cache" &&
         identity.age_seconds > static_cast<double>(options_.stale_identity_seconds)) {

@@ -48,6 +48,8 @@ struct PlannedReset {
   int superseded = 0;              ///< older reports of the same instance
   std::vector<std::string> flags;  ///< stale identity, resolved copy conflict...
   std::string verify_command;      ///< with a stale identity: reads the resource's vmId
+  std::string vm_id;               ///< from the report's identity (IMDS or cache)
+  std::string smbios_uuid;         ///< from the report's host facts or identity
   latchwatch::Remedy remedy;
 };
 

@@ -2,6 +2,7 @@
 
 #include "agent/plan/reset_plan.h"
 #include "probes/base/azure_names.h"
+#include "reporting/report/reset_ticket.h"
 
 namespace latchwatch::plan {
 namespace {
@@ -17,6 +18,9 @@ nlohmann::json reset_json(const PlannedReset& r) {
                       {"remedy", r.remedy}};
   if (!r.instance_id.empty()) j["instance_id"] = r.instance_id;
   if (!r.verify_command.empty()) j["verify_command"] = r.verify_command;
+  // The reset ticket per machine (docs/formats/reset-ticket.schema.json); no delivery here.
+  j["reset_ticket"] = latchwatch::reset_ticket(r.remedy, r.verdict_code, r.vm_id, r.smbios_uuid,
+                                               r.host, r.generated_at);
   return j;
 }
 
@@ -135,8 +139,9 @@ std::string reset_plan_text(const ResetPlan& plan) {
   for (const auto& s : plan.scale_sets) {
     out += "\nUniform scale set " + shown(s.scale_set_id) + ": " +
            std::to_string(s.instances.size()) +
-           " instances, reset one by one with az vmss update --instance-id (PUT; there is no "
-           "PATCH and no scale-set-wide reset):\n";
+           " instances, reset one by one: GET the instance, raise keyIncarnationId, drop "
+           "storageProfile.imageReference, PUT it back with If-Match (az rest and jq, any az; "
+           "there is no PATCH and no scale-set-wide reset):\n";
     for (const auto& r : s.instances) append_reset(out, r, "instance " + r.instance_id);
   }
   if (!plan.unidentified.empty()) {
@@ -179,9 +184,10 @@ std::string reset_plan_text(const ResetPlan& plan) {
   }
   if (plan.reset_count() > 0)
     out +=
-        "\nConfirm each reset in the instance view (az vm get-instance-view --ids RID, or az "
-        "vmss get-instance-view --instance-id ID for Uniform instances; check --json gives the "
-        "exact command): the ProxyAgent substatus shows the new keyIncarnationId and a new "
+        "\nConfirm each reset in the instance view (az rest --method get --url "
+        "'RID/instanceView?api-version=2024-03-01', the same for VMs and Uniform instances; "
+        "plan resets --json and check --json give the exact command): the ProxyAgent substatus "
+        "shows the new keyIncarnationId and a new "
         "keyGuid; GPA recovers by itself. Raise only: ARM rejects a value that is not larger, "
         "and the largest value wins. A Terraform or Bicep template that pins keyIncarnationId "
         "must be raised there too.\n";

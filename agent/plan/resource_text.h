@@ -14,6 +14,7 @@ namespace latchwatch::plan {
 /// and the plans); see probes/base/azure_names.h.
 using probes::is_azure_name;
 using probes::is_azure_resource_id;
+using probes::is_cloud_name;
 using probes::is_guid_text;
 using probes::is_key_url;
 

@@ -123,6 +123,13 @@ bool is_vm_resource_id(std::string_view text) {
 
 bool is_guid_text(std::string_view text) { return is_guid(text); }
 
+bool is_cloud_name(std::string_view text) {
+  if (text.empty() || text.size() > 64) return false;
+  for (char c : text)
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+  return true;
+}
+
 bool is_key_url(std::string_view text) {
   constexpr std::string_view kScheme = "https://";
   if (text.size() > 1024 || text.substr(0, kScheme.size()) != kScheme) return false;

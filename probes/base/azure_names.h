@@ -31,6 +31,9 @@ bool is_guid_text(std::string_view text);
 bool is_key_url(std::string_view text);
 /// An RFC 1123 host name: letters, digits, '-' and '.', at most 253 characters.
 bool is_host_name(std::string_view text);
+/// An Azure cloud name as IMDS compute.azEnvironment gives it ("AzurePublicCloud",
+/// "AzureUSGovernmentCloud", "AzureChinaCloud"): 1 to 64 ASCII letters and digits.
+bool is_cloud_name(std::string_view text);
 /// A numeric IPv4 or IPv6 address (inet_pton accepts it).
 bool is_ip_address(std::string_view text);
 

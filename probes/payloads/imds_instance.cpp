@@ -43,6 +43,7 @@ Parsed<ImdsCompute> parse_imds_instance(std::string_view body) {
   out.vm_id = ascii_lower(text_at(c, "/vmId"));
   out.location = text_at(c, "/location");
   out.security_type = text_at(c, "/securityProfile/securityType");
+  out.az_environment = text_at(c, "/azEnvironment");
   out.ephemeral_os_disk =
       ascii_lower(text_at(c, "/storageProfile/osDisk/diffDiskSettings/option")) == "local";
   // real-platform.md §3: checked on arrival, with the checks the plans use.
@@ -56,6 +57,7 @@ Parsed<ImdsCompute> parse_imds_instance(std::string_view body) {
                 out.rejected);
   keep_if_valid(out.vm_id, is_guid_text, "vmId", "a GUID", out.rejected);
   keep_if_valid(out.security_type, is_azure_name, "securityType", "a security type", out.rejected);
+  keep_if_valid(out.az_environment, is_cloud_name, "azEnvironment", "a cloud name", out.rejected);
   return Parsed<ImdsCompute>::ok(std::move(out));
 }
 
@@ -68,6 +70,7 @@ void to_json(nlohmann::json& j, const ImdsCompute& c) {
        {"vmId", c.vm_id},
        {"location", c.location},
        {"securityType", c.security_type},
+       {"azEnvironment", c.az_environment},
        {"ephemeralOsDisk", c.ephemeral_os_disk}};
   if (!c.rejected.empty()) {
     auto rejected = nlohmann::json::array();

@@ -16,6 +16,8 @@ namespace latchwatch::probes {
 /// and what else latchwatch reads of it.
 struct ImdsCompute : VmIdentity {
   std::string location;
+  /// compute.azEnvironment: the cloud ("AzurePublicCloud", "AzureUSGovernmentCloud", ...).
+  std::string az_environment;
   /// Identity fields that failed their character-class check on arrival: dropped (left empty),
   /// never passed on. IMDS answers on a path a process in the VM can answer on too.
   std::vector<RejectedField> rejected;
@@ -25,7 +27,8 @@ struct ImdsCompute : VmIdentity {
 /// where booleans are expected (IMDS sends "true"), unknown fields. Fails on non-JSON, a
 /// non-object, no compute object, or nesting deeper than 64 levels. Every identity field that can
 /// reach a printed command (resourceId, subscriptionId, resourceGroupName, name, vmScaleSetName,
-/// vmId, securityType) is checked (azure_names.h); one that fails is dropped into `rejected`.
+/// vmId, securityType, azEnvironment) is checked (azure_names.h); one that fails is dropped into
+/// `rejected`.
 Parsed<ImdsCompute> parse_imds_instance(std::string_view body);
 
 void to_json(nlohmann::json& j, const ImdsCompute& c);

@@ -53,15 +53,30 @@ void render_remedy(const latchwatch::Remedy& r, std::ostringstream& out) {
     out << "  incarnation:  " << *r.current_incarnation << " -> " << *r.next_incarnation << "\n";
   else if (r.blocked.empty())
     out << "  incarnation:  unknown; the commands read it and add 1\n";
+  const bool uniform = r.resource_kind == "uniform_instance";
+  out << "  cloud:        "
+      << (r.cloud.empty()
+              ? std::string("unknown (URLs are relative to the cloud az is logged in to)")
+              : r.cloud + " (URLs are relative to the cloud az is logged in to)")
+      << "\n";
   out << "  read current: " << r.read_incarnation_command << "\n";
+  if (!r.read_az_native_command.empty())
+    out << "    az-native (az with compute API >= 2023-09-01): " << r.read_az_native_command
+        << "\n";
   if (!r.find_vm_command.empty()) out << "  find the VM:  " << r.find_vm_command << "\n";
   out << "  request:      " << r.request.method << " " << r.request.url << "\n";
-  out << "                "
-      << r.request.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-      << (r.request.method == "PUT" ? "  (merged into the instance model read by GET)" : "")
-      << "\n";
-  if (!r.az_command.empty()) out << "  az:           " << r.az_command << "\n";
-  if (!r.az_update_command.empty()) out << "  az >= 2.72.0: " << r.az_update_command << "\n";
+  if (uniform)
+    out << "                (GET the model, raise keyIncarnationId, drop "
+           "storageProfile.imageReference, PUT the whole model with If-Match)\n";
+  else
+    out << "                "
+        << r.request.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  if (!r.az_command.empty())
+    out << (uniform ? "  az rest+jq:   " : "  az rest:      ") << r.az_command << "\n";
+  if (!r.az_update_command.empty())
+    out << (uniform ? "  az-native (az with compute API >= 2023-09-01): "
+                    : "  az-native (az >= 2.72.0): ")
+        << r.az_update_command << "\n";
   if (!r.rest_command.empty()) out << "  az rest+jq:   " << r.rest_command << "\n";
   if (!r.powershell_command.empty()) out << "  PowerShell:   " << r.powershell_command << "\n";
   if (!r.patch_alternative.empty())
@@ -69,6 +84,9 @@ void render_remedy(const latchwatch::Remedy& r, std::ostringstream& out) {
         << "                " << r.patch_alternative << "\n";
   if (!r.scale_set_note.empty()) out << "  scale set:    " << r.scale_set_note << "\n";
   out << "  confirm:      " << r.confirm_command << "\n";
+  if (!r.confirm_az_native_command.empty())
+    out << "    az-native (az with compute API >= 2023-09-01): " << r.confirm_az_native_command
+        << "\n";
   out << "                " << r.confirm << "\n";
   for (const auto& note : r.notes) out << "  note:         " << note << "\n";
 }
@@ -129,12 +147,12 @@ std::string render_explanation(const latchwatch::VerdictInfo& info) {
       << ")\n";
   if (info.needs_key_reset)
     out << "\nThe reset raises keyIncarnationId (int32) to one more than the current value.\n"
-           "A VM or Flexible scale-set member: PATCH https://management.azure.com{resourceId}"
+           "A VM or Flexible scale-set member: PATCH <ARM of the VM's cloud>{resourceId}"
            "?api-version=2024-03-01\nwith {\"properties\":{\"securityProfile\":"
            "{\"proxyAgentSettings\":{\"keyIncarnationId\": N}}}}.\n"
-           "A Uniform scale-set instance: PUT the instance model with the value raised\n"
-           "(az vmss update --instance-id ID --set securityProfile.proxyAgentSettings."
-           "keyIncarnationId=N);\nthe REST specification has no PATCH there. Each instance is "
+           "A Uniform scale-set instance: GET the instance model, raise the value, drop\n"
+           "storageProfile.imageReference, PUT the whole model back with If-Match;\n"
+           "the REST specification has no PATCH there. Each instance is "
            "reset on its own.\nlatchwatch check prints the exact commands for this VM.\n";
   return out.str();
 }

@@ -11,18 +11,22 @@ namespace latchwatch {
 namespace {
 
 constexpr const char* kPlaceholder = "{resourceId}";
-constexpr const char* kArm = "https://management.azure.com";
 constexpr const char* kIncarnationPath = "securityProfile.proxyAgentSettings.keyIncarnationId";
 constexpr const char* kBodyPrefix =
     R"({"properties":{"securityProfile":{"proxyAgentSettings":{"keyIncarnationId":)";
 constexpr const char* kBodySuffix = "}}}}";
-/// GPA's status travels as a JSON string in the ProxyAgent extension's substatus.
-constexpr const char* kVmSubstatusQuery =
-    "instanceView.extensions[?contains(type,'ProxyAgent')].substatuses[?contains(code,"
-    "'ProxyAgentStatus')].message";
-constexpr const char* kInstanceSubstatusQuery =
-    "extensions[?contains(type,'ProxyAgent')].substatuses[?contains(code,'ProxyAgentStatus')]"
-    ".message";
+/// GPA's status travels as a JSON string in the ProxyAgent extension's substatus. Null-safe
+/// (real-platform.md §1, §6): `type` is optional, contains(null, ...) raises in az's JMESPath,
+/// and the filter on substatuses comes after flattening them ([] |), not after a projection.
+constexpr const char* kSubstatusQuery =
+    "extensions[?contains(type || '','ProxyAgent')].substatuses[] | "
+    "[?contains(code || '','ProxyAgentStatus')].message";
+/// `az vm get-instance-view` prints the VM with its instance view under instanceView.
+constexpr const char* kVmNativeSubstatusQuery =
+    "instanceView.extensions[?contains(type || '','ProxyAgent')].substatuses[] | "
+    "[?contains(code || '','ProxyAgentStatus')].message";
+constexpr const char* kRestReadQuery =
+    "properties.securityProfile.proxyAgentSettings.keyIncarnationId";
 
 std::vector<std::string> split_path(const std::string& text) {
   std::vector<std::string> parts;
@@ -67,17 +71,32 @@ std::string body_text(const std::optional<std::int64_t>& n) {
 }
 
 struct Built {
-  std::string read, reset, update, rest, ps, patch_alt, confirm;
+  std::string read, read_native, reset, update, ps, patch_alt, confirm, confirm_native;
 };
+
+/// "/subscriptions/...?api-version=..." : `az rest --url` without a host is relative to the
+/// cloud az is logged in to (azure-cli core/util.py send_raw_request), as is
+/// `Invoke-AzRestMethod -Path`; a hard-coded management.azure.com fails in sovereign clouds.
+std::string relative_url(const std::string& rid) { return rid + "?api-version=" + kArmApiVersion; }
+
+std::string rest_read(const std::string& path) {
+  return "az rest --method get --url " + sh_quote(path) + " --query " + kRestReadQuery + " -o tsv";
+}
+
+std::string rest_confirm(const std::string& rid) {
+  return "az rest --method get --url " +
+         sh_quote(rid + "/instanceView?api-version=" + kArmApiVersion) + " --query " +
+         sh_quote(kSubstatusQuery) + " -o tsv";
+}
 
 /// A standalone VM or Flexible member (or the placeholder): PATCH merges the one field.
 Built vm_commands(const std::string& rid, const std::optional<std::int64_t>& n) {
   Built b;
-  const std::string path = rid + "?api-version=" + kArmApiVersion;
-  const std::string url = kArm + path;
-  b.read = "az vm show --ids " + sh_quote(rid) + " --query " + kIncarnationPath + " -o tsv";
+  const std::string path = relative_url(rid);
+  b.read = rest_read(path);
+  b.read_native = "az vm show --ids " + sh_quote(rid) + " --query " + kIncarnationPath + " -o tsv";
   const std::string prefix = n ? std::string() : bash_next_n(b.read);
-  b.reset = prefix + "az rest --method patch --url " + sh_quote(url) + " --body " + bash_body(n);
+  b.reset = prefix + "az rest --method patch --url " + sh_quote(path) + " --body " + bash_body(n);
   b.update = prefix + "az vm update --ids " + sh_quote(rid) + " --key-incarnation-id " +
              (n ? std::to_string(*n) : std::string("\"$N\""));
   if (n) {
@@ -91,71 +110,107 @@ Built vm_commands(const std::string& rid, const std::optional<std::int64_t>& n) 
            "Invoke-AzRestMethod -Method PATCH -Path $path -Payload (" +
            ps_quote(kBodyPrefix) + " + $N + " + ps_quote(kBodySuffix) + ")";
   }
-  b.confirm = "az vm get-instance-view --ids " + sh_quote(rid) + " --query " +
-              sh_quote(kVmSubstatusQuery) + " -o tsv";
+  b.confirm = rest_confirm(rid);
+  b.confirm_native = "az vm get-instance-view --ids " + sh_quote(rid) + " --query " +
+                     sh_quote(kVmNativeSubstatusQuery) + " -o tsv";
   return b;
 }
 
 /// A Uniform instance: VirtualMachineScaleSetVMs_Update is a PUT of the whole instance model.
+/// GET, raise, drop storageProfile.imageReference (as az does before every PUT: an image in
+/// another tenant's gallery fails the PUT with 403), PUT with If-Match.
 Built uniform_commands(const std::string& rid, const ResourceParts& p,
                        const std::optional<std::int64_t>& n) {
   Built b;
-  const std::string path = rid + "?api-version=" + kArmApiVersion;
-  const std::string url = kArm + path;
+  const std::string path = relative_url(rid);
   const std::string target = " -g " + sh_quote(p.resource_group) + " -n " +
                              sh_quote(p.scale_set_name) + " --instance-id " +
                              sh_quote(p.instance_id) + " --subscription " +
                              sh_quote(p.subscription_id);
-  b.read = "az vmss show" + target + " --query " + kIncarnationPath + " -o tsv";
-  const std::string prefix = n ? std::string() : bash_next_n(b.read);
+  b.read = rest_read(path);
+  b.read_native = "az vmss show" + target + " --query " + kIncarnationPath + " -o tsv";
   const std::string set = std::string(kIncarnationPath) + "=";
-  b.reset = prefix + "az vmss update" + target + " --set " +
-            (n ? sh_quote(set + std::to_string(*n)) : sh_quote(set) + "\"$N\"");
+  b.update = (n ? std::string() : bash_next_n(b.read)) + "az vmss update" + target + " --set " +
+             (n ? sh_quote(set + std::to_string(*n)) : sh_quote(set) + "\"$N\"");
+  const std::string drop = " | del(.properties.storageProfile.imageReference)";
   const std::string raise =
       n ? "--argjson n " + std::to_string(*n) + " " +
-              sh_quote(".properties.securityProfile.proxyAgentSettings.keyIncarnationId = $n")
+              sh_quote(".properties.securityProfile.proxyAgentSettings.keyIncarnationId = $n" +
+                       drop)
         : sh_quote(
               ".properties.securityProfile.proxyAgentSettings.keyIncarnationId |= "
               "((. // 0) + 1) | if .properties.securityProfile.proxyAgentSettings."
               "keyIncarnationId > 2147483647 then error(\"keyIncarnationId is at its int32 "
-              "limit\") else . end");
-  b.rest = "url=" + sh_quote(url) +
-           " && model=$(az rest --method get --url \"$url\") && etag=$(jq -r " +
-           sh_quote(".etag // \"*\"") + " <<<\"$model\") && body=$(jq -c " + raise +
-           " <<<\"$model\") && az rest --method put --url \"$url\" --headers \"If-Match=$etag\" "
-           "--body \"$body\"";
-  b.ps = "$uri = " + ps_quote(url) +
-         "; $token = (Get-AzAccessToken -ResourceUrl 'https://management.azure.com' "
-         "-AsSecureString).Token; $vm = Invoke-RestMethod -Method Get -Uri $uri "
-         "-Authentication Bearer -Token $token; $N = " +
+              "limit\") else . end" +
+              drop);
+  b.reset = "url=" + sh_quote(path) +
+            " && model=$(az rest --method get --url \"$url\") && etag=$(jq -er " +
+            sh_quote(".etag // \"*\"") + " <<<\"$model\") && body=$(jq -c " + raise +
+            " <<<\"$model\") && az rest --method put --url \"$url\" --headers "
+            "\"If-Match=$etag\" --body \"$body\"";
+  b.ps = "$arm = (Get-AzContext).Environment.ResourceManagerUrl; $uri = $arm.TrimEnd('/') + " +
+         ps_quote(path) +
+         "; $token = (Get-AzAccessToken -ResourceUrl $arm -AsSecureString).Token; $vm = "
+         "Invoke-RestMethod -Method Get -Uri $uri -Authentication Bearer -Token $token; $N = " +
          (n ? std::to_string(*n)
             : std::string("[int64]$vm.properties.securityProfile.proxyAgentSettings."
                           "keyIncarnationId + 1")) +
          "; if ($N -gt 2147483647) { throw 'keyIncarnationId is at its int32 limit' }; "
          "$vm.properties.securityProfile.proxyAgentSettings | Add-Member -NotePropertyName "
-         "keyIncarnationId -NotePropertyValue $N -Force; $etag = if ($vm.etag) { $vm.etag } "
-         "else { '*' }; Invoke-RestMethod -Method Put -Uri $uri -Authentication Bearer -Token "
-         "$token -Headers @{ 'If-Match' = $etag } -ContentType 'application/json' -Body ($vm | "
-         "ConvertTo-Json -Depth 100)";
-  b.patch_alt =
-      prefix + "az rest --method patch --url " + sh_quote(url) + " --body " + bash_body(n);
-  b.confirm = "az vmss get-instance-view" + target + " --query " +
-              sh_quote(kInstanceSubstatusQuery) + " -o tsv";
+         "keyIncarnationId -NotePropertyValue $N -Force; if ($vm.properties.storageProfile) { "
+         "$vm.properties.storageProfile.PSObject.Properties.Remove('imageReference') }; $etag = "
+         "if ($vm.etag) { $vm.etag } else { '*' }; Invoke-RestMethod -Method Put -Uri $uri "
+         "-Authentication Bearer -Token $token -Headers @{ 'If-Match' = $etag } -ContentType "
+         "'application/json' -Body ($vm | ConvertTo-Json -Depth 100)";
+  b.patch_alt = (n ? std::string() : bash_next_n(b.read)) + "az rest --method patch --url " +
+                sh_quote(path) + " --body " + bash_body(n);
+  b.confirm = rest_confirm(rid);
+  b.confirm_native =
+      "az vmss get-instance-view" + target + " --query " + sh_quote(kSubstatusQuery) + " -o tsv";
   return b;
+}
+
+/// az's and Az PowerShell's name for the cloud IMDS calls azEnvironment.
+std::string az_cloud_name(const std::string& imds_name) {
+  const std::string lower = probes::ascii_lower(imds_name);
+  if (lower == "azurepubliccloud") return "AzureCloud";
+  if (lower == "azureusgovernmentcloud") return "AzureUSGovernment";
+  if (lower == "azurechinacloud") return "AzureChinaCloud";
+  if (lower == "azuregermancloud") return "AzureGermanCloud";
+  return imds_name;
+}
+
+/// Gen1 VMs give the SMBIOS UUID with its first three groups byte-swapped against vmId
+/// (cloud-init identity.py byte_swap_system_uuid); the swap is its own inverse.
+std::string byte_swapped_guid(const std::string& guid) {
+  auto swap = [](const std::string& group) {
+    std::string out;
+    for (std::size_t i = group.size(); i >= 2; i -= 2) out += group.substr(i - 2, 2);
+    return out;
+  };
+  return swap(guid.substr(0, 8)) + "-" + swap(guid.substr(9, 4)) + "-" + swap(guid.substr(14, 4)) +
+         guid.substr(18);
 }
 
 /// How to find the VM when its resource id is unknown; empty when nothing identifies it (never a
 /// query with an empty value).
 std::string find_command(const std::string& vm_id, const probes::HostFacts* host) {
-  if (probes::is_guid_text(vm_id))
-    return "az vm list --query " + sh_quote("[?vmId=='" + vm_id + "'].id") + " -o tsv";
+  if (probes::is_guid_text(vm_id)) {
+    const std::string a = probes::ascii_lower(vm_id);
+    const std::string b = byte_swapped_guid(a);
+    return "az vm list --query " + sh_quote("[?vmId=='" + a + "' || vmId=='" + b + "'].id") +
+           " -o tsv";
+  }
   if (host && probes::is_host_name(host->host_name))
     return "az vm list --query " +
            sh_quote("[?osProfile.computerName=='" + host->host_name + "'].id") + " -o tsv";
   if (host)
     for (const auto& address : host->private_addresses)
       if (probes::is_ip_address(address))
-        return "az vm list -d --query " + sh_quote("[?contains(privateIps,'" + address + "')].id") +
+        // privateIps is one comma-joined string (az vm list -d): match a whole element.
+        return "az vm list -d --query " +
+               sh_quote("[?contains(join(',', ['', privateIps || '', '']), '," + address +
+                        ",')].id") +
                " -o tsv";
   return {};
 }
@@ -250,16 +305,45 @@ Remedy build_remedy(const Identity& identity, std::optional<std::int64_t> larges
   const bool uniform = parts.kind == "uniform_instance";
   Built b = uniform ? uniform_commands(rid, parts, r.next_incarnation)
                     : vm_commands(rid, r.next_incarnation);
+  const nlohmann::json n_json =
+      r.next_incarnation ? nlohmann::json(*r.next_incarnation) : nlohmann::json("current+1");
   r.request.method = uniform ? "PUT" : "PATCH";
-  r.request.url = std::string(kArm) + rid + "?api-version=" + kArmApiVersion;
-  r.request.body = {
-      {"properties",
-       {{"securityProfile",
-         {{"proxyAgentSettings",
-           {{"keyIncarnationId",
-             r.next_incarnation ? nlohmann::json(*r.next_incarnation) : nlohmann::json("N")}}}}}}}};
+  r.request.url = relative_url(rid);
+  if (uniform) {
+    // Never a partial PUT body: a PUT replaces the whole instance model.
+    r.request.body = nullptr;
+    r.request.steps = nlohmann::json::array(
+        {{{"step", "get"}, {"method", "GET"}, {"url", r.request.url}, {"keep", "model and etag"}},
+         {{"step", "raise"},
+          {"path", "properties.securityProfile.proxyAgentSettings.keyIncarnationId"},
+          {"value", n_json},
+          {"max", kMaxKeyIncarnationId}},
+         {{"step", "remove"}, {"path", "properties.storageProfile.imageReference"}},
+         {{"step", "put"},
+          {"method", "PUT"},
+          {"url", r.request.url},
+          {"headers", {{"If-Match", "etag from the get step ('*' when the model has none)"}}},
+          {"body", "the whole model from the get step, as raised and with imageReference removed"},
+          {"on_412", "start again from the get step"}}});
+  } else {
+    r.request.body = {
+        {"properties",
+         {{"securityProfile",
+           {{"proxyAgentSettings",
+             {{"keyIncarnationId", r.next_incarnation ? nlohmann::json(*r.next_incarnation)
+                                                      : nlohmann::json("N")}}}}}}}};
+    r.request.steps = nlohmann::json::array({{{"step", "patch"},
+                                              {"method", "PATCH"},
+                                              {"url", r.request.url},
+                                              {"body", r.request.body},
+                                              {"value", n_json},
+                                              {"max", kMaxKeyIncarnationId}}});
+  }
   r.read_incarnation_command = b.read;
+  r.read_az_native_command = b.read_native;
   r.confirm_command = b.confirm;
+  r.confirm_az_native_command = b.confirm_native;
+  if (probes::is_cloud_name(identity.cloud)) r.cloud = identity.cloud;
   if (at_limit) {
     r.blocked = "keyIncarnationId is already " + std::to_string(*largest_incarnation) +
                 ", and the REST specification holds it as int32 (largest 2147483647): ARM "
@@ -268,8 +352,7 @@ Remedy build_remedy(const Identity& identity, std::optional<std::int64_t> larges
                 "the VM (a new resource) gives it a new key.";
   } else {
     r.az_command = b.reset;
-    r.az_update_command = b.update.empty() || uniform ? std::string() : b.update;
-    r.rest_command = b.rest;
+    r.az_update_command = b.update;
     r.powershell_command = b.ps;
     r.patch_alternative = b.patch_alt;
   }
@@ -294,9 +377,10 @@ Remedy build_remedy(const Identity& identity, std::optional<std::int64_t> larges
   if (uniform) {
     r.scale_set_note = "This VM is instance " + parts.instance_id + " of Uniform scale set " +
                        parts.scale_set_name +
-                       ": the key is reset per instance. Its model takes PUT, not PATCH: az vmss "
-                       "update --instance-id (or GET, raise, PUT with If-Match). There is no "
-                       "scale-set-wide reset; repeat for each affected instance.";
+                       ": the key is reset per instance. Its model takes PUT, not PATCH: GET the "
+                       "instance, raise the value, drop storageProfile.imageReference, PUT it "
+                       "back with If-Match (az vmss update --instance-id does the same). There is "
+                       "no scale-set-wide reset; repeat for each affected instance.";
     if (!r.patch_alternative.empty())
       r.notes.push_back(
           "patch_alternative: Microsoft Learn's key-reset page documents a PATCH on "
@@ -307,8 +391,22 @@ Remedy build_remedy(const Identity& identity, std::optional<std::int64_t> larges
     r.scale_set_note = "This VM is a member of Flexible scale set " + parts.scale_set_name +
                        ": it is a VM resource of its own, reset like a standalone VM.";
   }
-  if (!r.az_update_command.empty())
-    r.notes.push_back("az_vm_update needs az CLI >= 2.72.0 (--key-incarnation-id).");
+  r.notes.push_back(
+      "The az rest forms work with any az and need jq for a Uniform instance; their URLs have "
+      "no host, so az sends them to the cloud it is logged in to (" +
+      (r.cloud.empty() ? std::string("this VM's cloud is unknown here: log in to the cloud the "
+                                     "VM is in")
+                       : "this VM is in " + r.cloud + ": az cloud set --name " +
+                             az_cloud_name(r.cloud) + " before az login; PowerShell: " +
+                             "Connect-AzAccount -Environment " + az_cloud_name(r.cloud)) +
+      ").");
+  r.notes.push_back(
+      "The az vm show / az vmss show / get-instance-view / az vmss update forms need an az whose "
+      "compute API knows proxyAgentSettings (2023-09-01 or later; an older az prints nothing or "
+      "fails, and Debian 12's azure-cli package fails every az vm command).");
+  if (!r.az_update_command.empty() && !uniform)
+    r.notes.push_back(
+        "az_vm_update needs az CLI >= 2.72.0 (--key-incarnation-id) and PUTs the whole VM.");
   r.notes.push_back(
       "A Terraform (azurerm/azapi) or Bicep template that pins keyIncarnationId must be raised "
       "to the same value there too, or its next apply fails.");

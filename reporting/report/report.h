@@ -34,8 +34,13 @@ struct Verdict {
 
 struct RemedyRequest {
   std::string method = "PATCH";  ///< "PUT" for a Uniform scale-set instance (no PATCH there)
-  std::string url;               ///< contains "{resourceId}" when the resource is unknown
-  nlohmann::json body;  ///< for PUT: the part to raise inside the instance model read by GET
+  /// Relative to the cloud's ARM endpoint ("/subscriptions/...?api-version=..."); contains
+  /// "{resourceId}" when the resource is unknown.
+  std::string url;
+  nlohmann::json body;  ///< PATCH: the whole body; PUT: null (the body is the model from GET)
+  /// The steps a program follows, in order (real-platform.md §6): for a VM one PATCH; for a
+  /// Uniform instance GET, raise, remove imageReference, PUT with If-Match.
+  nlohmann::json steps = nlohmann::json::array();
 };
 
 /// The owner's key reset, handed out as text; latchwatch never performs it. Every command is
@@ -58,14 +63,19 @@ struct Remedy {
   std::optional<std::int64_t> current_incarnation;  ///< largest seen
   std::optional<std::int64_t> next_incarnation;     ///< current + 1
   RemedyRequest request;
-  std::string az_command;          ///< bash: the command to run for this kind
-  std::string az_update_command;   ///< bash, VMs: az vm update --key-incarnation-id (az >= 2.72.0)
-  std::string rest_command;        ///< bash, Uniform: GET, raise, PUT with If-Match (az rest, jq)
-  std::string powershell_command;  ///< PowerShell 7 with Az.Accounts
-  std::string patch_alternative;   ///< Uniform: Learn's PATCH, labelled, never the one to run
-  std::string read_incarnation_command;  ///< bash: reads the current value (always given)
+  std::string az_command;  ///< bash: the command to run for this kind
+  /// bash, az-native reset: az vm update --key-incarnation-id (az >= 2.72.0) for VMs, az vmss
+  /// update --instance-id --set (an az whose compute API knows proxyAgentSettings) for Uniform.
+  std::string az_update_command;
+  std::string rest_command;  ///< unused since az_command is az rest for every kind; kept empty
+  std::string powershell_command;        ///< PowerShell 7 with Az.Accounts
+  std::string patch_alternative;         ///< Uniform: Learn's PATCH, labelled, never the one to run
+  std::string read_incarnation_command;  ///< bash, az rest: reads the current value (always given)
+  std::string read_az_native_command;    ///< bash, az vm show / az vmss show (labelled)
   std::string find_vm_command;           ///< bash, when the resource is unknown; never empty query
-  std::string confirm_command;           ///< bash: the instance view's GPA substatus
+  std::string confirm_command;           ///< bash, az rest: the instance view's GPA substatus
+  std::string confirm_az_native_command;  ///< bash, az vm/vmss get-instance-view (labelled)
+  std::string cloud;                      ///< IMDS azEnvironment (checked); empty when unknown
   std::string vm_id;
   std::string scale_set_note;  ///< for scale-set instances
   std::string confirm;         ///< how to confirm that the new key latched
@@ -86,6 +96,8 @@ struct Advisory {
 struct Identity : VmIdentity {
   std::string source;  ///< "imds", "cache", "unknown"
   double age_seconds = 0;
+  /// The cloud (IMDS compute.azEnvironment, checked): the printed ARM URLs are relative to it.
+  std::string cloud;
   bool moved_to_other_vm = false;  ///< the cache names another VM than this hardware
 };
 

@@ -5,6 +5,7 @@
 #include "probes/base/json_limits.h"
 #include "probes/os/atomic_file.h"
 #include "probes/os/bounded_file.h"
+#include "reporting/report/reset_ticket.h"
 #include "reporting/sinks/log_sink.h"
 
 namespace latchwatch::reporting {
@@ -29,6 +30,9 @@ nlohmann::json alert_for(const CycleReport& r, latchwatch::VerdictCode verdict,
     annotations["az_command"] = r.report.remedy->az_command;
   if (r.report.remedy && !r.report.remedy->blocked.empty())
     annotations["remedy_blocked"] = r.report.remedy->blocked;
+  // The reset ticket, compact (annotations are strings): docs/formats/reset-ticket.schema.json.
+  if (r.report.remedy && latchwatch::is_key_verdict(verdict))
+    annotations["reset_ticket"] = dump_json(latchwatch::reset_ticket(r.report));
   if (!r.report.host.host_name.empty()) annotations["host_name"] = r.report.host.host_name;
   return {{"labels",
            {{"alertname", latchwatch::is_key_verdict(verdict) ? "LatchwatchKeyResetNeeded"

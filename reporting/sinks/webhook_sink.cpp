@@ -9,6 +9,7 @@
 #include "probes/base/json_limits.h"
 #include "probes/os/atomic_file.h"
 #include "probes/os/bounded_file.h"
+#include "reporting/report/reset_ticket.h"
 #include "reporting/sinks/spool_files.h"
 #include "reporting/sinks/webhook_transport.h"
 
@@ -63,10 +64,6 @@ std::vector<std::string> WebhookSink::spooled(std::string* error) const {
   std::sort(names.begin(), names.end());
   for (auto& name : names) name = options_.spool_dir + "/" + name;
   return names;
-}
-
-std::string WebhookSink::enqueue(const std::string& body) {
-  return enqueue_entry(new_uuid(), body);
 }
 
 std::string WebhookSink::enqueue_entry(const std::string& delivery, const std::string& body) {
@@ -174,17 +171,23 @@ PublishResult WebhookSink::flush() {
 
 PublishResult WebhookSink::accept(const CycleReport& report) {
   if (report.transition == Transition::unchanged) return {};
-  auto body = dump_json(cycle_document(report));
+  // The delivery id is made here, before the body is spooled, so the reset ticket inside the
+  // body carries the same id as the X-Latchwatch-Delivery header on every retry.
+  const std::string delivery = new_uuid();
+  auto doc = cycle_document(report);
+  if (report.report.remedy) doc["reset_ticket"] = latchwatch::reset_ticket(report.report, delivery);
+  auto body = dump_json(doc);
   std::lock_guard<std::mutex> lock(spool_mutex_);
   // Behind reports already kept in memory, a new one waits in memory too (delivery order).
-  std::string error = memory_only_.empty() ? enqueue(body) : "earlier reports are not spooled yet";
+  std::string error =
+      memory_only_.empty() ? enqueue_entry(delivery, body) : "earlier reports are not spooled yet";
   if (error.empty()) return {};
   // Not durable, but not dropped: kept in memory (bounded like the spool) and delivered.
   if (memory_only_.size() >= std::max<std::size_t>(options_.spool_max_entries, 1)) {
     memory_only_.erase(memory_only_.begin());
     ++dropped_;
   }
-  memory_only_.emplace_back(new_uuid(), body);
+  memory_only_.emplace_back(delivery, body);
   ++not_durable_;
   return PublishResult::failure("cannot spool the report (" + error +
                                 "): kept in memory only, not durable; delivered when the "

@@ -65,7 +65,6 @@ class WebhookSink : public Sink {
   PublishResult flush();
 
  private:
-  std::string enqueue(const std::string& body);
   std::string enqueue_entry(const std::string& delivery, const std::string& body);
   std::vector<std::string> spooled(std::string* error = nullptr) const;  ///< oldest first
   PublishResult deliver(const std::string& delivery, const std::string& body);

@@ -42,9 +42,9 @@ TEST(PlanCommand, ResetsFromAFolderOfReports) {
   write_file(dir / "reports/vm-2.json", report("healthy", "vm-2", 0));
   auto text = run_latchwatch({"plan", "resets", dir / "reports"});
   EXPECT_EQ(text.exit_code, 0) << text.err;
-  EXPECT_NE(text.out.find("    $ az rest --method patch --url 'https://management.azure.com" + kVm +
-                          "vm-1?api-version=2024-03-01'"),
-            std::string::npos)
+  EXPECT_NE(
+      text.out.find("    $ az rest --method patch --url '" + kVm + "vm-1?api-version=2024-03-01'"),
+      std::string::npos)
       << text.out;
   EXPECT_NE(text.out.find("\"keyIncarnationId\":4"), std::string::npos);
   EXPECT_NE(text.out.find("healthy in its newest report"), std::string::npos);

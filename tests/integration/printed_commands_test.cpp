@@ -25,7 +25,12 @@ using testing::ProcessResult;
 using testing::TempDir;
 
 constexpr const char* kSub = "8a3f1c2e-1111-4222-8333-944455566677";
-constexpr const char* kArm = "https://management.azure.com";
+/// Printed ARM URLs have no host: az rest sends them to the cloud it is logged in to.
+constexpr const char* kArm = "";
+constexpr const char* kRestQuery = "properties.securityProfile.proxyAgentSettings.keyIncarnationId";
+constexpr const char* kConfirmQuery =
+    "extensions[?contains(type || '','ProxyAgent')].substatuses[] | "
+    "[?contains(code || '','ProxyAgentStatus')].message";
 constexpr const char* kApi = "?api-version=2024-03-01";
 constexpr const char* kIncarnation = "securityProfile.proxyAgentSettings.keyIncarnationId";
 /// What the stub's `az vm show` / `az vmss show` prints as the current keyIncarnationId.
@@ -36,6 +41,27 @@ constexpr const char* kAbsoluteMarker = "/tmp/latchwatch-pwned-imds";
 std::string body(long long n) {
   return R"({"properties":{"securityProfile":{"proxyAgentSettings":{"keyIncarnationId":)" +
          std::to_string(n) + "}}}}";
+}
+
+/// The az rest read of the current value.
+Argv rest_read(const std::string& url) {
+  return {"rest", "--method", "get", "--url", url, "--query", kRestQuery, "-o", "tsv"};
+}
+
+/// Gen1's SMBIOS byte order of a GUID (first three groups reversed byte-wise).
+std::string swapped(const std::string& g) {
+  auto rev = [](const std::string& h) {
+    std::string o;
+    for (std::size_t i = h.size(); i >= 2; i -= 2) o += h.substr(i - 2, 2);
+    return o;
+  };
+  return rev(g.substr(0, 8)) + "-" + rev(g.substr(9, 4)) + "-" + rev(g.substr(14, 4)) +
+         g.substr(18);
+}
+
+Argv find_by_vm_id(const std::string& id) {
+  return {"vm", "list", "--query", "[?vmId=='" + id + "' || vmId=='" + swapped(id) + "'].id",
+          "-o", "tsv"};
 }
 
 /// The JSON body an argv carries after --body.
@@ -53,7 +79,11 @@ n=$(find "$AZ_LOG_DIR" -maxdepth 1 -name 'call-*' | wc -l)
 printf '%s\0' "$@" > "$AZ_LOG_DIR/call-$(printf %03d "$n")"
 method=""; prev=""
 for a in "$@"; do [ "$prev" = "--method" ] && method=$a; prev=$a; done
-if [ "$1" = rest ] && [ "$method" = get ]; then
+query=""; prev=""
+for a in "$@"; do [ "$prev" = "--query" ] && query=$a; prev=$a; done
+if [ "$1" = rest ] && [ "$method" = get ] && [ -n "$query" ]; then
+  echo 7
+elif [ "$1" = rest ] && [ "$method" = get ]; then
   printf '%s' '{"id":"stub","etag":"W/\"etag-7\"","properties":{"securityProfile":{"proxyAgentSettings":{"enabled":true,"mode":"Enforce","keyIncarnationId":7}}}}'
 elif [ "$2" = show ]; then
   echo 7
@@ -177,7 +207,7 @@ void expect_vm_remedy(const std::map<std::string, std::string>& commands, const 
                       long long n, bool n_known,
                       const std::function<std::vector<Argv>(const std::string&)>& run) {
   const std::string url = kArm + rid + kApi;
-  const Argv show{"vm", "show", "--ids", rid, "--query", kIncarnation, "-o", "tsv"};
+  const Argv show = rest_read(url);
   ASSERT_TRUE(commands.count("reset") && commands.count("reset_az_vm_update") &&
               commands.count("read_incarnation") && commands.count("confirm"));
   EXPECT_EQ(commands.count("reset_rest"), 0u);
@@ -201,10 +231,9 @@ void expect_vm_remedy(const std::map<std::string, std::string>& commands, const 
 
   auto confirm = run(commands.at("confirm"));
   ASSERT_EQ(confirm.size(), 1u);
-  EXPECT_EQ(confirm[0], (Argv{"vm", "get-instance-view", "--ids", rid, "--query",
-                              "instanceView.extensions[?contains(type,'ProxyAgent')].substatuses"
-                              "[?contains(code,'ProxyAgentStatus')].message",
-                              "-o", "tsv"}));
+  EXPECT_EQ(confirm[0], (Argv{"rest", "--method", "get", "--url",
+                              std::string(kArm) + rid + "/instanceView" + kApi, "--query",
+                              kConfirmQuery, "-o", "tsv"}));
 }
 
 TEST_F(PrintedCommands, StandaloneVmWithKnownIncarnationPatches) {
@@ -252,27 +281,28 @@ TEST_F(PrintedCommands, UniformInstanceTakesThePutPathNeverPatch) {
     auto commands = bash_commands(remedy);
     const Argv target{"-g", "rg-latch",       "-n", "ss-latch", "--instance-id",
                       "3",  "--subscription", kSub};
-    Argv show{"vmss", "show"};
-    show.insert(show.end(), target.begin(), target.end());
-    show.insert(show.end(), {"--query", kIncarnation, "-o", "tsv"});
+    const Argv show = rest_read(instance_url("3"));
     EXPECT_EQ(commands.count("reset_az_vm_update"), 0u) << "az vm cannot resolve an instance id";
 
     auto read = run(commands.at("read_incarnation"));
     ASSERT_EQ(read.size(), 1u);
     EXPECT_EQ(read[0], show);
 
-    auto reset = run(commands.at("reset"));
-    ASSERT_EQ(reset.size(), known ? 1u : 2u);
+    // az-native (labelled): az vmss update --set, after an az rest read when N is unknown.
+    auto native = run(commands.at("reset_az_vmss_update"));
+    ASSERT_EQ(native.size(), known ? 1u : 2u);
     if (!known) {
-      EXPECT_EQ(reset[0], show);
+      EXPECT_EQ(native[0], show);
     }
     Argv update{"vmss", "update"};
     update.insert(update.end(), target.begin(), target.end());
     update.insert(update.end(), {"--set", std::string(kIncarnation) + "=" + std::to_string(n)});
-    EXPECT_EQ(reset.back(), update);
+    EXPECT_EQ(native.back(), update);
+    EXPECT_EQ(commands.count("reset_rest"), 0u);
 
-    // REST: GET the model, raise the value, PUT it back with the etag it came with.
-    auto rest = run(commands.at("reset_rest"));
+    // The first form: GET the model, raise the value, drop imageReference, PUT it back with the
+    // etag it came with.
+    auto rest = run(commands.at("reset"));
     ASSERT_EQ(rest.size(), 2u);
     EXPECT_EQ(rest[0], (Argv{"rest", "--method", "get", "--url", instance_url("3")}));
     ASSERT_GE(rest[1].size(), 9u);
@@ -298,14 +328,14 @@ TEST_F(PrintedCommands, UniformInstanceTakesThePutPathNeverPatch) {
     EXPECT_NE(human_.find("Learn documents it, the REST spec lacks it"), std::string::npos);
 
     auto confirm = run(commands.at("confirm"));
-    Argv view{"vmss", "get-instance-view"};
-    view.insert(view.end(), target.begin(), target.end());
-    view.insert(view.end(), {"--query",
-                             "extensions[?contains(type,'ProxyAgent')].substatuses[?contains(code,"
-                             "'ProxyAgentStatus')].message",
-                             "-o", "tsv"});
     ASSERT_EQ(confirm.size(), 1u);
-    EXPECT_EQ(confirm[0], view);
+    EXPECT_EQ(confirm[0],
+              (Argv{"rest", "--method", "get", "--url",
+                    std::string(kArm) + "/subscriptions/" + kSub +
+                        "/resourceGroups/rg-latch/providers/Microsoft.Compute/"
+                        "virtualMachineScaleSets/ss-latch/virtualMachines/3/instanceView" +
+                        kApi,
+                    "--query", kConfirmQuery, "-o", "tsv"}));
   }
 }
 
@@ -315,8 +345,7 @@ void expect_placeholder_remedy(const std::map<std::string, std::string>& command
                                const std::function<std::vector<Argv>(const std::string&)>& run) {
   auto find = run(commands.at("find_vm"));
   ASSERT_EQ(find.size(), 1u);
-  EXPECT_EQ(find[0], (Argv{"vm", "list", "--query", std::string("[?vmId=='") + sim::kVmId + "'].id",
-                           "-o", "tsv"}));
+  EXPECT_EQ(find[0], find_by_vm_id(sim::kVmId));
   auto reset = run(commands.at("reset"));
   ASSERT_FALSE(reset.empty());
   EXPECT_EQ(reset.back(), (Argv{"rest", "--method", "patch", "--url",
@@ -446,11 +475,14 @@ TEST_F(PrintedCommands, PlanResetsCommandsRunAsPrinted) {
                    std::string(kArm) + sim::kResourceId + kApi, "--body", body(11)}));
   EXPECT_TRUE(has({"rest", "--method", "patch", "--url",
                    std::string(kArm) + sim::kFlexMemberResourceId + kApi, "--body", body(11)}));
-  EXPECT_TRUE(has({"vmss", "update", "-g", "rg-latch", "-n", "ss-latch", "--instance-id", "3",
-                   "--subscription", kSub, "--set",
-                   std::string(kIncarnation) + "=" + std::to_string(kStubCurrent + 1)}));
-  EXPECT_TRUE(
-      has({"vm", "list", "--query", std::string("[?vmId=='") + sim::kVmId + "'].id", "-o", "tsv"}));
+  // The Uniform instance: GET, raise, drop imageReference, PUT with If-Match (never vmss update).
+  bool put = false;
+  for (const auto& call : last_calls)
+    put = put || (call.size() > 7 && Argv(call.begin(), call.begin() + 7) ==
+                                         Argv{"rest", "--method", "put", "--url", instance_url("3"),
+                                              "--headers", std::string("If-Match=") + kStubEtag});
+  EXPECT_TRUE(put);
+  EXPECT_TRUE(has(find_by_vm_id(sim::kVmId)));
   expect_no_injection();
 }
 

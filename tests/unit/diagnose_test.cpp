@@ -394,8 +394,7 @@ TEST(Remedy, NamesTheVmAndTheNextIncarnation) {
   EXPECT_EQ(r.identity_source, "imds");
   EXPECT_EQ(r.next_incarnation, 11);
   EXPECT_EQ(r.request.method, "PATCH");
-  EXPECT_EQ(r.request.url,
-            std::string("https://management.azure.com") + kVmResource + "?api-version=2024-03-01");
+  EXPECT_EQ(r.request.url, std::string(kVmResource) + "?api-version=2024-03-01");
   EXPECT_EQ(r.request.body.dump(),
             R"({"properties":{"securityProfile":{"proxyAgentSettings":{"keyIncarnationId":11}}}})");
   EXPECT_NE(r.az_command.find("az rest --method patch"), std::string::npos);
@@ -433,9 +432,10 @@ TEST(Remedy, UnknownResourceKeepsAPlaceholderAndFindsTheVmByVmId) {
   id.source = "unknown";
   id.vm_id = "d0a1b2c3-0000-4000-8000-000000000001";
   auto r = build_remedy(id, 10, false);
-  EXPECT_EQ(r.request.url, "https://management.azure.com{resourceId}?api-version=2024-03-01");
+  EXPECT_EQ(r.request.url, "{resourceId}?api-version=2024-03-01");
   EXPECT_EQ(r.find_vm_command,
-            "az vm list --query \"[?vmId=='d0a1b2c3-0000-4000-8000-000000000001'].id\" -o tsv");
+            "az vm list --query \"[?vmId=='d0a1b2c3-0000-4000-8000-000000000001' || "
+            "vmId=='c3b2a1d0-0000-0040-8000-000000000001'].id\" -o tsv");
   EXPECT_EQ(r.identity_source, "unknown");
 }
 

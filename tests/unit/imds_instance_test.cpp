@@ -156,6 +156,7 @@ TEST(ImdsInstanceTest, SummaryUsesImdsCamelCaseKeys) {
                      {"vmId", "02aab8a4-74ef-476e-8182-f6d2ba4166a6"},
                      {"location", "westus"},
                      {"securityType", "ConfidentialVM"},
+                     {"azEnvironment", "AZUREPUBLICCLOUD"},
                      {"ephemeralOsDisk", false}}));
 }
 

@@ -119,13 +119,17 @@ TEST(BuildRemedy, VmIsPatchedAndUpdatedWithAzVmUpdate) {
   EXPECT_EQ(r.resource_kind, "virtual_machine");
   EXPECT_EQ(r.request.method, "PATCH");
   EXPECT_EQ(r.az_command,
-            "az rest --method patch --url 'https://management.azure.com" + kVm +
+            "az rest --method patch --url '" + kVm +
                 "?api-version=2024-03-01' --body '{\"properties\":{\"securityProfile\""
                 ":{\"proxyAgentSettings\":{\"keyIncarnationId\":11}}}}'");
   EXPECT_EQ(r.az_update_command, "az vm update --ids '" + kVm + "' --key-incarnation-id 11");
-  EXPECT_EQ(r.read_incarnation_command, "az vm show --ids '" + kVm +
-                                            "' --query securityProfile.proxyAgentSettings."
+  EXPECT_EQ(r.read_incarnation_command, "az rest --method get --url '" + kVm +
+                                            "?api-version=2024-03-01' --query properties."
+                                            "securityProfile.proxyAgentSettings."
                                             "keyIncarnationId -o tsv");
+  EXPECT_EQ(r.read_az_native_command, "az vm show --ids '" + kVm +
+                                          "' --query securityProfile.proxyAgentSettings."
+                                          "keyIncarnationId -o tsv");
   EXPECT_EQ(r.powershell_command,
             "Invoke-AzRestMethod -Method PATCH -Path '" + kVm +
                 "?api-version=2024-03-01' -Payload '{\"properties\":{\"securityProfile\":"
@@ -135,33 +139,61 @@ TEST(BuildRemedy, VmIsPatchedAndUpdatedWithAzVmUpdate) {
   bool iac = false;
   for (const auto& n : r.notes) iac = iac || n.find("Terraform") != std::string::npos;
   EXPECT_TRUE(iac);
-  EXPECT_NE(r.confirm_command.find("az vm get-instance-view --ids '" + kVm + "'"),
+  EXPECT_EQ(r.confirm_command,
+            "az rest --method get --url '" + kVm +
+                "/instanceView?api-version=2024-03-01' --query \"extensions[?contains(type || "
+                "'','ProxyAgent')].substatuses[] | [?contains(code || '','ProxyAgentStatus')]"
+                ".message\" -o tsv");
+  EXPECT_NE(r.confirm_az_native_command.find("az vm get-instance-view --ids '" + kVm + "'"),
             std::string::npos);
+  nlohmann::json j = r;
+  EXPECT_EQ(j["request"]["steps"].size(), 1u);
+  EXPECT_EQ(j["request"]["steps"][0]["method"], "PATCH");
 }
 
 TEST(BuildRemedy, UniformInstanceTakesPutAndPatchIsOnlyALabelledAlternative) {
   auto r = build_remedy(identity(kInstance, "ss"), 10, false);
   EXPECT_EQ(r.resource_kind, "uniform_instance");
   EXPECT_EQ(r.request.method, "PUT");
-  EXPECT_EQ(r.az_command, std::string("az vmss update -g 'rg-latch' -n 'ss' --instance-id '3' "
-                                      "--subscription '") +
-                              kSub +
-                              "' --set 'securityProfile.proxyAgentSettings."
-                              "keyIncarnationId=11'");
+  EXPECT_EQ(r.az_update_command,
+            std::string("az vmss update -g 'rg-latch' -n 'ss' --instance-id '3' "
+                        "--subscription '") +
+                kSub +
+                "' --set 'securityProfile.proxyAgentSettings."
+                "keyIncarnationId=11'");
+  EXPECT_EQ(r.az_command.rfind("url='" + kInstance +
+                                   "?api-version=2024-03-01' && model=$(az "
+                                   "rest --method get --url \"$url\")",
+                               0),
+            0u)
+      << r.az_command;
+  EXPECT_NE(r.az_command.find("del(.properties.storageProfile.imageReference)"), std::string::npos);
+  EXPECT_NE(r.az_command.find("az rest --method put"), std::string::npos);
+  EXPECT_NE(r.az_command.find("If-Match=$etag"), std::string::npos);
   EXPECT_EQ(r.az_command.find("patch"), std::string::npos);
-  EXPECT_TRUE(r.az_update_command.empty());
-  EXPECT_NE(r.rest_command.find("az rest --method put"), std::string::npos);
-  EXPECT_NE(r.rest_command.find("If-Match=$etag"), std::string::npos);
-  EXPECT_EQ(r.rest_command.find("patch"), std::string::npos);
-  EXPECT_NE(r.read_incarnation_command.find("az vmss show -g 'rg-latch' -n 'ss' --instance-id '3'"),
+  EXPECT_TRUE(r.rest_command.empty());
+  EXPECT_NE(r.read_az_native_command.find("az vmss show -g 'rg-latch' -n 'ss' --instance-id '3'"),
             std::string::npos);
-  EXPECT_NE(r.confirm_command.find("az vmss get-instance-view"), std::string::npos);
+  EXPECT_NE(r.confirm_command.find("az rest --method get --url '" + kInstance + "/instanceView"),
+            std::string::npos);
+  EXPECT_NE(r.confirm_az_native_command.find("az vmss get-instance-view"), std::string::npos);
+  EXPECT_TRUE(r.request.body.is_null()) << "never a partial PUT body";
+  ASSERT_EQ(r.request.steps.size(), 4u);
+  EXPECT_EQ(r.request.steps[0]["method"], "GET");
+  EXPECT_EQ(r.request.steps[1]["step"], "raise");
+  EXPECT_EQ(r.request.steps[1]["value"], 11);
+  EXPECT_EQ(r.request.steps[2]["path"], "properties.storageProfile.imageReference");
+  EXPECT_EQ(r.request.steps[3]["method"], "PUT");
+  EXPECT_TRUE(r.request.steps[3]["headers"].contains("If-Match"));
+  EXPECT_NE(r.powershell_command.find("Remove('imageReference')"), std::string::npos);
   EXPECT_NE(r.patch_alternative.find("--method patch"), std::string::npos);
   EXPECT_EQ(r.powershell_command.find("PATCH"), std::string::npos);
   EXPECT_NE(r.powershell_command.find("-Method Put"), std::string::npos);
   EXPECT_NE(r.powershell_command.find("'If-Match' = $etag"), std::string::npos);
   nlohmann::json j = r;
-  EXPECT_EQ(j["commands"].size(), 5u);  // read, reset, rest, powershell, confirm
+  // read (rest, native), reset (rest, vmss update, powershell), confirm (rest, native)
+  EXPECT_EQ(j["commands"].size(), 7u);
+  for (const auto& c : j["commands"]) EXPECT_TRUE(c.contains("needs")) << c.dump();
   EXPECT_EQ(j["commands"].dump().find("patch"), std::string::npos);
   EXPECT_NE(j["patch_alternative"].get<std::string>().find("patch"), std::string::npos);
 }
@@ -178,12 +210,15 @@ TEST(BuildRemedy, PowerShellArgumentsAreSingleQuotedByCode) {
             std::string::npos)
       << vm.powershell_command;
   auto uniform = build_remedy(identity(kInstance, "ss"), std::nullopt, false);
-  EXPECT_EQ(uniform.powershell_command.rfind("$uri = " +
-                                                 ps_quote("https://management.azure.com" +
-                                                          kInstance + "?api-version=2024-03-01") +
-                                                 "; ",
-                                             0),
-            0u);
+  EXPECT_EQ(uniform.powershell_command.rfind(
+                "$arm = (Get-AzContext).Environment.ResourceManagerUrl; $uri = "
+                "$arm.TrimEnd('/') + " +
+                    ps_quote(kInstance + "?api-version=2024-03-01") + "; ",
+                0),
+            0u)
+      << uniform.powershell_command;
+  for (const auto& r : {vm, uniform})
+    EXPECT_EQ(r.powershell_command.find("management.azure.com"), std::string::npos);
   for (const auto& r : {vm, uniform})
     EXPECT_NE(r.powershell_command.find("if ($N -gt 2147483647)"), std::string::npos);
 }
@@ -204,7 +239,8 @@ TEST(BuildRemedy, IncarnationAtTheInt32LimitGivesAFindingNotACommand) {
 
 TEST(BuildRemedy, UnknownIncarnationIsComputedInTheShellWithAnInt32Guard) {
   auto r = build_remedy(identity(kVm), std::nullopt, false);
-  EXPECT_EQ(r.az_command.rfind("cur=$(az vm show --ids '" + kVm + "'", 0), 0u);
+  EXPECT_EQ(r.az_command.rfind("cur=$(az rest --method get --url '" + kVm + "?api-version=", 0),
+            0u);
   EXPECT_NE(r.az_command.find("(( N <= 2147483647 ))"), std::string::npos);
   EXPECT_NE(r.az_command.find("\"keyIncarnationId\":'\"$N\"'}}}}'"), std::string::npos);
 }
@@ -224,7 +260,8 @@ TEST(BuildRemedy, UnknownResourceNeverPrintsAnEmptyFindQuery) {
   host.private_addresses = {"10.0.1.4"};
   auto by_address = build_remedy(none, 3, false, &host);
   EXPECT_EQ(by_address.find_vm_command,
-            "az vm list -d --query \"[?contains(privateIps,'10.0.1.4')].id\" -o tsv");
+            "az vm list -d --query \"[?contains(join(',', ['', privateIps || '', '']), "
+            "',10.0.1.4,')].id\" -o tsv");
   for (const auto& r : {bare, by_host, by_address})
     EXPECT_EQ(nlohmann::json(r).dump().find("=='']"), std::string::npos);
 }
