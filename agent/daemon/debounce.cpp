@@ -1,5 +1,10 @@
 #include "agent/daemon/debounce.h"
 
+#include <spdlog/spdlog.h>
+
+#include "probes/os/atomic_file.h"
+#include "probes/os/bounded_file.h"
+
 #include <nlohmann/json.hpp>
 
 #include "probes/base/json_limits.h"
@@ -88,6 +93,32 @@ Parsed<DebounceState> parse_debounce_state(std::string_view text) {
   s.candidate_cycles = std::max(0, std::min(1000, cycles->get<int>()));
   s.cycle = cycle->get<std::uint64_t>();
   return Parsed<DebounceState>::ok(s);
+}
+
+namespace {
+std::string debounce_path(const std::string& state_dir) { return state_dir + "/debounce.json"; }
+}  // namespace
+
+DebounceState load_debounce_state(const std::string& state_dir) {
+  auto file = probes::read_bounded_file(debounce_path(state_dir), 64 * 1024);
+  if (file.state == probes::ReadState::missing) return {};
+  auto parsed = parse_debounce_state(file.content);
+  if (!parsed) {
+    spdlog::warn("debounce state ignored ({}): {}", debounce_path(state_dir),
+                 file.state == probes::ReadState::ok ? parsed.error : file.error);
+    return {};
+  }
+  return *parsed.value;
+}
+
+void keep_debounce_state(const std::string& state_dir, const DebounceState& state) {
+  if (auto error = probes::write_file_atomically(
+          debounce_path(state_dir),
+          nlohmann::json(state).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+              "\n",
+          0640);
+      !error.empty())
+    spdlog::warn("debounce state not saved: {}", error);
 }
 
 }  // namespace latchwatch::agent

@@ -38,6 +38,11 @@ Step debounce(DebounceState& state, latchwatch::VerdictCode observed, int requir
 bool is_alerting(latchwatch::VerdictCode code);
 
 void to_json(nlohmann::json& j, const DebounceState& s);
+
+/// STATE/debounce.json, shared by the daemon and `check --publish`: read (a missing file is a
+/// fresh start, a corrupt one is logged and ignored) and kept atomically (a failure is logged).
+DebounceState load_debounce_state(const std::string& state_dir);
+void keep_debounce_state(const std::string& state_dir, const DebounceState& state);
 Parsed<DebounceState> parse_debounce_state(std::string_view text);
 
 }  // namespace latchwatch::agent

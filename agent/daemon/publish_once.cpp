@@ -4,6 +4,7 @@
 
 #include <boost/asio/ip/host_name.hpp>
 
+#include "agent/daemon/daemon_loop.h"
 #include "agent/daemon/debounce.h"
 #include "agent/daemon/instance_lock.h"
 #include "agent/daemon/sink_list.h"
@@ -12,6 +13,25 @@
 #include "reporting/sinks/sandbox_hint.h"
 
 namespace latchwatch::agent {
+namespace {
+
+/// One synchronous publish as the dispatcher would count it; a failure is logged with the unit
+/// setting to change when the sandbox caused it.
+reporting::SinkHealth health_of(const std::string& name, reporting::PublishResult result,
+                                nlohmann::json extra) {
+  reporting::SinkHealth h;
+  h.name = name;
+  h.up = result.ok;
+  (result.ok ? h.successes : h.failures) = 1;
+  if (!extra.empty()) h.extra = std::move(extra);
+  if (!result.ok) {
+    h.last_error = reporting::with_sandbox_hint(result.error, reporting::under_systemd());
+    spdlog::warn("sink {}: {}", name, h.last_error);
+  }
+  return h;
+}
+
+}  // namespace
 
 PublishedCycle publish_once(const Config& config, latchwatch::Report report,
                             std::chrono::system_clock::time_point started) {
@@ -23,37 +43,20 @@ PublishedCycle publish_once(const Config& config, latchwatch::Report report,
                 "daemon, not both)";
     return out;
   }
-  const std::string debounce_file = config.sources.state_dir + "/debounce.json";
-  DebounceState state;
-  auto file = probes::read_bounded_file(debounce_file, 64 * 1024);
-  if (file.state != probes::ReadState::missing) {
-    auto parsed = parse_debounce_state(file.content);
-    if (parsed)
-      state = *parsed.value;
-    else
-      spdlog::warn("debounce state ignored ({}): {}", debounce_file,
-                   file.state == probes::ReadState::ok ? parsed.error : file.error);
-  }
-  Step step = debounce(state, report.verdict.code, config.debounce_cycles);
-  if (auto error = probes::write_file_atomically(
-          debounce_file,
-          nlohmann::json(state).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
-              "\n",
-          0640);
-      !error.empty())
-    spdlog::warn("debounce state not saved: {}", error);
-
+  // The daemon's own cycle, once: the same debounce (kept in the same file) and the same
+  // decision handed to the sinks.
+  LoopPorts ports;
+  ports.check = [&report](const Config&, std::chrono::system_clock::time_point) {
+    return std::move(report);
+  };
+  ports.publish = [&out](reporting::CycleReport& decided) { out.cycle = decided; };
+  DaemonLoop loop(config, load_debounce_state(config.sources.state_dir), std::move(ports));
+  loop.run_cycle();
+  // Kept every run (the daemon keeps it only when the decision changes): each timer run is a
+  // new process, and its cycle count is all the next run knows.
+  keep_debounce_state(config.sources.state_dir, loop.state());
   auto& cycle = out.cycle;
-  cycle.report = std::move(report);
   cycle.started = started;
-  cycle.finished = std::chrono::system_clock::now();
-  cycle.cycle = state.cycle;
-  cycle.transition = step.transition;
-  cycle.has_confirmed = step.has_confirmed;
-  cycle.confirmed = step.confirmed;
-  cycle.has_previous = step.has_previous;
-  cycle.previous = step.previous;
-  cycle.pending = step.pending;
   boost::system::error_code ignored;
   cycle.host = boost::asio::ip::host_name(ignored);
 
@@ -70,24 +73,11 @@ PublishedCycle publish_once(const Config& config, latchwatch::Report report,
     }
     reporting::PublishResult result = sink->accept(cycle);
     if (result.ok) result = sink->publish(cycle);
-    nlohmann::json health = {{"up", result.ok}, {"failures", result.ok ? 0 : 1}};
-    if (auto extra = sink->health(); !extra.empty()) health["extra"] = extra;
-    if (!result.ok) {
-      result.error = reporting::with_sandbox_hint(result.error, reporting::under_systemd());
-      health["last_error"] = result.error;
-      spdlog::warn("sink {}: {}", name, result.error);
-    }
-    out.sinks[name] = health;
+    out.sinks.push_back(health_of(name, result, sink->health()));
   }
   if (metrics) {
     cycle.sinks_health = out.sinks;
-    auto result = metrics->publish(cycle);
-    result.error = reporting::with_sandbox_hint(result.error, reporting::under_systemd());
-    out.sinks["metrics"] = {{"up", result.ok}, {"failures", result.ok ? 0 : 1}};
-    if (!result.ok) {
-      out.sinks["metrics"]["last_error"] = result.error;
-      spdlog::warn("sink metrics: {}", result.error);
-    }
+    out.sinks.push_back(health_of("metrics", metrics->publish(cycle), metrics->health()));
   }
   return out;
 }

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "agent/config/config.h"
 #include "reporting/sinks/sink.h"
@@ -19,9 +20,9 @@
 namespace latchwatch::agent {
 
 struct PublishedCycle {
-  reporting::CycleReport cycle;                     ///< what the sinks were given
-  nlohmann::json sinks = nlohmann::json::object();  ///< per sink: up, and last_error on failure
-  std::string error;  ///< nothing was published (the lock is taken): why
+  reporting::CycleReport cycle;              ///< what the sinks were given
+  std::vector<reporting::SinkHealth> sinks;  ///< per sink: up, and last_error on failure
+  std::string error;                         ///< nothing was published (the lock is taken): why
 };
 
 PublishedCycle publish_once(const Config& config, latchwatch::Report report,

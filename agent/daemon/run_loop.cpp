@@ -86,20 +86,6 @@ class Wakeups {
   StopSignals signals_;  ///< last: may deliver a request as soon as it is built
 };
 
-std::string debounce_path(const std::string& state_dir) { return state_dir + "/debounce.json"; }
-
-DebounceState load_debounce(const std::string& state_dir) {
-  auto file = probes::read_bounded_file(debounce_path(state_dir), 64 * 1024);
-  if (file.state == probes::ReadState::missing) return {};
-  auto parsed = parse_debounce_state(file.content);
-  if (!parsed) {
-    spdlog::warn("debounce state ignored ({}): {}", debounce_path(state_dir),
-                 file.state == probes::ReadState::ok ? parsed.error : file.error);
-    return {};
-  }
-  return *parsed.value;
-}
-
 std::string host_name() {
   boost::system::error_code ignored;  // no name is an empty one, as gethostname's failure was
   return boost::asio::ip::host_name(ignored);
@@ -208,18 +194,12 @@ int run_daemon(const ConfigLoader& load) {
   ports.cycle_started = [&trigger] { trigger.cycle_started(); };
   ports.cycle_finished = [&trigger](bool pending) { trigger.cycle_finished(pending); };
   ports.keep_state = [&config](const DebounceState& kept) {
-    if (auto error = latchwatch::probes::write_file_atomically(
-            debounce_path(config.sources.state_dir),
-            nlohmann::json(kept).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
-                "\n",
-            0640);
-        !error.empty())
-      spdlog::warn("debounce state not saved: {}", error);
+    keep_debounce_state(config.sources.state_dir, kept);
   };
   ports.stopping = [&wakeups] { return wakeups.stop_flag().load(); };
   ports.draw = draw;
 
-  DaemonLoop loop(config, load_debounce(config.sources.state_dir), std::move(ports));
+  DaemonLoop loop(config, load_debounce_state(config.sources.state_dir), std::move(ports));
   loop.run([&] {
     Config fresh;
     if (auto error = load(fresh); !error.empty()) {
