@@ -113,6 +113,7 @@ nlohmann::json report_document(const Report& r) {
                         {"remedy", r.remedy ? nlohmann::json(*r.remedy) : nlohmann::json(nullptr)},
                         {"advisories", advisories},
                         {"cycle_wall_ms", r.cycle_wall_ms}};
+  if (r.blast_radius) doc["blast_radius"] = *r.blast_radius;
   if (r.resolved) {
     doc["resolved"] = {{"old_key_guid", string_or_null(r.resolved->old_key_guid)},
                        {"new_key_guid", string_or_null(r.resolved->new_key_guid)},
