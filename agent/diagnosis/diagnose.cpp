@@ -12,6 +12,7 @@
 #include "probes/base/json_limits.h"
 #include "probes/base/utc_time.h"
 #include "probes/local/smbios.h"
+#include "probes/payloads/gpa_era.h"
 #include "probes/payloads/gpa_version.h"
 #include "reporting/report/remedy.h"
 
@@ -87,10 +88,21 @@ struct Facts {
   bool explicit_refusal = false;  ///< GPA's message: acquire answered 4xx
   bool inferred_refusal = false;  ///< ≤ 1.0.24: stuck "started" message, see derive_facts
   std::optional<double> uptime;
-  bool in_boot_grace = false;       ///< uptime known and below the grace
-  bool past_boot_grace = false;     ///< uptime known and at least the grace
-  bool method_not_allowed = false;  ///< a probe answered 405 (GPA's method allow-list)
-  bool gpa_alive = false;           ///< GPA's status is fresh, or its listener answers /provision
+  bool in_boot_grace = false;    ///< uptime known and below the grace
+  bool past_boot_grace = false;  ///< uptime known and at least the grace
+  /// A probe answered 405. GPA never does to a GET (its allow-list, 1.0.45 on, admits GET), so
+  /// this is a proxy or another listener in the path: no evidence about GPA's rules or the key.
+  bool method_not_allowed = false;
+  bool gpa_alive = false;  ///< GPA's status is fresh (or being rewritten), or /provision answers
+  /// GPA's era as read from its version (the unknown era when there is none).
+  probes::GpaEra era;
+  double stale_after_seconds = 0;   ///< the staleness limit, with a margin for GPA 1.0.13
+  bool provision_withheld = false;  ///< /provision was not sent: it has effects on this GPA
+  bool status_torn = false;         ///< status.json stayed cut short: GPA is rewriting it
+  /// The server's status has a rule item without `id`, which this GPA (1.0.15 on, or unknown)
+  /// rejects: GPA cannot use the body, so neither can the diagnosis.
+  bool rule_item_rejected = false;
+  probes::Mode hostga_mode = probes::Mode::disabled;  ///< as this GPA's era reads it
 
   bool gpa_listener_down = false;
   bool gpa_installed = false;
@@ -143,11 +155,26 @@ Facts derive_facts(const Evidence& e, const DiagnosisSettings& settings) {
   f.provision = cycle.find(Target::gpa_provision);
   f.ws_unreachable = unreachable(f.ws_status);
   f.imds_unreachable = unreachable(f.imds);
-  if (cycle.status) {
+  // GPA's version first: the era decides how the rest is read.
+  const probes::GpaStatusFile* gpa_status = cycle.aggregated_status ? &*cycle.aggregated_status
+                                            : e.status_file.content ? &*e.status_file.content
+                                                                    : nullptr;
+  if (gpa_status) f.gpa_version = probes::GpaVersion::parse(gpa_status->agent_version);
+  f.era = probes::gpa_era(f.gpa_version);
+  f.stale_after_seconds = f.era.version ? std::max(settings.status_stale_after_seconds,
+                                                   2 * f.era.status_rewrite_seconds)
+                                        : settings.status_stale_after_seconds;
+  f.provision_withheld = std::find(cycle.withheld.begin(), cycle.withheld.end(),
+                                   Target::gpa_provision) != cycle.withheld.end();
+  f.status_torn = e.status_file.torn;
+  f.rule_item_rejected =
+      cycle.status && !cycle.status->items_without_id.empty() && f.era.rule_item_id_required;
+  if (cycle.status && !f.rule_item_rejected) {
     f.status_known = true;
     f.enabled = cycle.status->enabled;
     f.server_guid = lower(cycle.status->key_guid);
     f.server_incarnation = cycle.status->key_incarnation_id;
+    f.hostga_mode = probes::hostga_mode_for(*cycle.status, f.era.hostga_mode_from_hostga_item);
   }
 
   f.keys_readable = e.keys.state == ReadState::ok || e.keys.state == ReadState::missing;
@@ -173,14 +200,13 @@ Facts derive_facts(const Evidence& e, const DiagnosisSettings& settings) {
     f.status_file_ok = true;
     // A timestamp slightly ahead of the local clock (a clock stepped back) still counts as
     // fresh; one far ahead is as untrustworthy as one far behind.
-    f.status_file_fresh = f.gpa_status_from_endpoint || std::fabs(e.status_file.age_seconds) <=
-                                                            settings.status_stale_after_seconds;
+    f.status_file_fresh =
+        f.gpa_status_from_endpoint || std::fabs(e.status_file.age_seconds) <= f.stale_after_seconds;
     f.gpa_guid = lower(s.states_key_guid);
     f.gpa_incarnation = s.states_key_incarnation_id;
     f.latch_message = s.key_latch_class;
     f.ebpf_not_running = !s.ebpf_status.empty() && !iequals(s.ebpf_status, "RUNNING");
     f.status_file_401 = s.unauthorized_count;
-    f.gpa_version = probes::GpaVersion::parse(s.agent_version);
     // 1.0.13.1 is the first release; anything older (a test mock's "1.0") has no known era.
     f.era_logs_refusal_only =
         f.gpa_version && f.gpa_version->at_least(1, 0, 13) && f.gpa_version->at_most(1, 0, 24);
@@ -196,12 +222,18 @@ Facts derive_facts(const Evidence& e, const DiagnosisSettings& settings) {
   // channel enabled with a server keyGuid and holds no key, yet still says "… started.", has
   // been refused on every poll: a successful load or acquire would have replaced the message.
   // The daemon adds its debounce (two cycles) on top. Without a readable uptime: no inference.
-  f.gpa_alive = f.status_file_fresh || (f.provision && f.provision->outcome == Outcome::ok);
+  f.gpa_alive =
+      f.status_file_fresh || f.status_torn || (f.provision && f.provision->outcome == Outcome::ok);
   f.inferred_refusal = f.era_logs_refusal_only && f.latch_message == KeyLatchMessage::started &&
                        f.gpa_alive && f.status_known && f.enabled && !f.server_guid.empty() &&
                        f.gpa_guid.empty() && f.past_boot_grace;
 
-  f.gpa_listener_down = unreachable(f.provision);
+  // /provision unsent (it has effects on this GPA, or its version is unknown): no GPA process
+  // stands in for a listener that does not answer.
+  // A torn status.json is GPA writing it right now: alive whatever else says.
+  f.gpa_listener_down =
+      !f.status_torn && (f.provision ? unreachable(f.provision)
+                                     : f.provision_withheld && !e.presence.process_running);
   f.gpa_installed = e.presence.any() || e.status_file.state != ReadState::missing ||
                     (f.provision && f.provision->answered());
 
@@ -217,10 +249,9 @@ Facts derive_facts(const Evidence& e, const DiagnosisSettings& settings) {
     if (r.target != Target::gpa_aggregated_status && r.http_status == 403 && r.body_bytes == 0 &&
         r.connection_close)
       f.denied_by_rules = true;
-    // GPA answers 405 (Allow, Connection: close) to a method outside its allow-list, which
-    // first ships in 1.0.45 (proxy_server.rs is_method_allowed): an older or unknown GPA cannot.
-    if (r.http_status == 405 && f.gpa_version && f.gpa_version->at_least(1, 0, 45))
-      f.method_not_allowed = true;
+    // GPA's method allow-list (1.0.45 on, proxy_server.rs is_method_allowed) admits GET, POST,
+    // PUT, DELETE, HEAD, OPTIONS and PATCH: no GPA answers a GET with 405.
+    if (r.http_status == 405) f.method_not_allowed = true;
     if (!f.skew_seconds && r.answered() && !r.date_header.empty()) {
       if (auto date = parse_http_date(r.date_header))
         f.skew_seconds = std::chrono::duration<double>(*date - e.now).count();
@@ -276,14 +307,20 @@ void probe_findings(const Evidence& e, const Facts& f, FindingList& out) {
     out.add("secure_channel_state", Severity::ok, "wireserver_status",
             std::string("secure channel ") + (s->enabled ? "enabled" : "disabled") +
                 " (WireServer " + to_string(s->wireserver) + ", IMDS " + to_string(s->imds) +
-                ", HostGA " + to_string(s->hostga) + "), server keyGuid " +
+                ", HostGA " + to_string(f.hostga_mode) + "), server keyGuid " +
                 (s->key_guid.empty() ? "none" : s->key_guid) + ", keyIncarnationId " +
                 (s->key_incarnation_id ? std::to_string(*s->key_incarnation_id) : "none"),
             *s);
-    if (s->hostga_item_ignored)
+    if (f.era.hostga_mode_from_hostga_item && s->enabled)
+      out.add("hostga_mode_from_item", Severity::ok, "wireserver_status",
+              "GPA " + f.gpa->agent_version +
+                  " takes HostGAPlugin's mode from the v2 hostga rule item (" +
+                  (s->hostga_item_mode ? to_string(*s->hostga_item_mode) : "absent: disabled") +
+                  "); from 1.0.28 GPA follows WireServer's mode");
+    else if (s->hostga_item_ignored)
       out.add("hostga_rule_item_ignored", Severity::ok, "wireserver_status",
-              "the v2 body's hostga rule item differs from WireServer's; GPA ignores it and "
-              "HostGAPlugin follows WireServer's mode");
+              "the v2 body's hostga rule item differs from WireServer's; GPA (1.0.28 on) ignores "
+              "it and HostGAPlugin follows WireServer's mode");
   }
   if (e.cycle.aggregated_status && f.aggregated_ignored.empty())
     out.add("gpa_aggregated_status", Severity::ok, "gpa_aggregated_status",
@@ -350,8 +387,27 @@ void local_findings(const Evidence& e, const Facts& f, const DiagnosisSettings& 
                 " s): GPA may still be starting, so absence is not a fault yet");
   if (f.method_not_allowed)
     out.add("method_not_allowed", Severity::warning, "fabric",
-            "a probe was answered 405 Method Not Allowed: GPA's HTTP-method allow-list (or a "
-            "proxy in the path) refused it; a rules problem, not a key problem");
+            "a probe's GET was answered 405 Method Not Allowed: no GPA release refuses a GET (its "
+            "method allow-list admits it), so something else in the path answered; this says "
+            "nothing about GPA's rules or the key");
+  out.add("gpa_requests", Severity::ok, "fabric", probes::describe_requests(e.gpa_era),
+          {{"provision_effect", to_string(e.gpa_era.provision_effect)},
+           {"provision_sent", !f.provision_withheld && f.provision != nullptr}});
+  if (f.status_torn)
+    out.add("status_file_torn", Severity::ok, "status_file",
+            "status.json was cut short on every read (" + e.status_file.error +
+                "): GPA up to 1.0.23 rewrites it in place; it is alive and writing, and this "
+                "read is not evidence");
+  if (f.rule_item_rejected)
+    out.add("status_rule_item_without_id", Severity::unknown, "wireserver_status",
+            "WireServer's status has rule item(s) without id (" + e.cycle.status->items_without_id +
+                "): GPA " + (f.era.version ? "of this version" : "from 1.0.15 on") +
+                " rejects the whole body, so it cannot use it either");
+  else if (e.cycle.status && !e.cycle.status->items_without_id.empty())
+    out.add("status_rule_item_without_id", Severity::ok, "wireserver_status",
+            "rule item(s) without id (" + e.cycle.status->items_without_id + "): GPA " +
+                (f.gpa ? f.gpa->agent_version : std::string()) +
+                " has no such field and accepts the body");
 
   const auto& sf = e.status_file;
   if (!f.gpa_status_from_endpoint && sf.state == ReadState::missing) {
@@ -370,7 +426,7 @@ void local_findings(const Evidence& e, const Facts& f, const DiagnosisSettings& 
       out.add("status_file_stale", Severity::warning, "status_file",
               "GPA's status file is " + std::to_string(static_cast<long long>(sf.age_seconds)) +
                   " s old (stale after " +
-                  std::to_string(static_cast<long long>(settings.status_stale_after_seconds)) +
+                  std::to_string(static_cast<long long>(f.stale_after_seconds)) +
                   " s): GPA may not be running");
     out.add(std::string("key_latch_") + to_string(s.key_latch_class),
             s.key_latch_class == KeyLatchMessage::ready ||
@@ -439,8 +495,10 @@ Choice choose_verdict(const Evidence& e, const Facts& f, const DiagnosisSettings
       f.in_boot_grace)
     return {V::latching_in_progress, "early boot: GPA is not answering yet"};
   if (enabled_or_401 && f.gpa_listener_down && (status_file_unusable || !f.status_file_fresh))
-    return {V::gpa_down, "GPA's listener does not answer and its status file is " +
-                             std::string(status_file_unusable ? "missing" : "stale")};
+    return {V::gpa_down,
+            std::string(f.provision ? "GPA's listener does not answer" : "no GPA process runs") +
+                " and its status file is " +
+                std::string(status_file_unusable ? "missing" : "stale")};
   if (enabled_or_401 && f.status_file_fresh && f.ebpf_not_running)
     return {V::redirect_failure, "ebpfProgramStatus is not RUNNING"};
   if (f.ws_unreachable) {
@@ -450,13 +508,13 @@ Choice choose_verdict(const Evidence& e, const Facts& f, const DiagnosisSettings
   }
   if (f.imds_unreachable) return {V::imds_unreachable, f.imds->error};
   if (f.status_known && !f.enabled) return {V::secure_channel_disabled, ""};
+  if (f.rule_item_rejected)
+    return {V::unknown, "WireServer's status has a rule item without id, which GPA rejects"};
   if (!f.status_known)
     return {V::unknown, "the secure-channel status could not be read: " +
                             (f.ws_status ? f.ws_status->error : std::string("not probed"))};
 
   // From here: the secure channel is enabled and its status was read.
-  if (f.method_not_allowed)
-    return {V::access_denied_by_rules, "405 from GPA's HTTP-method allow-list"};
   if (f.status_file_fresh && f.latch_message == KeyLatchMessage::store_unwritable)
     return {V::key_store_unwritable, "GPA cannot save or check its key file"};
   if (f.server_guid.empty()) return {V::latching_in_progress, "the host has latched no key yet"};
@@ -677,6 +735,11 @@ Report diagnose(const Evidence& evidence, const DiagnosisSettings& settings) {
   report.identity = resolve_identity(evidence, findings);
   report.host = evidence.host;
   if (catalogue_entry.needs_key_reset) {
+    // Which configured channels still get out is added by whoever knows the configuration
+    // (agent/daemon/check_cycle.cpp); the modes are the server's.
+    const auto& status = evidence.cycle.status;
+    report.blast_radius = blast_radius(status ? status->wireserver : probes::Mode::disabled,
+                                       status ? status->imds : probes::Mode::disabled, {});
     report.remedy = build_remedy(report.identity, largest_incarnation(evidence),
                                  choice.code == VerdictCode::key_loss_latent, &report.host);
     if (!report.remedy->blocked.empty())

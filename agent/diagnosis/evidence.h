@@ -3,6 +3,7 @@
 /// listing, files); diagnosing is a pure function of this struct.
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -32,7 +33,21 @@ struct StatusFileEvidence {
   std::string error;
   std::optional<probes::GpaStatusFile> content;
   double age_seconds = 0;  ///< now minus its own timestamp (or mtime); negative when ahead
+  /// Every read saw a file cut short (looks_torn): GPA ≤ 1.0.23 was rewriting it in place.
+  /// Not evidence of anything but a GPA that is writing; state is then `malformed`.
+  bool torn = false;
+  int reads = 0;  ///< how many reads it took (more than 1: a torn read was retried)
 };
+
+/// How many times a status file that reads torn is read again at most, in a row.
+constexpr int kStatusFileReads = 4;
+
+/// Reads status.json through `read` (read_bounded_file in production) up to kStatusFileReads
+/// times while what it sees looks torn; parses the first whole read. A file that stays torn is
+/// reported torn, not malformed-by-GPA.
+StatusFileEvidence read_status_evidence(const std::function<probes::FileRead()>& read,
+                                        const std::string& path,
+                                        std::chrono::system_clock::time_point now);
 
 struct Evidence {
   std::chrono::system_clock::time_point now{};
@@ -48,10 +63,15 @@ struct Evidence {
   bool running_as_root = true;
   CacheLoad cache;         ///< the identity cache as it was before this cycle
   probes::HostFacts host;  ///< names the machine without IMDS
+  /// GPA's era as read before probing (status.json's version, or the aggregate status when
+  /// the file gave none): it decided which GPA-facing requests were sent.
+  probes::GpaEra gpa_era;
 };
 
-/// Runs the probe cycle and reads the local sources. Never throws for a source that cannot be
-/// read: its state and error land in the evidence.
+/// Reads the local sources first, then runs the probe cycle with GPA's era (docs/gpa-eras.md):
+/// GET /provision goes only to a GPA known to be 1.0.26 or later. When the file gave no version
+/// and the cycle's aggregate status names a version ≥ 1.0.26, /provision is asked afterwards. Never
+/// throws for a source that cannot be read: its state and error land in the evidence.
 Evidence collect_evidence(const EvidenceSources& sources,
                           std::chrono::system_clock::time_point now);
 

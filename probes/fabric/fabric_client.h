@@ -11,6 +11,7 @@
 
 #include "probes/fabric/probe_result.h"
 #include "probes/net/http_exchange.h"
+#include "probes/payloads/gpa_era.h"
 
 namespace latchwatch::probes {
 
@@ -24,8 +25,13 @@ struct FabricEndpoints {
 /// IMDS api-version that returns compute.securityType and resourceId.
 constexpr const char* kImdsApiVersion = "2021-12-13";
 
-/// The fixed GET request for `target`: path and headers exactly as the domain brief allows.
-net::Request allowed_request(Target target);
+/// The fixed GET request for `target`: path and headers exactly as the domain brief allows. For
+/// `gpa_provision` the era adds its time-tick header with the value 0 (which changes nothing in
+/// GPA's answer and spares its log a warning); the default era (unknown) adds none.
+net::Request allowed_request(Target target, const GpaEra& era = {});
+
+/// Whether a cycle may send `target` to a GPA of `era` at all (docs/gpa-eras.md).
+bool allowed_for_era(Target target, const GpaEra& era);
 
 /// Which endpoint serves `target`.
 const net::Endpoint& endpoint_for(const FabricEndpoints& endpoints, Target target);
@@ -35,6 +41,6 @@ using FabricCallback = std::function<void(Target, net::Response)>;
 
 /// Starts the allow-listed GET for `target` on `ioc` under `budget`.
 void async_fabric_get(net::IoContext& ioc, const FabricEndpoints& endpoints, Target target,
-                      std::chrono::milliseconds budget, FabricCallback callback);
+                      const GpaEra& era, std::chrono::milliseconds budget, FabricCallback callback);
 
 }  // namespace latchwatch::probes

@@ -90,12 +90,13 @@ void parse_body(Target target, const std::string& body, ProbeResult& result, Pro
   }
 }
 
-ProbeResult to_result(Target target, const FabricEndpoints& endpoints, net::Response response,
+ProbeResult to_result(Target target, const ProbeCycleOptions& options, net::Response response,
                       ProbeCycle& cycle) {
+  const FabricEndpoints& endpoints = options.endpoints;
   ProbeResult result;
   result.target = target;
   result.endpoint = endpoint_for(endpoints, target).to_string();
-  result.path = allowed_request(target).target;
+  result.path = allowed_request(target, options.gpa_era).target;
   result.outcome = outcome_of(response.failure);
   result.http_status = response.status;
   result.timings = response.timings;
@@ -130,9 +131,16 @@ ProbeCycle run_probe_cycle(const ProbeCycleOptions& options) {
   for (std::size_t i = 0; i < std::size(kAllTargets); ++i) {
     Target target = kAllTargets[i];
     if (target == Target::imds_instance && !options.probe_imds) continue;
-    async_fabric_get(ioc, options.endpoints, target, options.timeout,
+    if (!options.only.empty() &&
+        std::find(options.only.begin(), options.only.end(), target) == options.only.end())
+      continue;
+    if (!allowed_for_era(target, options.gpa_era)) {
+      cycle.withheld.push_back(target);
+      continue;
+    }
+    async_fabric_get(ioc, options.endpoints, target, options.gpa_era, options.timeout,
                      [&, i](Target t, net::Response response) {
-                       slots[i] = to_result(t, options.endpoints, std::move(response), cycle);
+                       slots[i] = to_result(t, options, std::move(response), cycle);
                      });
   }
   // All in flight at once; returns when the last one ends (or when cancelled).

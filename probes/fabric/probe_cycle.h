@@ -20,13 +20,20 @@ struct ProbeCycleOptions {
   FabricEndpoints endpoints;
   std::chrono::milliseconds timeout{2000};  ///< per probe; probes run in parallel
   bool probe_imds = true;                   ///< false skips IMDS (throttle back-off)
+  /// GPA's era decides which GPA-facing targets are sent (allowed_for_era) and how. The default
+  /// is the unknown version's: nothing that has an effect on any GPA release.
+  GpaEra gpa_era;
+  /// When not empty, only these targets (still filtered by the era): a follow-up question.
+  std::vector<Target> only;
   /// When set and it turns true, the cycle stops early (within ~50 ms) with what it has; the
   /// daemon sets it on SIGTERM so that shutdown never waits for a probe's deadline.
   const std::atomic<bool>* cancel = nullptr;
 };
 
 struct ProbeCycle {
-  std::vector<ProbeResult> results;  ///< one per Target, in kAllTargets order
+  std::vector<ProbeResult> results;  ///< one per Target sent, in kAllTargets order
+  /// Targets the era kept from being sent (e.g. gpa_provision to a GPA ≤ 1.0.25 or unknown).
+  std::vector<Target> withheld;
   std::optional<SecureChannelStatus> status;
   std::optional<ImdsCompute> imds;
   std::optional<ProvisionReply> provision;

@@ -372,4 +372,29 @@ void to_json(nlohmann::json& j, const GpaStatusFile& s) {
        {"unauthorizedCount", s.unauthorized_count}};
 }
 
+bool looks_torn(std::string_view content) {
+  int depth = 0;
+  bool in_string = false, escaped = false, any = false;
+  for (char c : content) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+    any = true;
+    if (c == '"')
+      in_string = true;
+    else if (c == '{' || c == '[')
+      ++depth;
+    else if (c == '}' || c == ']')
+      --depth;
+  }
+  return !any || in_string || depth > 0;
+}
+
 }  // namespace latchwatch::probes

@@ -74,6 +74,12 @@ struct GpaStatusFile {
 /// Tolerates missing optional parts and unknown fields.
 Parsed<GpaStatusFile> parse_gpa_status_file(std::string_view body);
 
+/// True when `content` can be the first part of a JSON document cut short: empty (GPA ≤ 1.0.23
+/// truncates status.json, then writes it with serde's to_writer_pretty through an unbuffered
+/// File, many small writes), or a document whose objects, arrays or string are still open at the
+/// end. Such a read says nothing about GPA except that it is writing: read again.
+bool looks_torn(std::string_view content);
+
 /// Redacts key material (hex runs of 32+ digits, grouped hex, key-length base64; see
 /// redact_key_material in redact.h): GPA's own messages can contain a key, and nothing
 /// latchwatch ingests may carry it outward.

@@ -77,11 +77,11 @@ bool require_string(const json& object, const std::string& pointer, const char* 
 
 /// One item of authorizationRules (AuthorizationItem): null/absent, or an object whose `mode`
 /// and `defaultAccess` are strings (non-Option String at every GPA tag, 1.0.13.1 to 1.0.47: serde
-/// rejects the body otherwise). `id` is a String only from 1.0.17 on (1.0.13.1's AuthorizationItem
-/// has none, so it accepts a body without one): missing, it is tolerated, as every GPA in the
-/// field shares only that rule; present, it must be a string.
+/// rejects the body otherwise). `id` is a required String from 1.0.15 on (1.0.13.1 and 1.0.14
+/// have no such field, so they accept a body without one): missing, it is recorded in
+/// `missing_id` for the diagnosis to judge by GPA's era; present, it must be a string.
 bool read_rule_item(const json& rules, const char* name, std::optional<Mode>& out,
-                    std::string& error) {
+                    std::string& missing_id, std::string& error) {
   auto it = rules.find(name);
   if (it == rules.end() || it->is_null()) return true;
   const std::string pointer = std::string("/authorizationRules/") + name;
@@ -100,6 +100,8 @@ bool read_rule_item(const json& rules, const char* name, std::optional<Mode>& ou
     error = pointer + "/id must be a string";
     return false;
   }
+  if (id == it->end() || id->is_null())
+    missing_id += (missing_id.empty() ? "" : ", ") + std::string(name);
   out = mode_of(it->at("mode").get_ref<const std::string&>());
   return true;
 }
@@ -116,9 +118,9 @@ bool apply_v2(const json& j, SecureChannelStatus& s, std::string& error) {
   }
   std::optional<Mode> ws, imds, hostga;
   if (rules != j.end() && rules->is_object() &&
-      (!read_rule_item(*rules, "wireserver", ws, error) ||
-       !read_rule_item(*rules, "imds", imds, error) ||
-       !read_rule_item(*rules, "hostga", hostga, error)))
+      (!read_rule_item(*rules, "wireserver", ws, s.items_without_id, error) ||
+       !read_rule_item(*rules, "imds", imds, s.items_without_id, error) ||
+       !read_rule_item(*rules, "hostga", hostga, s.items_without_id, error)))
     return false;
   if (!s.enabled || rules == j.end() || rules->is_null()) {
     s.enabled = false;
@@ -126,8 +128,10 @@ bool apply_v2(const json& j, SecureChannelStatus& s, std::string& error) {
   }
   s.wireserver = ws.value_or(Mode::disabled);
   s.imds = imds.value_or(Mode::disabled);
-  // HostGAPlugin follows WireServer: GPA ignores the hostga item (get_hostga_mode).
+  // HostGAPlugin follows WireServer from GPA 1.0.28 on (get_hostga_mode); 1.0.26 – 1.0.27
+  // read the hostga item (hostga_mode_for).
   s.hostga = s.wireserver;
+  s.hostga_item_mode = hostga;
   s.hostga_item_ignored = hostga && *hostga != s.wireserver;
   return true;
 }
@@ -206,6 +210,12 @@ Parsed<SecureChannelStatus> parse_secure_channel_status(std::string_view body) {
   return Result::ok(std::move(s));
 }
 
+Mode hostga_mode_for(const SecureChannelStatus& s, bool hostga_from_item) {
+  if (!s.enabled) return Mode::disabled;
+  if (!hostga_from_item) return s.hostga;
+  return s.hostga_item_mode.value_or(Mode::disabled);
+}
+
 void to_json(nlohmann::json& j, const SecureChannelStatus& s) {
   j = {{"version", s.protocol_version},
        {"enabled", s.enabled},
@@ -217,6 +227,8 @@ void to_json(nlohmann::json& j, const SecureChannelStatus& s) {
          {"hostga", to_string(s.hostga)}}}};
   if (!s.state.empty()) j["state"] = s.state;
   if (s.hostga_item_ignored) j["hostgaItemIgnored"] = true;
+  if (s.hostga_item_mode) j["hostgaItemMode"] = to_string(*s.hostga_item_mode);
+  if (!s.items_without_id.empty()) j["itemsWithoutId"] = s.items_without_id;
 }
 
 }  // namespace latchwatch::probes

@@ -103,6 +103,17 @@ void render_host(const probes::HostFacts& h, std::ostringstream& out) {
 
 }  // namespace
 
+void render_blast_radius(const latchwatch::BlastRadius& b, std::ostringstream& out) {
+  out << "\nAlso broken for the same reason:\n";
+  if (b.broken.empty()) out << "  nothing else: no rule is enforced\n";
+  for (const auto& line : b.broken) out << "  - " << line << "\n";
+  if (b.channels.empty()) return;
+  out << "Configured channels with the key lost:\n";
+  for (const auto& c : b.channels)
+    out << "  " << pad(c.reaches_owner ? "reaches" : "does not", 9) << pad(to_string(c.channel), 15)
+        << c.why << "\n";
+}
+
 std::string render_human(const latchwatch::Report& report, bool color) {
   std::ostringstream out;
   out << "latchwatch " << tag(report.verdict.severity, color) << " "
@@ -134,6 +145,7 @@ std::string render_human(const latchwatch::Report& report, bool color) {
   if (report.remedy) render_remedy(*report.remedy, out);
   for (const auto& a : report.advisories)
     out << "\nAdvisory (" << a.id << "): " << a.message << "\n";
+  if (report.blast_radius) render_blast_radius(*report.blast_radius, out);
   return out.str();
 }
 
@@ -154,6 +166,7 @@ std::string render_explanation(const latchwatch::VerdictInfo& info) {
            "storageProfile.imageReference, PUT the whole model back with If-Match;\n"
            "the REST specification has no PATCH there. Each instance is "
            "reset on its own.\nlatchwatch check prints the exact commands for this VM.\n";
+  if (info.needs_key_reset) out << "\n" << latchwatch::describe_blast_radius_table();
   return out.str();
 }
 

@@ -135,6 +135,7 @@ nlohmann::json report_document(const Report& r) {
                         {"cycle_wall_ms", r.cycle_wall_ms}};
   // The reset ticket (docs/formats/reset-ticket.schema.json), only when a key reset is needed.
   if (r.remedy) doc["reset_ticket"] = reset_ticket(r);
+  if (r.blast_radius) doc["blast_radius"] = *r.blast_radius;
   if (r.resolved) {
     doc["resolved"] = {{"old_key_guid", string_or_null(r.resolved->old_key_guid)},
                        {"new_key_guid", string_or_null(r.resolved->new_key_guid)},

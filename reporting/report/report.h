@@ -12,6 +12,7 @@
 #include "probes/base/vm_identity.h"
 #include "probes/fabric/probe_result.h"
 #include "probes/local/host_facts.h"
+#include "reporting/report/blast_radius.h"
 #include "reporting/report/verdict.h"
 
 namespace latchwatch {
@@ -122,6 +123,9 @@ struct Report {
   std::optional<Remedy> remedy;
   std::vector<Advisory> advisories;
   std::optional<Resolved> resolved;
+  /// Key verdicts: what else is broken for the same reason and which configured outward
+  /// channels still reach the owner (blast_radius.h).
+  std::optional<BlastRadius> blast_radius;
   double cycle_wall_ms = 0;
 };
 

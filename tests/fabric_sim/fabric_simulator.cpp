@@ -234,14 +234,26 @@ class Simulation {
   std::chrono::milliseconds drip_interval() const { return options_.drip_interval; }
 
   /// Called by a session for every complete request.
-  Reply handle(const LoggedRequest& request) {
-    if (request.role == Role::control) return control(request);
+  Reply handle(const LoggedRequest& received) {
+    if (received.role == Role::control) return control(received);
+    LoggedRequest request = received;
+    const Scenario& scenario = *current_scenario();
+    Reply reply;
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      // GPA answers from its state, then the notified key keeper acts (asynchronously in GPA):
+      // the answer to the request that woke it still shows the state before.
+      reply = answer(scenario, request, std::chrono::system_clock::now(), gpa_state_);
+      request.effect = apply_gpa_effect(scenario, request, gpa_state_);
       requests_.push_back(request);
     }
     if (options_.on_request) options_.on_request(request);
-    return answer(*current_scenario(), request, std::chrono::system_clock::now());
+    return reply;
+  }
+
+  GpaState gpa_state() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return gpa_state_;
   }
 
  private:
@@ -275,6 +287,7 @@ class Simulation {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       scenario_ = &s;
+      gpa_state_ = {};  // a new scenario is a GPA (re)started
     }
     if (!runtime_) return;
     for (auto& listener : runtime_->listeners) set_mode(*listener, s.port_mode(listener->role));
@@ -367,6 +380,8 @@ class Simulation {
           200, {{"scenario", scenario()}, {"scenarios", FabricSimulator::scenario_names()}});
     } else if (request.method == "POST" && request.target.rfind(scenario_prefix, 0) == 0) {
       reply = switch_from_control(request.target.substr(scenario_prefix.size()));
+    } else if (request.method == "GET" && request.target == "/gpa-state") {
+      reply = json_reply(200, json(gpa_state()));
     } else if (request.method == "GET" && request.target == "/requests") {
       reply = json_reply(200, json(requests()));
     } else if (request.method == "DELETE" && request.target == "/requests") {
@@ -406,9 +421,10 @@ class Simulation {
   std::array<std::uint16_t, kRoles.size()> ports_{};
   std::unique_ptr<Runtime> runtime_;
 
-  mutable std::mutex mutex_;  // guards scenario_ and requests_
+  mutable std::mutex mutex_;  // guards scenario_, requests_ and gpa_state_
   const Scenario* scenario_ = nullptr;
   std::vector<LoggedRequest> requests_;
+  GpaState gpa_state_;
 };
 
 void Session::on_read(beast::error_code ec, std::size_t) {
@@ -485,6 +501,7 @@ void FabricSimulator::set_scenario(const std::string& name) { impl_->set_scenari
 std::string FabricSimulator::scenario() const { return impl_->scenario(); }
 
 std::vector<LoggedRequest> FabricSimulator::requests() const { return impl_->requests(); }
+GpaState FabricSimulator::gpa_state() const { return impl_->gpa_state(); }
 void FabricSimulator::clear_requests() { impl_->clear_requests(); }
 
 std::vector<std::string> FabricSimulator::check_flags() const {

@@ -25,6 +25,21 @@ struct LoggedRequest {
   std::string method;                          ///< as sent, e.g. "GET"
   std::string target;                          ///< as sent, e.g. "/secure-channel/status"
   std::map<std::string, std::string> headers;  ///< names lower-cased
+  /// What the request did to the simulated GPA besides being answered, as GPA's source at the
+  /// scenario's version says (scenarios.h GpaEffect; docs/gpa-eras.md); empty: nothing.
+  std::string effect;
+};
+
+/// What requests did to the simulated GPA since it (re)started: a scenario switch restarts it.
+/// Only effects beyond the Info lines every request through GPA writes are counted.
+struct GpaState {
+  /// GPA 1.0.22 – 1.0.25: a /provision GET woke the key keeper while the channel was disabled or
+  /// Unknown, and GPA's provision state is `finished: false` until it restarts.
+  bool provision_reset = false;
+  int warning_events = 0;      ///< telemetry warning events (≤ 1.0.20's, or any version's, 421)
+  int misdirected = 0;         ///< `421 Misdirected Request` entries in proxyConnectionSummary
+  int key_keeper_wakeups = 0;  ///< key_keeper notify() calls
+  int log_warnings = 0;        ///< warning lines in GPA's own log caused by a request's shape
 };
 
 /// The guid and hex of the key file planted in every scenario that has one. Tests grep every
@@ -96,7 +111,8 @@ class FabricSimulator {
   net::Endpoint hostga() const;
   net::Endpoint imds() const;
   net::Endpoint gpa() const;
-  net::Endpoint control() const;  ///< POST /scenario/NAME, GET /requests, GET /scenario
+  /// POST /scenario/NAME, GET /requests, GET /scenario, GET /gpa-state
+  net::Endpoint control() const;
 
   std::string key_dir() const;      ///< <gpa_dir>/keys
   std::string status_file() const;  ///< <gpa_dir>/status.json
@@ -114,6 +130,8 @@ class FabricSimulator {
 
   std::vector<LoggedRequest> requests() const;  ///< fabric roles only, not control
   void clear_requests();
+  /// What the requests so far did to the simulated GPA (reset by set_scenario and start).
+  GpaState gpa_state() const;
 
   /// The flags that point `latchwatch check` at this simulator, as separate argv words.
   std::vector<std::string> check_flags() const;

@@ -109,8 +109,13 @@ json latch_states(const Scenario& s, int patch) {
         rules ? std::string(kRuleId) + "LINUXWIRESERVER/VERSIONS/1.0.0" : "";
     states["imdsRuleId"] = rules ? std::string(kRuleId) + "LINUXIMDS/VERSIONS/1.0.0" : "";
   }
+  // hostGARuleId: the hostga item's id 1.0.26 – 1.0.38, WireServer's from 1.0.39 (key.rs
+  // get_hostga_rules).
   if (patch >= 26)
-    states["hostGARuleId"] = rules ? std::string(kRuleId) + "LINUXWIRESERVER/VERSIONS/1.0.0" : "";
+    states["hostGARuleId"] =
+        rules ? std::string(kRuleId) +
+                    (patch >= 39 ? "LINUXWIRESERVER/VERSIONS/1.0.0" : "LINUXHOSTGA/VERSIONS/1.0.0")
+              : "";
   if (s.states_hold_key) {
     states["keyGuid"] = s.held_key_guid;
     states["keyIncarnationId"] = std::to_string(s.held_incarnation);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <functional>
 #include <map>
@@ -444,7 +445,36 @@ Reply imds(const Scenario& s, const LoggedRequest& request, const std::string& p
   return upstream(s.imds_instance, [&s] { return json_reply(200, imds_instance(s)); });
 }
 
-Reply gpa(const Scenario& s, const LoggedRequest& request, const std::string& path) {
+/// The N of GPA 1.0.N the scenario plays; plain scenarios write "1.0.48" and play the newest.
+int gpa_patch(const Scenario& s) {
+  int a = 0, b = 0, c = 0;
+  if (!s.gpa_version.empty() && std::sscanf(s.gpa_version.c_str(), "%d.%d.%d", &a, &b, &c) == 3)
+    return c;
+  return 48;
+}
+
+/// The header GPA 1.0.26 on reads the query time tick from (common/constants.rs).
+const char* time_tick_header(int patch) {
+  return patch >= 37 ? "x-ms-azure-time-tick" : "x-ms-azure-time_tick";
+}
+
+/// GPA's current secure-channel state is `disabled` or `Unknown` (the key keeper never stored
+/// one: enabled, but no key step has succeeded, up to 1.0.33).
+bool channel_disabled_or_unknown(const Scenario& s) {
+  return s.status_body == StatusBody::v2_disabled || !s.states_hold_key;
+}
+
+Reply misdirected() {
+  Reply reply = text(421, "", "");
+  return reply;
+}
+
+Reply gpa(const Scenario& s, const LoggedRequest& request, const std::string& path,
+          const GpaState& state) {
+  const int patch = gpa_patch(s);
+  // A request GPA's listener does not route is looked up in the redirect's audit map, which has
+  // no entry for a direct caller: 421 (era scenarios; plain ones keep the simple 404).
+  if (!s.gpa_version.empty() && (path != "/provision" || patch <= 20)) return misdirected();
   if (path != "/provision") return not_found();
   // GPA (proxy_server.rs handle_provision_state_check_request): no Metadata header is 400 with
   // Connection: close; without x-ms-azure-time-tick the query tick is 0, and
@@ -455,8 +485,15 @@ Reply gpa(const Scenario& s, const LoggedRequest& request, const std::string& pa
     reply.close = true;
     return reply;
   }
-  bool finished = s.provision_finished;
-  if (header_value(request, "x-ms-azure-time-tick").empty()) finished = true;
+  bool finished = s.provision_finished && !state.provision_reset;
+  if (patch >= 26) {
+    // finished_time_tick >= query tick (0 without the header): an unfinished GPA's finish tick is
+    // 0, so any tick <= 0 reads finished.
+    long long tick = 0;
+    const std::string text = header_value(request, time_tick_header(patch));
+    if (!text.empty()) tick = std::atoll(text.c_str());
+    finished = s.provision_finished || tick <= 0;
+  }
   return json_reply(200, {{"finished", finished}, {"errorMessage", s.provision_error}});
 }
 
@@ -510,6 +547,7 @@ void to_json(nlohmann::json& j, const LoggedRequest& request) {
            {"method", request.method},
            {"target", request.target},
            {"headers", request.headers}};
+  if (!request.effect.empty()) j["effect"] = request.effect;
 }
 
 PortMode Scenario::port_mode(Role role) const {
@@ -600,7 +638,55 @@ std::string status_timestamp(SystemTime t) {
   return buffer;
 }
 
-Reply answer(const Scenario& s, const LoggedRequest& request, SystemTime now) {
+std::string apply_gpa_effect(const Scenario& s, const LoggedRequest& request, GpaState& state) {
+  if (request.role != Role::gpa || request.method != "GET") return "";
+  const std::string path = request.target.substr(0, request.target.find('?'));
+  const int patch = gpa_patch(s);
+  if (path != "/provision" || patch <= 20) {
+    ++state.warning_events;
+    ++state.misdirected;
+    return "warning_event";
+  }
+  if (header_value(request, "metadata").empty()) {
+    ++state.log_warnings;
+    return "log_warning";
+  }
+  if (patch == 21) {
+    ++state.key_keeper_wakeups;
+    ++state.log_warnings;
+    return "key_keeper_woken";
+  }
+  if (patch <= 25) {
+    ++state.key_keeper_wakeups;
+    if (channel_disabled_or_unknown(s)) {
+      state.provision_reset = true;
+      return "provision_reset";
+    }
+    ++state.log_warnings;
+    return "key_keeper_woken";
+  }
+  std::string effect;
+  if (!header_value(request, "x-ms-azure-notify").empty() && !s.provision_finished) {
+    ++state.key_keeper_wakeups;
+    effect = "key_keeper_woken";
+  }
+  if (header_value(request, time_tick_header(patch)).empty()) {
+    ++state.log_warnings;
+    if (effect.empty()) effect = "log_warning";
+  }
+  return effect;
+}
+
+void to_json(nlohmann::json& j, const GpaState& state) {
+  j = json{{"provision_reset", state.provision_reset},
+           {"warning_events", state.warning_events},
+           {"misdirected", state.misdirected},
+           {"key_keeper_wakeups", state.key_keeper_wakeups},
+           {"log_warnings", state.log_warnings}};
+}
+
+Reply answer(const Scenario& s, const LoggedRequest& request, SystemTime now,
+             const GpaState& gpa_state) {
   const auto query_at = request.target.find('?');
   const std::string path = request.target.substr(0, query_at);
   const std::string query = query_at == std::string::npos ? "" : request.target.substr(query_at);
@@ -623,7 +709,7 @@ Reply answer(const Scenario& s, const LoggedRequest& request, SystemTime now) {
         reply.delay = s.imds_delay;
         break;
       case Role::gpa:
-        reply = gpa(s, request, path);
+        reply = gpa(s, request, path, gpa_state);
         break;
       case Role::control:
         reply = not_found();

@@ -115,6 +115,27 @@ const std::vector<Scenario>& scenario_table();
 /// nullptr for an unknown name. "NAME@VERSION" is NAME as GPA VERSION behaves (1.0.13 … 1.0.47).
 const Scenario* find_scenario(const std::string& name);
 
+/// What one request does to a GPA of `scenario`'s version (plain scenarios: the newest), read
+/// from Azure/GuestProxyAgent at each tag (docs/gpa-eras.md):
+///  - to GPA's listener, any path but /provision, and /provision up to 1.0.20 (no such route):
+///    no audit entry for the caller, a warning event and a 421 (proxy_listener.rs /
+///    proxy_server.rs `lookup_audit` failure): "warning_event";
+///  - /provision without Metadata (1.0.21 on): 400 and a warning line: "log_warning";
+///  - /provision with Metadata, 1.0.21: the key keeper is woken (and, enabled, restarts its poll
+///    wait): "key_keeper_woken";
+///  - 1.0.22 – 1.0.25: woken; with the channel disabled or Unknown its provision state is reset
+///    to not finished until restart (provision::key_latch_ready_state_reset): "provision_reset",
+///    else "key_keeper_woken";
+///  - 1.0.26 on: woken only with `x-ms-azure-notify` while unfinished ("key_keeper_woken");
+///    without the era's time-tick header (`x-ms-azure-time_tick` to 1.0.36,
+///    `x-ms-azure-time-tick` from 1.0.37) a warning line ("log_warning"); else nothing.
+/// Requests to WireServer, HostGAPlugin and IMDS are ordinary traffic: "".
+std::string apply_gpa_effect(const Scenario& scenario, const LoggedRequest& request,
+                             GpaState& state);
+
+/// nlohmann/json form of GpaState.
+void to_json(nlohmann::json& j, const GpaState& state);
+
 /// A canned HTTP answer. Date and Server are already among the headers; Content-Length is not.
 struct Reply {
   int status = 200;
@@ -126,7 +147,8 @@ struct Reply {
 };
 
 /// What a fabric role (not control) answers to `request` in `scenario` at time `now`.
-Reply answer(const Scenario& scenario, const LoggedRequest& request, SystemTime now);
+Reply answer(const Scenario& scenario, const LoggedRequest& request, SystemTime now,
+             const GpaState& gpa_state = {});
 
 /// {"role","method","target","headers"}: one line of the request log.
 void to_json(nlohmann::json& j, const LoggedRequest& request);

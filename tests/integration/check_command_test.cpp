@@ -153,7 +153,8 @@ TEST_F(CheckAgainstSimulator, BlackHoledWireServerCostsOneTimeoutNotTheSum) {
 TEST_F(CheckAgainstSimulator, SendsOnlyAllowListedGets) {
   for (const auto& scenario : sim::FabricSimulator::scenario_names()) check(scenario);
   // GPA 1.0.47 also answers the in-memory status: the new target is asked in every era.
-  for (const char* scenario : {"healthy@1.0.47", "key_lost@1.0.47", "key_lost@1.0.20"})
+  for (const char* scenario : {"healthy@1.0.47", "key_lost@1.0.47", "key_lost@1.0.20",
+                               "secure_channel_disabled@1.0.25", "secure_channel_disabled@1.0.24"})
     check(scenario);
   const std::set<std::string> allowed{"/secure-channel/status",
                                       "/?comp=versions",
@@ -167,6 +168,8 @@ TEST_F(CheckAgainstSimulator, SendsOnlyAllowListedGets) {
     EXPECT_EQ(request.method, "GET") << request.target;
     EXPECT_EQ(allowed.count(request.target), 1u) << request.target;
     EXPECT_EQ(request.headers.count("x-ms-azure-notify"), 0u) << request.target;
+    // What the request did to the simulated GPA of that era (docs/gpa-eras.md): nothing.
+    EXPECT_EQ(request.effect, "") << request.target;
     if (request.role == sim::Role::imds || request.role == sim::Role::gpa ||
         request.target == "/gpa-aggregated-status") {
       EXPECT_EQ(request.headers.count("metadata"), 1u) << request.target;

@@ -5,9 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "agent/diagnosis/diagnose.h"
+#include "probes/fabric/fabric_client.h"
+#include "probes/payloads/gpa_era.h"
 #include "probes/payloads/gpa_status_file.h"
 #include "probes/payloads/gpa_version.h"
 #include "probes/payloads/secure_channel_status.h"
@@ -295,21 +298,12 @@ TEST(GpaEraRules, EarlyBootNeverGivesGpaDownOrAKeyVerdictFromAbsence) {
   EXPECT_EQ(verdict(audit_vm("status-1.0.47-key-lost.json", {}, 30)), VerdictCode::key_lost);
 }
 
-TEST(GpaEraRules, A405IsARulesVerdictNeverAKeyVerdict) {
-  auto e = audit_vm("status-1.0.47-key-lost.json", {});
-  for (auto& r : e.cycle.results)
-    if (r.target == Target::imds_instance) {
-      r.http_status = 405;
-      r.outcome = probes::Outcome::http_error;
-    }
-  EXPECT_EQ(verdict(e), VerdictCode::access_denied_by_rules);
-}
-
-// GPA's method allow-list (proxy_server.rs is_method_allowed) first ships in 1.0.45; an older
-// GPA cannot answer 405, so a 405 there is not read as its rules and does not hide the key
-// verdict the rest of the evidence gives.
-TEST(GpaEraRules, A405IsNotGpasRulesBeforeGpaHasAnAllowList) {
-  for (const char* fixture : {"status-1.0.20-key-lost.json", "status-1.0.30-key-lost.json"}) {
+// No GPA release answers a GET with 405: its method allow-list (1.0.45 on, proxy_server.rs
+// is_method_allowed) admits GET, POST, PUT, DELETE, HEAD, OPTIONS and PATCH. A 405 is something
+// else in the path: a finding, never a rules verdict, and it hides no key verdict in any era.
+TEST(GpaEraRules, A405IsNoEvidenceAboutGpasRulesInAnyEra) {
+  for (const char* fixture : {"status-1.0.20-key-lost.json", "status-1.0.30-key-lost.json",
+                              "status-1.0.47-key-lost.json"}) {
     auto e = audit_vm(fixture, {});
     const auto without = verdict(e);
     for (auto& r : e.cycle.results)
@@ -317,9 +311,190 @@ TEST(GpaEraRules, A405IsNotGpasRulesBeforeGpaHasAnAllowList) {
         r.http_status = 405;
         r.outcome = probes::Outcome::http_error;
       }
-    EXPECT_EQ(verdict(e), without) << fixture;
-    EXPECT_EQ(verdict(e), VerdictCode::key_lost) << fixture;
+    auto report = diagnosis::diagnose(e);
+    EXPECT_EQ(report.verdict.code, without) << fixture;
+    EXPECT_EQ(report.verdict.code, VerdictCode::key_lost) << fixture;
+    bool noted = false;
+    for (const auto& f : report.findings) noted = noted || f.id == "method_not_allowed";
+    EXPECT_TRUE(noted) << fixture;
   }
+  // On a healthy VM it is not a rules verdict either.
+  auto e = audit_vm("status-1.0.47-healthy.json", {kGuid});
+  for (auto& r : e.cycle.results)
+    if (r.target == Target::wireserver_versions) {
+      r.http_status = 405;
+      r.outcome = probes::Outcome::http_error;
+    }
+  EXPECT_NE(verdict(e), VerdictCode::access_denied_by_rules);
+}
+
+// ---- what latchwatch may send to each GPA (proxy_server.rs handle_provision_state_check_request,
+// key_keeper.rs loop_poll, common/constants.rs TIME_TICK_HEADER) ----
+
+TEST(GpaEraRequests, ProvisionIsSentOnlyWhereItHasNoEffect) {
+  using probes::ProvisionEffect;
+  auto era = [](const char* v) { return probes::gpa_era(probes::GpaVersion::parse(v)); };
+  EXPECT_EQ(era("1.0.13.1").provision_effect, ProvisionEffect::misdirected_warning_event);
+  EXPECT_EQ(era("1.0.20").provision_effect, ProvisionEffect::misdirected_warning_event);
+  EXPECT_EQ(era("1.0.21").provision_effect, ProvisionEffect::postpones_key_poll);
+  EXPECT_EQ(era("1.0.22").provision_effect, ProvisionEffect::resets_provision_state);
+  EXPECT_EQ(era("1.0.25").provision_effect, ProvisionEffect::resets_provision_state);
+  EXPECT_EQ(era("1.0.26").provision_effect, ProvisionEffect::none_with_time_tick);
+  for (const char* v : {"1.0.13.1", "1.0.20", "1.0.21", "1.0.24", "1.0.25"})
+    EXPECT_FALSE(era(v).send_provision) << v;
+  for (const char* v : {"1.0.26", "1.0.36", "1.0.37", "1.0.47"})
+    EXPECT_TRUE(era(v).send_provision) << v;
+  EXPECT_EQ(era("1.0.36").time_tick_header, "x-ms-azure-time_tick");
+  EXPECT_EQ(era("1.0.37").time_tick_header, "x-ms-azure-time-tick");
+  // Unknown (no version, a mock's "1.0", garbage): nothing with an effect anywhere.
+  for (const char* v : {"", "1.0", "unknown", "2.0.1"}) {
+    auto unknown = era(v);
+    EXPECT_FALSE(unknown.version) << v;
+    EXPECT_FALSE(unknown.send_provision) << v;
+    EXPECT_TRUE(unknown.send_aggregated_status) << v;  // 404 from WireServer on older GPAs
+    EXPECT_TRUE(unknown.rule_item_id_required) << v;
+  }
+  EXPECT_FALSE(era("1.0.46").send_aggregated_status);
+  EXPECT_TRUE(era("1.0.47").send_aggregated_status);
+}
+
+TEST(GpaEraRequests, TheProvisionRequestCarriesTheErasTimeTickAndNeverNotify) {
+  auto request = probes::allowed_request(Target::gpa_provision,
+                                         probes::gpa_era(probes::GpaVersion::parse("1.0.30")));
+  EXPECT_EQ(request.method, net::Method::get);
+  std::map<std::string, std::string> headers(request.headers.begin(), request.headers.end());
+  EXPECT_EQ(headers.at("Metadata"), "true");
+  EXPECT_EQ(headers.at("x-ms-azure-time_tick"), "0");
+  EXPECT_EQ(headers.count("x-ms-azure-notify"), 0u);
+  EXPECT_FALSE(probes::allowed_for_era(Target::gpa_provision, probes::gpa_era(std::nullopt)));
+  EXPECT_TRUE(probes::allowed_for_era(Target::wireserver_status, probes::gpa_era(std::nullopt)));
+}
+
+// ---- GPA 1.0.26 – 1.0.27 read HostGA's mode from the hostga item (key.rs get_hostga_mode) ----
+
+TEST(GpaEraRules, HostGaModeComesFromTheHostGaItemOnlyIn1026And1027) {
+  auto s = probes::parse_secure_channel_status(era_fixture("sc-v2-hostga-differs.json"));
+  ASSERT_TRUE(s) << s.error;
+  ASSERT_TRUE(s.value->hostga_item_mode);
+  for (const char* v : {"1.0.26", "1.0.27"}) {
+    auto era = probes::gpa_era(probes::GpaVersion::parse(v));
+    EXPECT_TRUE(era.hostga_mode_from_hostga_item) << v;
+    EXPECT_EQ(probes::hostga_mode_for(*s.value, true), Mode::disabled) << v;
+  }
+  for (const char* v : {"1.0.25", "1.0.28", "1.0.47"})
+    EXPECT_FALSE(probes::gpa_era(probes::GpaVersion::parse(v)).hostga_mode_from_hostga_item) << v;
+  EXPECT_EQ(probes::hostga_mode_for(*s.value, false), Mode::enforce);
+  EXPECT_FALSE(
+      probes::gpa_era(probes::GpaVersion::parse("1.0.38")).hostga_rule_id_from_wireserver_item);
+  EXPECT_TRUE(
+      probes::gpa_era(probes::GpaVersion::parse("1.0.39")).hostga_rule_id_from_wireserver_item);
+
+  // The diagnosis says which mode this GPA gives HostGA.
+  auto e = audit_vm("status-1.0.30-healthy.json", {kGuid});
+  e.cycle.status = *s.value;
+  e.status_file.content->agent_version = "1.0.26";
+  auto report = diagnosis::diagnose(e);
+  bool said = false;
+  for (const auto& f : report.findings)
+    if (f.id == "hostga_mode_from_item") said = f.message.find("disabled") != std::string::npos;
+  EXPECT_TRUE(said);
+  e.status_file.content->agent_version = "1.0.28";
+  report = diagnosis::diagnose(e);
+  said = false;
+  for (const auto& f : report.findings) said = said || f.id == "hostga_rule_item_ignored";
+  EXPECT_TRUE(said);
+}
+
+// ---- AuthorizationItem.id: a required String from 1.0.15 (key.rs), absent in 1.0.13.1/1.0.14 ----
+
+TEST(GpaEraRules, ARuleItemWithoutIdIsRejectedFrom1015AndWhenTheVersionIsUnknown) {
+  auto s = probes::parse_secure_channel_status(era_fixture("sc-v2-items-without-id.json"));
+  ASSERT_TRUE(s) << s.error;
+  EXPECT_EQ(s.value->items_without_id, "wireserver, imds");
+  for (const char* fixture : {"status-1.0.17-healthy.json", "status-1.0.47-healthy.json"}) {
+    auto e = audit_vm(fixture, {kGuid});
+    e.cycle.status = *s.value;
+    EXPECT_EQ(verdict(e), VerdictCode::unknown) << fixture << ": GPA rejects the body";
+  }
+  auto unknown = audit_vm("status-1.0.47-healthy.json", {kGuid});
+  unknown.cycle.status = *s.value;
+  unknown.status_file.content->agent_version = "";
+  EXPECT_EQ(verdict(unknown), VerdictCode::unknown);
+  // 1.0.13.1 and 1.0.14 have no id field: the body is theirs to use.
+  auto first = audit_vm("status-1.0.13.1-healthy.json", {kGuid});
+  first.cycle.status = *s.value;
+  EXPECT_EQ(verdict(first), VerdictCode::healthy);
+  first.status_file.content->agent_version = "1.0.14";
+  EXPECT_EQ(verdict(first), VerdictCode::healthy);
+  first.status_file.content->agent_version = "1.0.15";
+  EXPECT_EQ(verdict(first), VerdictCode::unknown);
+}
+
+// ---- status.json rewrites: every 5 minutes in 1.0.13 (proxy_agent_status.rs start), every
+// 60 s from 1.0.14; in place up to 1.0.23 (misc_helpers.rs json_write_to_file) ----
+
+TEST(GpaEraRules, StalenessKeepsAMarginFor1013sFiveMinuteRewrites) {
+  auto old = audit_vm("status-1.0.13.1-healthy.json", {kGuid});
+  old.status_file.age_seconds = 450;  // between two 1.0.13 rewrites plus a late one
+  EXPECT_EQ(verdict(old), VerdictCode::healthy);
+  old.status_file.age_seconds = 601;
+  EXPECT_NE(verdict(old), VerdictCode::healthy);
+  auto newer = audit_vm("status-1.0.47-healthy.json", {kGuid});
+  newer.status_file.age_seconds = 450;
+  EXPECT_NE(verdict(newer), VerdictCode::healthy) << "60 s rewrites: 450 s is stale";
+}
+
+probes::FileRead file_with(std::string content) {
+  probes::FileRead f;
+  f.content = std::move(content);
+  return f;
+}
+
+TEST(GpaEraStatusFile, ATornReadIsReadAgainAndNeverTakenAsGpasWord) {
+  const auto whole = era_fixture("status-1.0.20-healthy.json");
+  const auto torn = era_fixture("status-1.0.20-torn.json");
+  EXPECT_TRUE(probes::looks_torn(torn));
+  EXPECT_TRUE(probes::looks_torn(""));
+  EXPECT_TRUE(probes::looks_torn("{\"a\": \"b"));
+  EXPECT_FALSE(probes::looks_torn(whole));
+  EXPECT_FALSE(probes::looks_torn("{\"a\": \"}{\"}"));  // braces inside a string
+
+  // Torn, then whole (GPA finished its write): the second read is the evidence.
+  int reads = 0;
+  auto sf = diagnosis::read_status_evidence([&] { return file_with(reads++ == 0 ? torn : whole); },
+                                            "status.json", kNow);
+  EXPECT_EQ(sf.state, probes::ReadState::ok);
+  EXPECT_EQ(sf.reads, 2);
+  ASSERT_TRUE(sf.content);
+  EXPECT_EQ(sf.content->agent_version, "1.0.20");
+
+  // Torn on every read: reported torn, GPA counted alive, no verdict from it.
+  reads = 0;
+  sf = diagnosis::read_status_evidence([&] { return ++reads, file_with(torn); }, "status.json",
+                                       kNow);
+  EXPECT_EQ(reads, diagnosis::kStatusFileReads);
+  EXPECT_TRUE(sf.torn);
+  EXPECT_FALSE(sf.content);
+  auto e = audit_vm("status-1.0.20-healthy.json", {kGuid});
+  e.status_file = sf;
+  for (auto& r : e.cycle.results)
+    if (r.target == Target::gpa_provision) {
+      r.http_status = 0;
+      r.outcome = probes::Outcome::refused;
+    }
+  e.cycle.provision.reset();
+  auto report = diagnosis::diagnose(e);
+  EXPECT_NE(report.verdict.code, VerdictCode::gpa_down) << "a file being written is a live GPA";
+  EXPECT_FALSE(info(report.verdict.code).needs_key_reset);
+  bool noted = false;
+  for (const auto& f : report.findings) noted = noted || f.id == "status_file_torn";
+  EXPECT_TRUE(noted);
+
+  // A whole document that GPA's shape does not fit is malformed, not torn.
+  sf = diagnosis::read_status_evidence([] { return file_with("[1, 2]"); }, "status.json", kNow);
+  EXPECT_FALSE(sf.torn);
+  EXPECT_EQ(sf.reads, 1);
+  EXPECT_EQ(sf.state, probes::ReadState::malformed);
 }
 
 TEST(GpaEraRules, InMemoryStatusIsUsedWhenGpaServesIt) {
