@@ -14,7 +14,9 @@ package_packages="dpkg-dev file rpm"
 # The packaging tests: lintian, rpm --root, a Debian 11 root (debootstrap), strace to see that the
 # static binary loads nothing, init-system-helpers for the maintainer scripts; chromium renders
 # the fleet plan's HTML page; jq runs the printed Uniform-instance REST reset (GET, raise, PUT).
-test_packages="openssl clang-format prometheus-alertmanager prometheus systemd $package_packages lintian debootstrap strace init-system-helpers chromium jq"
+# nodejs and npm run the issue-22 tools in tests/support/node (the cloudevents SDK, Azurite and
+# @azure/storage-blob; `npm ci` there, from its committed package-lock.json).
+test_packages="openssl clang-format prometheus-alertmanager prometheus systemd $package_packages lintian debootstrap strace init-system-helpers chromium jq nodejs npm"
 
 fuzz_packages="clang libclang-rt-14-dev"
 # Windows: the cross compiler (posix threads), GoogleTest's sources, wine64 to run the tests and
@@ -22,7 +24,7 @@ fuzz_packages="clang libclang-rt-14-dev"
 # the reports, openssl and python3 make and serve the WinHTTP test's certificates, file checks the
 # MSI's exe.
 windows_packages="g++-mingw-w64-x86-64-posix googletest wine64 wixl msitools jq openssl python3 file"
-bench_packages="python3 curl prometheus-alertmanager prometheus-blackbox-exporter binutils"
+bench_packages="python3 curl prometheus-alertmanager prometheus-blackbox-exporter binutils nodejs npm"
 
 case "${1:-build}" in
   build) wanted="$build_packages" ;;

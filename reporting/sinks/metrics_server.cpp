@@ -1,5 +1,5 @@
 // The one Beast server translation unit of the product: shaped like Beast's advanced_server
-// example, reduced to GET/HEAD /metrics.
+// example, reduced to GET/HEAD /metrics and /health.
 
 #include "reporting/sinks/metrics_server.h"
 
@@ -26,10 +26,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<http::request_parser<http::empty_body>> parser_;
   http::response<http::string_body> response_;
   std::shared_ptr<MetricsText> text_;
+  std::shared_ptr<HealthAnswer> health_;
 
  public:
-  Connection(tcp::socket socket, std::shared_ptr<MetricsText> text)
-      : stream_(std::move(socket)), text_(std::move(text)) {}
+  Connection(tcp::socket socket, std::shared_ptr<MetricsText> text,
+             std::shared_ptr<HealthAnswer> health)
+      : stream_(std::move(socket)), text_(std::move(text)), health_(std::move(health)) {}
 
   void run() { read(); }
 
@@ -53,9 +55,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (request.method() != http::verb::get && request.method() != http::verb::head) {
       response_.result(http::status::method_not_allowed);
       response_.set(http::field::allow, "GET, HEAD");
+    } else if (request.target() == "/health" && health_ && health_->enabled()) {
+      auto reply = health_->reply();
+      response_.result(static_cast<http::status>(reply.status));
+      response_.set(http::field::content_type, "application/json");
+      response_.set(http::field::cache_control, "no-store");
+      response_.body() = reply.body + "\n";
     } else if (request.target() != "/metrics") {
       response_.result(http::status::not_found);
-      response_.body() = "latchwatch serves /metrics only\n";
+      response_.body() = "latchwatch serves /metrics (and /health when enabled) only\n";
     } else {
       response_.result(http::status::ok);
       response_.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
@@ -84,20 +92,23 @@ struct MetricsServer::Impl {
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
   std::shared_ptr<MetricsText> text;
+  std::shared_ptr<HealthAnswer> health;
   std::thread thread;
 
   void accept() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) std::make_shared<Connection>(std::move(socket), text)->run();
+      if (!ec) std::make_shared<Connection>(std::move(socket), text, health)->run();
       accept();
     });
   }
 };
 
-MetricsServer::MetricsServer(const net::Endpoint& listen, std::shared_ptr<MetricsText> text)
+MetricsServer::MetricsServer(const net::Endpoint& listen, std::shared_ptr<MetricsText> text,
+                             std::shared_ptr<HealthAnswer> health)
     : impl_(std::make_unique<Impl>()) {
   impl_->text = std::move(text);
+  impl_->health = std::move(health);
   beast::error_code ec;
   auto address = asio::ip::make_address(listen.host, ec);
   if (ec) throw std::runtime_error("metrics listen address must be an IP: " + listen.host);
