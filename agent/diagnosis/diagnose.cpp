@@ -356,7 +356,9 @@ void local_findings(const Evidence& e, const Facts& f, const DiagnosisSettings& 
             "no key file for the server's keyGuid " + f.server_guid +
                 (f.other_keys ? " (the folder holds other guids)" : ""));
 
-  if (f.gpa_version)
+  // f.gpa is the status in use: the aggregated status may have named the version and then been
+  // set aside (stale or contradicted), with no status.json to stand in.
+  if (f.gpa_version && f.gpa)
     out.add("gpa_version", Severity::ok, "status_file",
             "GPA version " + f.gpa->agent_version +
                 (f.era_logs_refusal_only

@@ -110,6 +110,14 @@ for scenario in healthy healthy_v1 $(for v in $eras; do echo "healthy@$v"; done)
   if [ "$scenario" = "healthy@1.0.30" ]; then
     sed 's/latchwatch_probe_success{probe!="gpa_aggregated_status"} == 0/latchwatch_probe_success == 0/' "$rules" > "$dir/old.rules.yml"
     grep -q '^        expr: latchwatch_probe_success == 0$' "$dir/old.rules.yml" || { echo "FAIL: control rule not made"; fail=1; }
+    # Since latchwatch sends /gpa-aggregated-status only where GPA may serve it (issue 21), a
+    # healthy 1.0.30 exports no such series; the control adds the 404's series an unknown-version
+    # GPA earns, so both rules meet the very input the false alert came from.
+    grep -q 'probe="gpa_aggregated_status"' "$dir/latchwatch.prom" ||
+      echo 'latchwatch_probe_success{probe="gpa_aggregated_status"} 0' >> "$dir/latchwatch.prom"
+    write_test "$dir/latchwatch.prom" "$rules" "$dir/new.test.yml"
+    promtool test rules "$dir/new.test.yml" > "$dir/new.out" 2>&1 ||
+      { echo "FAIL: the shipped rule fires on the aggregated status's 404"; head -20 "$dir/new.out"; fail=1; }
     write_test "$dir/latchwatch.prom" "$dir/old.rules.yml" "$dir/old.test.yml"
     if promtool test rules "$dir/old.test.yml" > "$dir/old.out" 2>&1 || ! grep -q 'alertname: LatchwatchProbeFailing\|alertname:LatchwatchProbeFailing\|LatchwatchProbeFailing' "$dir/old.out"; then
       echo "FAIL: control: the old probe rule does not fire on $scenario"; fail=1
