@@ -496,7 +496,12 @@ Choice choose_verdict(const Evidence& e, const Facts& f, const DiagnosisSettings
   if (enabled_or_401 && f.gpa_listener_down && (status_file_unusable || !f.status_file_fresh) &&
       f.in_boot_grace)
     return {V::latching_in_progress, "early boot: GPA is not answering yet"};
-  if (enabled_or_401 && f.gpa_listener_down && (status_file_unusable || !f.status_file_fresh))
+  // GPA is down when its status file is gone or stale; one that is there but unusable (too
+  // large, unreadable, malformed) is no evidence either way, and the rules below say `unknown`.
+  const bool status_file_gone_or_stale =
+      (status_file_unusable && e.status_file.state == ReadState::missing) ||
+      (!status_file_unusable && !f.status_file_fresh);
+  if (enabled_or_401 && f.gpa_listener_down && status_file_gone_or_stale)
     return {V::gpa_down,
             std::string(f.provision ? "GPA's listener does not answer" : "no GPA process runs") +
                 " and its status file is " +

@@ -73,7 +73,10 @@ TEST_P(VerdictPerScenario, GivesTheCataloguedVerdictAndExitCode) {
   EXPECT_EQ(doc["verdict"]["code"], expected.verdict) << result.out;
   EXPECT_EQ(result.exit_code, expected.exit_code) << result.err;
   EXPECT_EQ(doc["verdict"]["exit_code"], expected.exit_code);
-  EXPECT_EQ(doc["probes"].size(), 6u);
+  // Six targets at most; GPA's /provision only where its version says it is harmless
+  // (docs/gpa-eras.md), so a GPA of unknown version gets five.
+  EXPECT_GE(doc["probes"].size(), 5u);
+  EXPECT_LE(doc["probes"].size(), 6u);
   EXPECT_EQ(outputs_.find(sim::kPlantedKeyHex), std::string::npos);
 }
 
