@@ -40,6 +40,12 @@ esac
 
 missing=""
 for package in $wanted; do
+  # Node.js from another source (an image's NodeSource nodejs ships its own npm, and Debian's npm
+  # package cannot install beside it): a working command is enough.
+  case "$package" in
+    nodejs) command -v node >/dev/null 2>&1 && continue ;;
+    npm) command -v npm >/dev/null 2>&1 && continue ;;
+  esac
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
     missing="$missing $package"
   fi
