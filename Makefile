@@ -35,12 +35,17 @@ test: test-deps build
 soak: test-deps build
 	cd $(BUILD) && ctest --output-on-failure --no-tests=error -L soak
 
-# ASan + UBSan over the whole test suite (CI runs it after `make test`).
+# The C++ test programs and what they start (the agent, the simulator): what the sanitizer builds
+# need. The packaging, fleet, receiver and format tests check files and scripts, not memory, and
+# run once, in `make test`.
+CXX_TEST_TARGETS = latchwatch latchwatch-fabric-sim latchwatch_unit_tests latchwatch_integration_tests
+
+# ASan + UBSan over every C++ test (unit and integration; CI runs it after `make test`).
 sanitize: test-deps
 	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DLATCHWATCH_SANITIZE=ON \
 	  -DLATCHWATCH_WARNINGS_AS_ERRORS=ON
-	cmake --build $(BUILD)-asan -j$(JOBS)
-	cd $(BUILD)-asan && ctest --output-on-failure --no-tests=error -j$(JOBS) -LE soak
+	cmake --build $(BUILD)-asan -j$(JOBS) --target $(CXX_TEST_TARGETS)
+	cd $(BUILD)-asan && ctest --output-on-failure --no-tests=error -j$(JOBS) -L '^(unit|integration)$$'
 
 # ThreadSanitizer over the code that shares state across threads: the sink dispatcher, the daemon
 # (signal thread, metrics server) and the simulator. The daemon's resource-budget tests
@@ -48,7 +53,7 @@ sanitize: test-deps
 # budget they measure.
 tsan: test-deps
 	cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=Debug -DLATCHWATCH_TSAN=ON
-	cmake --build $(BUILD)-tsan -j$(JOBS)
+	cmake --build $(BUILD)-tsan -j$(JOBS) --target $(CXX_TEST_TARGETS)
 	cd $(BUILD)-tsan && ctest --output-on-failure --no-tests=error -j$(JOBS) -R 'Dispatcher|Daemon|FabricSimulator|FileTrigger|GpaFileWatch' -E 'DaemonBudget'
 
 # libFuzzer targets for every parser of outside data, FUZZ_SECONDS each.

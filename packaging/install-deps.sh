@@ -18,6 +18,8 @@ fleet_packages="python3-yaml cloud-init ansible util-linux golang-go golang-gith
 # The packaging tests: lintian, rpm --root, a Debian 11 root (debootstrap), strace to see that the
 # static binary loads nothing, init-system-helpers for the maintainer scripts; chromium renders
 # the fleet plan's HTML page; jq runs the printed Uniform-instance REST reset (GET, raise, PUT).
+# nodejs and npm also run the issue-22 tools in tests/support/node (the cloudevents SDK, Azurite and
+# @azure/storage-blob; `npm ci` there, from its committed package-lock.json).
 test_packages="openssl clang-format prometheus-alertmanager prometheus systemd $package_packages lintian debootstrap strace init-system-helpers systemd-container chromium jq nodejs npm python3 python3-jmespath python3-jsonschema $fleet_packages"
 
 fuzz_packages="clang libclang-rt-14-dev"
@@ -26,9 +28,10 @@ fuzz_packages="clang libclang-rt-14-dev"
 # the reports, openssl and python3 make and serve the WinHTTP test's certificates, file checks the
 # MSI's exe.
 windows_packages="g++-mingw-w64-x86-64-posix googletest wine64 wixl msitools jq openssl python3 file"
-bench_packages="python3 curl prometheus-alertmanager prometheus-blackbox-exporter binutils"
+bench_packages="python3 curl prometheus-alertmanager prometheus-blackbox-exporter binutils nodejs npm"
 
-case "${1:-build}" in
+mode=${1:-build}
+case "$mode" in
   build) wanted="$build_packages" ;;
   test) wanted="$build_packages $test_packages" ;;
   package) wanted="$build_packages $package_packages" ;;
@@ -50,14 +53,25 @@ for package in $wanted; do
     missing="$missing $package"
   fi
 done
-[ -z "$missing" ] && exit 0
-
-if [ "$(id -u)" -ne 0 ]; then
-  echo "missing Debian packages:$missing (run as root, or install them with apt-get)" >&2
-  exit 1
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing Debian packages:$missing (run as root, or install them with apt-get)" >&2
+    exit 1
+  fi
+  echo "installing:$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-echo "installing:$missing"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-# shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+
+# The tests' Node.js tools (the cloudevents SDK, Azurite, @azure/storage-blob) from npm, exactly
+# as tests/support/node/package-lock.json pins them; only when that lock changed since.
+if [ "$mode" = test ]; then
+  node_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/support/node"
+  if [ ! -f "$node_dir/node_modules/.package-lock.json" ] ||
+     [ "$node_dir/package-lock.json" -nt "$node_dir/node_modules/.package-lock.json" ]; then
+    echo "npm ci in tests/support/node"
+    (cd "$node_dir" && npm ci --prefer-offline --no-audit --no-fund >/dev/null)
+  fi
+fi

@@ -49,7 +49,34 @@ std::string read_input(const std::string& path, std::string& content) {
   return {};
 }
 
-/// A directory stands for the regular files directly in it, in name order.
+/// The regular files in `dir` and, to a bounded depth, in its subfolders (a container downloaded
+/// with `az storage blob download-batch` is a tree: reports/<vm>/*.json), in name order. Names
+/// starting with '.' are skipped; a symlinked folder is not entered.
+void collect_folder(const std::string& dir, int depth, std::vector<std::string>& names,
+                    std::vector<std::string>& errors) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::directory_iterator it(fs::u8path(dir), ec), end;
+  if (ec) {
+    errors.push_back(dir + ": " + ec.message());
+    return;
+  }
+  for (; it != end; it.increment(ec)) {
+    std::string name = it->path().filename().u8string();
+    if (name.empty() || name[0] == '.') continue;
+    std::error_code kind;
+    const std::string path = dir + "/" + name;
+    if (fs::is_regular_file(it->path(), kind)) {  // follows links, as stat
+      names.push_back(path);
+    } else if (depth > 0 && !fs::is_symlink(it->path(), kind) &&
+               fs::is_directory(it->path(), kind)) {
+      collect_folder(path, depth - 1, names, errors);
+    }
+  }
+  if (ec) errors.push_back(dir + ": " + ec.message());
+}
+
+/// A directory stands for the regular files in it and its subfolders, in name order.
 std::vector<std::string> expand_inputs(const std::vector<std::string>& paths,
                                        std::vector<std::string>& errors) {
   namespace fs = std::filesystem;
@@ -61,18 +88,7 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& paths,
       continue;
     }
     std::vector<std::string> names;
-    fs::directory_iterator it(fs::u8path(path), ec), end;
-    if (ec) {
-      errors.push_back(path + ": " + ec.message());
-      continue;
-    }
-    for (; it != end; it.increment(ec)) {
-      std::string name = it->path().filename().u8string();
-      std::error_code kind;
-      if (name[0] != '.' && fs::is_regular_file(it->path(), kind))  // follows links, as stat
-        names.push_back(path + "/" + name);
-    }
-    if (ec) errors.push_back(path + ": " + ec.message());
+    collect_folder(path, 8, names, errors);
     std::sort(names.begin(), names.end());
     files.insert(files.end(), names.begin(), names.end());
   }

@@ -6,6 +6,8 @@
 #include "agent/config/secret_file.h"
 #include "probes/base/json_limits.h"
 #include "probes/os/bounded_file.h"
+#include "reporting/sinks/health_answer.h"
+#include "reporting/sinks/url.h"
 
 namespace latchwatch::agent {
 namespace {
@@ -59,7 +61,8 @@ OptionSpec text_option(std::string key, std::string flag, OptionKind kind, std::
                      v + "'";
             if (kind == OptionKind::url && !v.empty() && v.rfind("http://", 0) != 0 &&
                 v.rfind("https://", 0) != 0)
-              return std::string("must start with http:// or https://, got '") + v + "'";
+              return std::string("must start with http:// or https://, got '") +
+                     reporting::mask_url(v) + "'";
             access(c) = v;
             return std::string();
           },
@@ -255,11 +258,33 @@ std::vector<OptionSpec> build_table() {
       "sinks.metrics.textfile_dir", "", K::path, "node_exporter textfile folder (empty: off)",
       [](Config & c) -> auto& { return c.textfile_dir; }));
   t.push_back(bool_option(
+      "sinks.metrics.health.enabled", "",
+      "also answer GET /health on the metrics listener: 200, or 503 while a "
+      "verdict of sinks.metrics.health.verdicts is confirmed (for Azure Load "
+      "Balancer / Application Gateway probes and Connection Monitor)",
+      [](Config & c) -> auto& { return c.health_enabled; }));
+  t.push_back({"sinks.metrics.health.verdicts", "", K::text,
+               "verdict codes that make /health answer 503, separated by commas (default: the "
+               "key verdicts that need a reset now)",
+               0, 0,
+               [](Config& c, const std::string& v) {
+                 std::vector<latchwatch::VerdictCode> codes;
+                 std::string error;
+                 if (!reporting::parse_health_verdicts(v, codes, error)) return error;
+                 c.health_verdicts = reporting::health_verdicts_text(codes);
+                 return std::string();
+               },
+               [](const Config& c) { return nlohmann::json(c.health_verdicts); }});
+  t.push_back(bool_option(
       "sinks.alertmanager.enabled", "", "push alerts to Alertmanager",
       [](Config & c) -> auto& { return c.alertmanager.enabled; }));
   t.push_back(text_option(
       "sinks.alertmanager.url", "", K::url, "Alertmanager base URL",
       [](Config & c) -> auto& { return c.alertmanager.url; }));
+  t.push_back(text_option(
+      "sinks.alertmanager.url_file", "", K::path,
+      "file holding the Alertmanager URL instead (root-only, read at load)",
+      [](Config & c) -> auto& { return c.alertmanager.url_file; }));
   t.push_back(text_option(
       "sinks.alertmanager.bearer_token", "", K::secret,
       "bearer token for Alertmanager (masked in output)",
@@ -280,6 +305,27 @@ std::vector<OptionSpec> build_table() {
   t.push_back(text_option(
       "sinks.webhook.url", "", K::url, "webhook URL",
       [](Config & c) -> auto& { return c.webhook.url; }));
+  t.push_back(text_option(
+      "sinks.webhook.url_file", "", K::path,
+      "file holding the webhook URL instead, for a URL whose query is its "
+      "credential (a Logic App's sig=): root-only, read at load",
+      [](Config & c) -> auto& { return c.webhook.url_file; }));
+  t.push_back({"sinks.webhook.format", "", K::text,
+               "json (latchwatch's report) or cloudevents (a CloudEvents 1.0 structured event, "
+               "for an Event Grid custom topic)",
+               0, 0,
+               [](Config& c, const std::string& v) {
+                 if (v != "json" && v != "cloudevents")
+                   return "must be json or cloudevents, got '" + v.substr(0, 64) + "'";
+                 c.webhook.format = v;
+                 return std::string();
+               },
+               [](const Config& c) { return nlohmann::json(c.webhook.format); }});
+  t.push_back(text_option(
+      "sinks.webhook.event_grid_key_file", "", K::path,
+      "file holding an Event Grid topic access key, sent as aeg-sas-key "
+      "(root-only, read at load)",
+      [](Config & c) -> auto& { return c.webhook.event_grid_key_file; }));
   t.push_back(text_option(
       "sinks.webhook.secret", "", K::secret,
       "HMAC-SHA256 secret for X-Latchwatch-Signature (masked in output)",
@@ -302,6 +348,37 @@ std::vector<OptionSpec> build_table() {
       "sinks.webhook.spool_max_entries", "",
       "undelivered reports kept on disk; the oldest are dropped past this", 1, 100000,
       [](Config & c) -> auto& { return c.webhook.spool_max_entries; }));
+  t.push_back(bool_option(
+      "sinks.blob.enabled", "",
+      "write each transition's report (and the latest) as a blob into an "
+      "Azure Storage container through a SAS URL",
+      [](Config & c) -> auto& { return c.blob.enabled; }));
+  t.push_back(text_option(
+      "sinks.blob.url", "", K::url,
+      "the container's SAS URL (https://ACCOUNT.blob.core.windows.net/"
+      "CONTAINER?SAS); prefer url_file",
+      [](Config & c) -> auto& { return c.blob.url; }));
+  t.push_back(text_option(
+      "sinks.blob.url_file", "", K::path,
+      "file holding the container's SAS URL (root-only, read at load)",
+      [](Config & c) -> auto& { return c.blob.url_file; }));
+  t.push_back(text_option(
+      "sinks.blob.ca_file", "", K::path,
+      "CA bundle to verify the storage endpoint's certificate (empty: system)",
+      [](Config & c) -> auto& { return c.blob.ca_file; }));
+  t.push_back(bool_option(
+      "sinks.blob.verify_tls", "", "verify the storage endpoint's certificate",
+      [](Config & c) -> auto& { return c.blob.verify_tls; }));
+  t.push_back(int_option(
+      "sinks.blob.timeout_ms", "", "deadline of each Put Blob", 1, 60000,
+      [](Config & c) -> auto& { return c.blob.timeout_ms; }));
+  t.push_back(int_option(
+      "sinks.blob.spool_max_entries", "",
+      "unwritten reports kept on disk; the oldest are dropped past this", 1, 100000,
+      [](Config & c) -> auto& { return c.blob.spool_max_entries; }));
+  t.push_back(bool_option(
+      "sinks.blob.write_latest", "", "also overwrite latest/<vm>.json every cycle",
+      [](Config & c) -> auto& { return c.blob.write_latest; }));
   t.push_back(bool_option(
       "sinks.kvp.enabled", "", "write verdicts to the Hyper-V KVP pool",
       [](Config & c) -> auto& { return c.kvp_enabled; }));
@@ -434,6 +511,8 @@ nlohmann::json effective_config(const Config& config) {
     nlohmann::json value = spec.get(config);
     if (spec.kind == OptionKind::secret && value.is_string() && !value.get<std::string>().empty())
       value = "********";
+    if (spec.kind == OptionKind::url && value.is_string())
+      value = reporting::mask_url(value.get<std::string>());  // a query or userinfo is a secret
     doc[nlohmann::json::json_pointer("/" + [&] {
       std::string p = spec.key;
       std::replace(p.begin(), p.end(), '.', '/');

@@ -26,7 +26,11 @@ namespace latchwatch::agent {
 
 struct WebhookConfig {
   bool enabled = false;
-  std::string url;  ///< http:// or https://
+  std::string url;       ///< http:// or https://; its query and userinfo are masked in output
+  std::string url_file;  ///< read at load into `url` (a URL whose query is the credential)
+  std::string format = "json";  ///< "json" (latchwatch's report) or "cloudevents"
+  std::string event_grid_key;   ///< aeg-sas-key; only ever read from `event_grid_key_file`
+  std::string event_grid_key_file;
   std::string secret;
   std::string secret_file;  ///< read at load into `secret`; root-only file (see load_config_file)
   std::string ca_file;      ///< empty: system trust store
@@ -37,11 +41,24 @@ struct WebhookConfig {
 
 struct AlertmanagerConfig {
   bool enabled = false;
-  std::string url;  ///< base URL, e.g. http://127.0.0.1:9093
+  std::string url;       ///< base URL, e.g. http://127.0.0.1:9093
+  std::string url_file;  ///< read at load into `url`
   std::string bearer_token;
   std::string bearer_token_file;  ///< read at load into `bearer_token`
   int timeout_ms = 5000;
   int resend_interval_s = 60;
+};
+
+/// The storage drop box (reporting/sinks/blob_sink.h).
+struct BlobConfig {
+  bool enabled = false;
+  std::string url;       ///< the container's SAS URL; prefer `url_file` (the SAS is a credential)
+  std::string url_file;  ///< read at load into `url`
+  std::string ca_file;
+  bool verify_tls = true;
+  int timeout_ms = 5000;
+  int spool_max_entries = 1000;
+  bool write_latest = true;
 };
 
 struct Config {
@@ -65,8 +82,12 @@ struct Config {
   bool metrics_enabled = true;
   std::string metrics_listen = "127.0.0.1:9464";
   std::string textfile_dir;  ///< node_exporter textfile folder; empty: off
+  /// GET /health on the metrics listener (reporting/sinks/health_answer.h); off by default.
+  bool health_enabled = false;
+  std::string health_verdicts = "key_lost,key_mismatch,key_suspect_mismatch";
   AlertmanagerConfig alertmanager;
   WebhookConfig webhook;
+  BlobConfig blob;
   bool kvp_enabled = false;
   std::string kvp_pool_file = platform_defaults().kvp_pool;  ///< Linux: /var/lib/hyperv/.kvp_pool_1
   bool serial_enabled = true;  ///< written only when the device is usable (see sink_list)

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "agent/config/config.h"
+#include "probes/base/azure_names.h"
 #include "probes/net/http_exchange.h"
 #include "reporting/sinks/eventlog_sink.h"
 #include "reporting/sinks/url.h"
@@ -52,6 +53,17 @@ std::string host_of(std::string text) {
 }
 
 std::string allow_address(const std::string& what, const std::string& host) {
+  if (!probes::is_ip_address(host))
+    // A SaaS name (Event Grid, Logic Apps, Storage): its addresses are not the owner's to know
+    // and change without notice, so no address list can be right for long.
+    return what + " " + host +
+           " is a name outside the unit's IPAddressAllow, so the sandbox drops its packets. Its "
+           "addresses change, so list none: lift the address fence for this unit with a drop-in "
+           "(`systemctl edit latchwatch`, then under [Service]: 'IPAddressAllow=any'). Trade-off: "
+           "latchwatch may then reach any address, not only the fabric's and loopback (the other "
+           "fences stay: no new privileges, read-only system, no capabilities). Or point the sink "
+           "at a relay on an address you control and allow that address only. See "
+           "docs/azure-channels.md";
   return what + " " + host +
          " is outside the unit's IPAddressAllow, so the sandbox drops its packets: add "
          "'IPAddressAllow=" +
@@ -90,7 +102,14 @@ std::string config_error(const Config& config) {
   if (config.alertmanager.enabled && config.alertmanager.url.empty())
     return "config key 'sinks.alertmanager.url' is empty, but sinks.alertmanager.enabled is true";
   if (config.webhook.enabled && config.webhook.url.empty())
-    return "config key 'sinks.webhook.url' is empty, but sinks.webhook.enabled is true";
+    return "config key 'sinks.webhook.url' (or sinks.webhook.url_file) is empty, but "
+           "sinks.webhook.enabled is true";
+  if (config.blob.enabled && config.blob.url.empty())
+    return "config key 'sinks.blob.url_file' (or sinks.blob.url) is empty, but sinks.blob.enabled "
+           "is true";
+  if (!config.webhook.event_grid_key.empty() && config.webhook.format != "cloudevents")
+    return "config key 'sinks.webhook.event_grid_key_file' is set, but sinks.webhook.format is "
+           "not cloudevents (an Event Grid topic takes CloudEvents)";
   if (config.eventlog_enabled && !reporting::eventlog_available())
     return "config key 'sinks.eventlog.enabled' is true, but the Event Log sink is Windows only";
   // What the daemon would otherwise find out only at start (and then run without).
@@ -103,6 +122,11 @@ std::string config_error(const Config& config) {
     return "config key 'sinks.alertmanager.url' " + error;
   if (config.webhook.enabled && !reporting::parse_url(config.webhook.url, url, error))
     return "config key 'sinks.webhook.url' " + error;
+  if (config.blob.enabled && !reporting::parse_url(config.blob.url, url, error))
+    return "config key 'sinks.blob.url' " + error;
+  if (config.blob.enabled && url.path.find('?') == std::string::npos)
+    return "config key 'sinks.blob.url' has no SAS query string: give the container's SAS URL "
+           "(https://ACCOUNT.blob.core.windows.net/CONTAINER?sv=...&sig=...)";
   return {};
 }
 
@@ -131,6 +155,9 @@ std::vector<std::string> sandbox_warnings(const Config& config, const std::strin
   if (config.webhook.enabled && !config.webhook.url.empty() &&
       !reachable_in_unit(host_of(config.webhook.url)))
     warnings.push_back(allow_address("sinks.webhook.url host", host_of(config.webhook.url)));
+  if (config.blob.enabled && !config.blob.url.empty() &&
+      !reachable_in_unit(host_of(config.blob.url)))
+    warnings.push_back(allow_address("sinks.blob.url host", host_of(config.blob.url)));
   const auto& endpoints = config.sources.probes.endpoints;
   const std::pair<const char*, const net::Endpoint&> dialled[] = {
       {"endpoints.wireserver", endpoints.wireserver},

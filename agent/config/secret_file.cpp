@@ -128,11 +128,17 @@ std::string read_secret_files(Config& config) {
       {"sinks.alertmanager.bearer_token_file", config.alertmanager.bearer_token_file,
        config.alertmanager.bearer_token},
       {"sinks.webhook.secret_file", config.webhook.secret_file, config.webhook.secret},
+      {"sinks.webhook.event_grid_key_file", config.webhook.event_grid_key_file,
+       config.webhook.event_grid_key},
+      // A URL whose query string or userinfo is the credential (a Logic App's sig=, a SAS).
+      {"sinks.alertmanager.url_file", config.alertmanager.url_file, config.alertmanager.url},
+      {"sinks.webhook.url_file", config.webhook.url_file, config.webhook.url},
+      {"sinks.blob.url_file", config.blob.url_file, config.blob.url},
   };
   for (auto& pair : pairs) {
     if (pair.file.empty()) continue;
     if (!pair.secret.empty())
-      return std::string("config key '") + pair.key + "': set the secret or its file, not both";
+      return std::string("config key '") + pair.key + "': set the value or its file, not both";
     if (auto error = read_secret_file(pair.key, pair.file, pair.secret); !error.empty())
       return error;
   }

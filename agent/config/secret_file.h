@@ -1,6 +1,8 @@
 #pragma once
-/// Secrets kept outside the config: `sinks.alertmanager.bearer_token_file` and
-/// `sinks.webhook.secret_file` name files read at load (and at every reload).
+/// Secrets kept outside the config: `sinks.alertmanager.bearer_token_file`,
+/// `sinks.webhook.secret_file`, `sinks.webhook.event_grid_key_file` and the URL files
+/// (`sinks.alertmanager.url_file`, `sinks.webhook.url_file`, `sinks.blob.url_file`: a URL whose
+/// query string is the credential) name files read at load (and at every reload).
 ///
 /// A secret file must be a regular file (a final symlink is not followed), owned by root or by
 /// the user running latchwatch, neither readable nor writable by others and not group-writable,

@@ -94,6 +94,7 @@ std::string host_name() {
 /// The sinks and the metrics endpoint for one configuration.
 struct Outputs {
   std::shared_ptr<reporting::MetricsText> metrics_text = std::make_shared<reporting::MetricsText>();
+  std::shared_ptr<reporting::HealthAnswer> health = std::make_shared<reporting::HealthAnswer>();
   std::unique_ptr<reporting::MetricsServer> metrics_server;
   std::string metrics_listen;  ///< what `metrics_server` was built for
   std::unique_ptr<reporting::Dispatcher> dispatcher;
@@ -101,7 +102,15 @@ struct Outputs {
   /// `previous` (a reload): its metrics endpoint is kept when the address did not change, so a
   /// reload never drops a scrape or fails to re-bind its own port.
   Outputs(const Config& config, std::unique_ptr<Outputs> previous) {
-    if (previous) metrics_text = previous->metrics_text;  // the text and the cycle count
+    if (previous) {
+      metrics_text = previous->metrics_text;  // the text and the cycle count
+      health = previous->health;              // the last cycle's answer
+    }
+    std::vector<latchwatch::VerdictCode> counted;
+    std::string verdicts_error;
+    if (!reporting::parse_health_verdicts(config.health_verdicts, counted, verdicts_error))
+      counted = reporting::default_health_verdicts();  // checked at load; never reached
+    health->configure(config.health_enabled, std::move(counted));
     if (previous && previous->metrics_server && config.metrics_enabled &&
         previous->metrics_listen == config.metrics_listen) {
       metrics_server = std::move(previous->metrics_server);
@@ -115,7 +124,7 @@ struct Outputs {
         spdlog::error("metrics endpoint off: sinks.metrics.listen {}", error);
       } else {
         try {
-          metrics_server = std::make_unique<reporting::MetricsServer>(listen, metrics_text);
+          metrics_server = std::make_unique<reporting::MetricsServer>(listen, metrics_text, health);
           metrics_listen = config.metrics_listen;
           spdlog::info("metrics on http://{}/metrics", metrics_server->endpoint().to_string());
         } catch (const std::exception& e) {
@@ -181,6 +190,7 @@ int run_daemon(const ConfigLoader& load) {
   ports.publish = [&](reporting::CycleReport& cycle) {
     cycle.host = host;
     cycle.sinks_health = outputs->dispatcher->health();
+    outputs->health->update(cycle);  // /health answers from the debounced verdict at once
     outputs->dispatcher->submit(cycle);
     // Start-up is over once a cycle has run: from here on the resident set is the cycle's own.
     if (!startup_pages_released) {

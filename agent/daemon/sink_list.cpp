@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "reporting/sinks/alertmanager_sink.h"
+#include "reporting/sinks/blob_sink.h"
 #include "reporting/sinks/eventlog_sink.h"
 #include "reporting/sinks/kvp_sink.h"
 #include "reporting/sinks/log_sink.h"
@@ -64,6 +65,9 @@ std::vector<std::unique_ptr<reporting::Sink>> build_sinks(
     WebhookOptions options;
     options.url = config.webhook.url;
     options.secret = config.webhook.secret;
+    options.format =
+        config.webhook.format == "cloudevents" ? WebhookFormat::cloudevents : WebhookFormat::json;
+    options.event_grid_key = config.webhook.event_grid_key;
     options.ca_file = config.webhook.ca_file;
     options.verify_tls = config.webhook.verify_tls;
     options.timeout = std::chrono::milliseconds(config.webhook.timeout_ms);
@@ -71,6 +75,18 @@ std::vector<std::unique_ptr<reporting::Sink>> build_sinks(
     options.spool_dir = config.sources.state_dir + "/spool";
     options.clock = &clock;
     sinks.push_back(std::make_unique<WebhookSink>(options));
+  }
+  if (config.blob.enabled) {
+    BlobOptions options;
+    options.container_url = config.blob.url;
+    options.ca_file = config.blob.ca_file;
+    options.verify_tls = config.blob.verify_tls;
+    options.timeout = std::chrono::milliseconds(config.blob.timeout_ms);
+    options.spool_max_entries = static_cast<std::size_t>(config.blob.spool_max_entries);
+    options.spool_dir = config.sources.state_dir + "/blob-spool";
+    options.write_latest = config.blob.write_latest;
+    options.clock = &clock;
+    sinks.push_back(std::make_unique<BlobSink>(options));
   }
   return sinks;
 }

@@ -146,7 +146,11 @@ Failure classify(const beast::error_code& ec) {
   return Failure::reset;
 }
 
-http::verb to_verb(Method m) { return m == Method::post ? http::verb::post : http::verb::get; }
+http::verb to_verb(Method m) {
+  return m == Method::post  ? http::verb::post
+         : m == Method::put ? http::verb::put
+                            : http::verb::get;
+}
 
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();

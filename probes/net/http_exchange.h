@@ -44,7 +44,7 @@ struct Endpoint {
 bool parse_endpoint(const std::string& text, Endpoint& out, std::string& error,
                     bool allow_port_zero = false);
 
-enum class Method { get, post };
+enum class Method { get, post, put };  /// put: the blob sink's Put Blob only
 
 struct Request {
   Method method = Method::get;

@@ -1,5 +1,7 @@
 #include "reporting/sinks/sink.h"
 
+#include "reporting/report/reset_ticket.h"
+
 namespace latchwatch::reporting {
 
 std::string dump_json(const nlohmann::json& j, int indent) {
@@ -21,6 +23,13 @@ nlohmann::json cycle_document(const CycleReport& r) {
       {"pending", r.pending},
       {"key_alert_firing", r.key_alert_firing()}};
   doc["sinks"] = to_json(r.sinks_health);
+  return doc;
+}
+
+nlohmann::json outward_document(const CycleReport& report, const std::string& delivery_id) {
+  auto doc = cycle_document(report);
+  if (report.report.remedy)
+    doc["reset_ticket"] = latchwatch::reset_ticket(report.report, delivery_id);
   return doc;
 }
 

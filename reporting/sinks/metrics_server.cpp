@@ -1,5 +1,5 @@
 // The one Beast server translation unit of the product: shaped like Beast's advanced_server
-// example, reduced to GET/HEAD /metrics.
+// example, reduced to GET/HEAD /metrics and /health.
 
 #include "reporting/sinks/metrics_server.h"
 
@@ -36,13 +36,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<http::request_parser<http::empty_body>> parser_;
   http::response<http::string_body> response_;
   std::shared_ptr<MetricsText> text_;
+  std::shared_ptr<HealthAnswer> health_;
 
  public:
-  Connection(tcp::socket socket, std::shared_ptr<MetricsText> text, std::shared_ptr<Budget> budget)
+  Connection(tcp::socket socket, std::shared_ptr<MetricsText> text,
+             std::shared_ptr<HealthAnswer> health, std::shared_ptr<Budget> budget)
       : budget_(std::move(budget)),
         closes_at_(std::chrono::steady_clock::now() + kMetricsConnectionLifetime),
         stream_(std::move(socket)),
-        text_(std::move(text)) {
+        text_(std::move(text)),
+        health_(std::move(health)) {
     ++budget_->open;
   }
   ~Connection() { --budget_->open; }
@@ -71,9 +74,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (request.method() != http::verb::get && request.method() != http::verb::head) {
       response_.result(http::status::method_not_allowed);
       response_.set(http::field::allow, "GET, HEAD");
+    } else if (request.target() == "/health" && health_ && health_->enabled()) {
+      auto reply = health_->reply();
+      response_.result(static_cast<http::status>(reply.status));
+      response_.set(http::field::content_type, "application/json");
+      response_.set(http::field::cache_control, "no-store");
+      response_.body() = reply.body + "\n";
     } else if (request.target() != "/metrics") {
       response_.result(http::status::not_found);
-      response_.body() = "latchwatch serves /metrics only\n";
+      response_.body() = "latchwatch serves /metrics (and /health when enabled) only\n";
     } else {
       response_.result(http::status::ok);
       response_.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
@@ -103,6 +112,7 @@ struct MetricsServer::Impl {
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
   std::shared_ptr<MetricsText> text;
+  std::shared_ptr<HealthAnswer> health;
   std::shared_ptr<Budget> budget = std::make_shared<Budget>();
   asio::steady_timer retry{ioc};
   std::thread thread;
@@ -124,16 +134,18 @@ struct MetricsServer::Impl {
         beast::error_code ignored;
         socket.close(ignored);
       } else {
-        std::make_shared<Connection>(std::move(socket), text, budget)->run();
+        std::make_shared<Connection>(std::move(socket), text, health, budget)->run();
       }
       accept();
     });
   }
 };
 
-MetricsServer::MetricsServer(const net::Endpoint& listen, std::shared_ptr<MetricsText> text)
+MetricsServer::MetricsServer(const net::Endpoint& listen, std::shared_ptr<MetricsText> text,
+                             std::shared_ptr<HealthAnswer> health)
     : impl_(std::make_unique<Impl>()) {
   impl_->text = std::move(text);
+  impl_->health = std::move(health);
   beast::error_code ec;
   auto address = asio::ip::make_address(listen.host, ec);
   if (ec) throw std::runtime_error("metrics listen address must be an IP: " + listen.host);

@@ -1,7 +1,8 @@
 #pragma once
 /// The /metrics endpoint: a small HTTP/1.1 server on its own thread. Answers GET and HEAD for
-/// /metrics only, reads each request with a fresh bounded parser under a deadline, and never
-/// listens on all interfaces unless configured to.
+/// /metrics, and for /health while the health answer is enabled (health_answer.h), reads each
+/// request with a fresh bounded parser under a deadline, and never listens on all interfaces unless
+/// configured to.
 ///
 /// Its resource budget (issue 26): at most `kMetricsMaxConnections` connections at once (one
 /// more is accepted and closed at once), each read under a 5 s deadline and each connection
@@ -17,6 +18,7 @@
 #include <string>
 
 #include "probes/net/http_exchange.h"
+#include "reporting/sinks/health_answer.h"
 #include "reporting/sinks/metrics_sink.h"
 
 namespace latchwatch::reporting {
@@ -28,7 +30,9 @@ class MetricsServer {
  public:
   /// Binds `listen` (HOST:PORT; port 0 picks one). Throws std::runtime_error naming the address
   /// when it cannot bind (e.g. another process holds the port).
-  MetricsServer(const net::Endpoint& listen, std::shared_ptr<MetricsText> text);
+  /// `health` null: /health is not served (404), as when it is configured off.
+  MetricsServer(const net::Endpoint& listen, std::shared_ptr<MetricsText> text,
+                std::shared_ptr<HealthAnswer> health = nullptr);
   ~MetricsServer();  ///< stops and joins
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;

@@ -47,6 +47,11 @@ struct CycleReport : Decision {
 /// transition, the debounced verdict and the sinks' health.
 nlohmann::json cycle_document(const CycleReport& report);
 
+/// What leaves the VM for the owner (webhook body, CloudEvent `data`, blob): the cycle document
+/// plus, when the verdict needs a key reset, its `reset_ticket` (docs/formats/) carrying
+/// `delivery_id` (empty: null).
+nlohmann::json outward_document(const CycleReport& report, const std::string& delivery_id);
+
 /// JSON text of untrusted content: invalid UTF-8 (a path, a name from outside) becomes U+FFFD
 /// instead of throwing. Every dump of a report, plan or config goes through this.
 std::string dump_json(const nlohmann::json& j, int indent = -1);

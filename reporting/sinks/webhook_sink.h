@@ -9,17 +9,18 @@
 /// every accepted report in the spool. The spool folder is never a symlink (refused) and its
 /// files are opened without following links.
 ///
-/// A report that cannot be spooled (the disk is full, the folder unwritable) is not dropped: it
-/// is kept in memory (bounded by the same limit), delivered after the spool when the receiver
-/// answers, counted as `not_durable` in the sink's health, and `accept` says so; it is written
-/// to the spool as soon as the spool takes files again. Only such reports can be lost to a stop.
-///
 /// Platform parts sit behind seams: the signature (reporting/sinks/hmac_sha256.h), the transport
 /// (webhook_transport.h: TLS through OpenSSL on Linux, WinHTTP on Windows) and the spool folder
 /// (spool_files.h).
 ///
 /// Headers: X-Latchwatch-Signature: sha256=<hex HMAC-SHA256 of the raw body> and
 /// X-Latchwatch-Delivery: <uuid> (the same uuid on every retry, so receivers can drop duplicates).
+///
+/// Formats (`WebhookFormat`): latchwatch's own JSON (the cycle document), or a CloudEvents 1.0
+/// structured event (`Content-Type: application/cloudevents+json; charset=utf-8`) for an Event
+/// Grid custom topic, with `aeg-sas-key: <key>` when an access key is configured; see
+/// `cloud_event` and /work/notes/contract.md. The envelope is built and spooled in `accept`, so a
+/// retry sends the same bytes (and the same signature) whatever the config says later.
 
 #include <atomic>
 #include <memory>
@@ -28,13 +29,24 @@
 #include "probes/base/clock.h"
 #include "reporting/sinks/hmac_sha256.h"
 #include "reporting/sinks/sink.h"
+#include "reporting/sinks/spool.h"
 #include "reporting/sinks/url.h"
 
 namespace latchwatch::reporting {
 
+enum class WebhookFormat { json, cloudevents };
+
+/// The CloudEvents 1.0 structured event of one transition: `id` the delivery uuid, `source` the
+/// VM's resource id (or latchwatch://<host> when unknown), `type`
+/// com.latchwatch.verdict.{fired,changed,resolved}, `subject` the verdict code, `time`, and the
+/// cycle document as `data`.
+nlohmann::json cloud_event(const CycleReport& report, const std::string& delivery);
+
 struct WebhookOptions {
   std::string url;
   std::string secret;
+  WebhookFormat format = WebhookFormat::json;
+  std::string event_grid_key;  ///< sent as aeg-sas-key when not empty (never logged)
   std::string ca_file;  ///< empty: the system trust store (Windows: the chain must end at it)
   bool verify_tls = true;
   std::chrono::milliseconds timeout{5000};
@@ -44,9 +56,6 @@ struct WebhookOptions {
 };
 
 class WebhookTransport;
-
-/// The delay before retry number `attempt` (1-based): 1 s doubling up to 5 minutes.
-std::chrono::seconds retry_delay(int attempt);
 
 class WebhookSink : public Sink {
  public:
@@ -65,24 +74,15 @@ class WebhookSink : public Sink {
   PublishResult flush();
 
  private:
-  std::string enqueue_entry(const std::string& delivery, const std::string& body);
-  std::vector<std::string> spooled(std::string* error = nullptr) const;  ///< oldest first
-  PublishResult deliver(const std::string& delivery, const std::string& body);
+  PublishResult deliver(const nlohmann::json& entry);
 
   WebhookOptions options_;
   Url url_;
   std::string url_error_;
   std::unique_ptr<WebhookTransport> transport_;  ///< Beast/OpenSSL on Linux, WinHTTP on Windows
   std::string tls_error_;
-  mutable std::mutex spool_mutex_;  ///< accept (daemon thread) against flush (the sink's lane)
-  std::atomic<std::uint64_t> dropped_{0};
-  std::atomic<std::uint64_t> corrupt_{0};
-  std::atomic<std::uint64_t> not_durable_{0};  ///< reports that were never in the spool
-  /// Reports that could not be spooled, oldest first: {delivery uuid, body}. Under spool_mutex_.
-  std::vector<std::pair<std::string, std::string>> memory_only_;
+  Spool spool_;
   std::atomic<bool> interrupted_{false};
-  int attempt_ = 0;
-  std::chrono::steady_clock::time_point next_attempt_{};
 };
 
 }  // namespace latchwatch::reporting

@@ -283,10 +283,13 @@ net::Response post_now(const Url& url, const net::Request& request, const WinHtt
   Internet connection(
       WinHttpConnect(session.get(), widen(url.endpoint.host).c_str(), url.endpoint.port, 0));
   if (!connection) return from_error(GetLastError(), where);
-  Internet handle(
-      WinHttpOpenRequest(connection.get(), request.method == net::Method::post ? L"POST" : L"GET",
-                         widen(url.path).c_str(), nullptr, WINHTTP_NO_REFERER,
-                         WINHTTP_DEFAULT_ACCEPT_TYPES, url.tls ? WINHTTP_FLAG_SECURE : 0));
+  Internet handle(WinHttpOpenRequest(
+      connection.get(),
+      request.method == net::Method::post  ? L"POST"
+      : request.method == net::Method::put ? L"PUT"
+                                           : L"GET",
+      widen(request.target.empty() ? url.path : request.target).c_str(), nullptr,
+      WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES, url.tls ? WINHTTP_FLAG_SECURE : 0));
   if (!handle) return from_error(GetLastError(), where);
   return exchange(handle.get(), url, request, options, roots.get(), deadline, where);
 }
