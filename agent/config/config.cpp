@@ -235,8 +235,9 @@ std::vector<OptionSpec> build_table() {
       1, 3600, [](Config & c) -> auto& { return c.trigger_min_gap_s; }));
   t.push_back(int_option(
       "daemon.trigger.max_per_hour", "",
-      "change-triggered cycles allowed per hour (a bucket of this size)", 0, 60,
-      [](Config & c) -> auto& { return c.trigger_max_per_hour; }));
+      "extra cycles allowed per hour, change-triggered and confirmation cycles alike (a bucket of "
+      "this size)",
+      0, 60, [](Config & c) -> auto& { return c.trigger_max_per_hour; }));
   t.push_back(int_option(
       "daemon.trigger.confirm_after_s", "",
       "a pending key verdict is confirmed at GPA's next status write or after "

@@ -5,9 +5,10 @@
 /// a triggered cycle simply comes first and the timer restarts from it.
 ///
 /// The run loop tells it when each cycle starts and ends (whether a key verdict is pending);
-/// `cycle_started` also re-tries watches that could not be set (the folder did not exist yet).
-/// With `daemon.trigger.enabled` false, or without inotify, every call does nothing and the
-/// timer alone drives cycles.
+/// `cycle_started` also re-tries, on the clock's backoff (watch_retry_delay in trigger_feed.h),
+/// inotify itself when it was unavailable (EMFILE, ...) and watches that could not be set (the
+/// folder did not exist yet, ENOSPC). With `daemon.trigger.enabled` false every call does
+/// nothing; until inotify works the timer alone drives cycles, and `state()` says why.
 ///
 /// Thread-safety: the public calls are made from the run loop's thread; the watcher thread and
 /// those calls share one mutex. `wake` is called from the watcher thread.
@@ -30,6 +31,9 @@ class CycleTrigger {
  public:
   /// `clock`: the steady time the policy is fed (the daemon's clock; tests pass a manual one).
   CycleTrigger(const Config& config, std::function<void()> wake, const Clock& clock = real_clock());
+  /// Linux only: the same, with inotify's calls through `calls` (tests make attempts fail).
+  CycleTrigger(const Config& config, std::function<void()> wake, const Clock& clock,
+               InotifyCalls calls);
   ~CycleTrigger();
   CycleTrigger(const CycleTrigger&) = delete;
   CycleTrigger& operator=(const CycleTrigger&) = delete;
@@ -38,23 +42,33 @@ class CycleTrigger {
   void cycle_finished(bool key_verdict_pending);
   /// After a configuration reload: new paths and limits (the watch starts over).
   void reconfigure(const Config& config);
+  /// What the trigger does now, as logged: "watching ...", "not watching (why)", "unavailable
+  /// (why)" or "off (...)".
+  std::string state() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return state_;
+  }
 
  private:
   void start(const Config& config);
   void stop();
   void watch_loop();
   void nudge();
-  void observe_armed(GpaFileWatch::Armed armed, TriggerPolicy::Time now);
   void log_watch_state();
+  bool open_watch(TriggerPolicy::Time now);
+  void note_watch_attempt(TriggerPolicy::Time now);
 
   std::function<void()> wake_;
   const Clock* clock_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
+  InotifyCalls calls_;
+  std::string state_;       ///< see state(); each change is logged once
+  int watch_failures_ = 0;  ///< failed attempts in a row (inotify or a watch)
+  TriggerPolicy::Time retry_at_{};
   std::unique_ptr<GpaFileWatch> watch_;
   std::unique_ptr<TriggerPolicy> policy_;
   bool fired_ = false;  ///< wake called; reset when the cycle starts
   bool stopping_ = false;
-  std::string logged_state_;  ///< last watch state logged, so each change is logged once
   bool logged_ = false;
   int nudge_fd_ = -1;  ///< eventfd: stop, or re-read the policy's deadline
   std::thread thread_;

@@ -18,10 +18,12 @@ void CycleTrigger::start(const Config& config) {
   if (logged_) return;  // once per process, reloads included
   logged_ = true;
   if (!config.trigger_enabled) {
+    state_ = "off (daemon.trigger.enabled false)";
     spdlog::info("file trigger off (daemon.trigger.enabled false): the timer alone starts cycles");
     return;
   }
   GpaFileWatch watch(config.sources.key_dir, config.sources.status_file);
+  state_ = "unavailable (" + watch.error() + ")";
   spdlog::warn("file trigger off ({}): the timer alone starts cycles", watch.error());
 }
 

@@ -6,11 +6,15 @@
 /// which a watch on the file itself would lose.
 ///
 /// A folder that does not exist yet (GPA not provisioned) or cannot be watched is simply not
-/// watched: `arm()` retries, and until then the daemon's timer is the only trigger.
+/// watched: `arm()` retries, and until then the daemon's timer is the only trigger. The key
+/// folder's parent is watched for the folder's name as well, so a key folder that is deleted (or
+/// moved away) and then recreated is watched again as soon as it is back.
 ///
 /// Errors: nothing throws; a failed watch is a state (`key_folder_watched()` false) with a reason.
 /// Thread-safety: none; CycleTrigger serialises calls.
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -18,9 +22,19 @@
 
 namespace latchwatch::agent {
 
+/// The two inotify calls a watch makes (Linux only), so a test can make the first attempts fail
+/// as a full descriptor table (EMFILE) or the watch limit (ENOSPC) would; an empty member is the
+/// real call.
+struct InotifyCalls {
+  std::function<int(int flags)> init1;
+  std::function<int(int fd, const char* path, std::uint32_t mask)> add_watch;
+};
+
 class GpaFileWatch {
  public:
   GpaFileWatch(std::string key_dir, std::string status_file);
+  /// Linux only: the same, through `calls`.
+  GpaFileWatch(std::string key_dir, std::string status_file, InotifyCalls calls);
   ~GpaFileWatch();
   GpaFileWatch(const GpaFileWatch&) = delete;
   GpaFileWatch& operator=(const GpaFileWatch&) = delete;
@@ -52,6 +66,9 @@ class GpaFileWatch {
 
   /// `*.key` names in the key folder, sorted; nullopt when it cannot be listed.
   KeyNames key_names() const;
+  /// How many times key_names() listed the folder (a listing reads every entry: the watcher
+  /// lists at most once per trigger decision, however many events came).
+  long listings() const { return listings_; }
   /// status.json's relevant content (see status_fingerprint).
   std::string status_fingerprint() const;
 
@@ -66,6 +83,9 @@ class GpaFileWatch {
   int fd_ = -1;
   int key_wd_ = -1;
   int status_wd_ = -1;
+  int key_parent_wd_ = -1;  ///< the key folder's parent, for the folder's own name
+  InotifyCalls calls_;
+  mutable long listings_ = 0;
   std::string error_;
   std::string key_error_;
   std::string status_error_;

@@ -44,10 +44,24 @@ double TriggerPolicy::tokens(Time now) const {
 }
 
 void TriggerPolicy::key_folder_seen(Time now, KeyNames names) {
+  const bool touched = keys_dirty_;
+  keys_dirty_ = false;
   if (keys_known_ && names == keys_now_) return;  // a rename over an existing key, a .tmp file
-  if (keys_known_) last_change_ = now;
+  // Listed after touches: the change happened at the last touch, not at the listing.
+  const Time changed_at = touched ? std::min(now, key_touch_) : now;
+  if (keys_known_) last_change_ = last_change_ ? std::max(*last_change_, changed_at) : changed_at;
   keys_now_ = std::move(names);
   keys_known_ = true;
+}
+
+void TriggerPolicy::key_folder_touched(Time now) {
+  keys_dirty_ = true;
+  key_touch_ = now;
+}
+
+std::optional<TriggerPolicy::Time> TriggerPolicy::listing_due() const {
+  if (!keys_dirty_) return std::nullopt;
+  return key_touch_ + settings_.min_gap;
 }
 
 void TriggerPolicy::status_file_seen(Time now, const std::string& fingerprint, bool written) {
@@ -63,22 +77,30 @@ bool TriggerPolicy::changed() const {
   return keys_now_ != keys_at_cycle_ || status_now_ != status_at_cycle_;
 }
 
+std::optional<TriggerPolicy::Time> TriggerPolicy::token_due() const {
+  if (settings_.max_per_hour <= 0) return std::nullopt;
+  if (tokens_ >= 1.0) return tokens_at_;
+  const auto wait = std::chrono::duration_cast<Duration>(
+      (1.0 - tokens_) * std::chrono::duration<double>(seconds_per_token(settings_.max_per_hour)));
+  return tokens_at_ + wait;
+}
+
 std::optional<TriggerPolicy::Time> TriggerPolicy::change_due() const {
-  if (!changed() || !last_change_ || settings_.max_per_hour <= 0) return std::nullopt;
+  const auto token = token_due();
+  if (!changed() || !last_change_ || !token) return std::nullopt;
   Time due = std::max(*last_cycle_start_ + settings_.min_gap, *last_change_ + settings_.min_gap);
-  if (tokens_ < 1.0) {
-    const auto wait = std::chrono::duration_cast<Duration>(
-        (1.0 - tokens_) * std::chrono::duration<double>(seconds_per_token(settings_.max_per_hour)));
-    due = std::max(due, tokens_at_ + wait);
-  }
-  return due;
+  return std::max(due, *token);
 }
 
 std::optional<TriggerPolicy::Time> TriggerPolicy::confirm_due() const {
-  if (!confirm_armed_) return std::nullopt;
+  // A confirmation is an extra cycle like a change-triggered one: it spends from the same budget
+  // (the documented "max_per_hour extra cycles"), so with no token it waits for one (or for the
+  // timer, which confirms as well).
+  const auto token = token_due();
+  if (!confirm_armed_ || !token) return std::nullopt;
   Time due = confirm_since_ + settings_.confirm_after;
   if (status_written_since_arm_) due = std::min(due, *status_written_since_arm_);
-  return std::max(due, *last_cycle_start_ + settings_.min_gap);
+  return std::max({due, *last_cycle_start_ + settings_.min_gap, *token});
 }
 
 std::optional<TriggerPolicy::Time> TriggerPolicy::due() const {
@@ -105,10 +127,8 @@ void TriggerPolicy::cycle_started(Time now) {
   const auto confirm = settings_.enabled && last_cycle_start_ ? confirm_due() : std::nullopt;
   const bool by_confirm = confirm && *confirm <= now;
   const bool by_change = !by_confirm && change && *change <= now;
-  if (by_change) {
-    tokens_ = std::max(0.0, tokens_ - 1.0);
-    ++triggered_;
-  }
+  if (by_change || by_confirm) tokens_ = std::max(0.0, tokens_ - 1.0);
+  if (by_change) ++triggered_;
   if (by_confirm) {
     ++confirms_;
     ++confirm_chain_;

@@ -19,16 +19,20 @@
 ///   and a change that is undone inside the window starts nothing);
 /// - spacing: a triggered cycle starts no sooner than `min_gap` after the previous cycle began;
 ///   every change inside that window is covered by the one cycle;
-/// - budget: change-triggered cycles spend a token from a bucket holding `max_per_hour`, refilled
-///   at `max_per_hour` per hour; with no token the change waits (and the timer cycle usually
-///   covers it first).
+/// - budget: every cycle the trigger starts (change-triggered or confirmation) spends a token from
+///   a bucket holding `max_per_hour`, refilled at `max_per_hour` per hour; with no token the
+///   cycle waits (and the timer cycle usually covers it first). So the timer's cycles are never
+///   joined by more than `max_per_hour` extra cycles at once, then one per 60/max_per_hour min.
 ///
 /// Confirmation: a cycle that ends with a key verdict still pending (debounce) arms a
 /// confirmation cycle at GPA's next status write or `confirm_after` (GPA's key poll interval,
 /// `pollKeyStatusIntervalInSeconds` 15 in proxy_agent/config/GuestProxyAgent.linux.json)
 /// after the cycle, whichever comes first, instead of waiting for the next timer cycle. At most
-/// `debounce_cycles - 1` confirmations run back to back; they spend no token (each needs a
-/// pending verdict from the cycle before).
+/// `debounce_cycles - 1` confirmations run back to back, each spending a token like a change.
+///
+/// Key-folder events are cheap to note and costly to follow (a listing reads the whole folder):
+/// the watcher only notes them (`key_folder_touched`), and lists the folder once it has been
+/// quiet for `min_gap` (`listing_due`) or when a cycle starts, however many events came.
 ///
 /// Thread-safety: none; the owner (CycleTrigger) serialises calls.
 
@@ -62,7 +66,15 @@ class TriggerPolicy {
 
   /// The key folder as listed after an event (or when a watch is set: then the same view again
   /// changes nothing).
+  /// After `key_folder_touched`, the change (if the names differ) dates from the last touch.
   void key_folder_seen(Time now, KeyNames names);
+  /// A key-file name came or went, or the folder itself did: not listed yet (see listing_due).
+  void key_folder_touched(Time now);
+  /// True from a touch until the next `key_folder_seen`.
+  bool keys_dirty() const { return keys_dirty_; }
+  /// When a touched folder is to be listed: once it has been quiet for min_gap; nullopt when
+  /// not touched. The owner lists it then (once) and calls key_folder_seen.
+  std::optional<Time> listing_due() const;
   /// status.json's relevant content after an event; `written` when GPA wrote the file (as
   /// opposed to deleting it).
   void status_file_seen(Time now, const std::string& fingerprint, bool written);
@@ -86,12 +98,15 @@ class TriggerPolicy {
   bool changed() const;
   std::optional<Time> change_due() const;
   std::optional<Time> confirm_due() const;
+  std::optional<Time> token_due() const;
   void refill(Time now);
 
   TriggerSettings settings_;
   KeyNames keys_now_;
   KeyNames keys_at_cycle_;
   bool keys_known_ = false;
+  bool keys_dirty_ = false;
+  Time key_touch_{};
   std::string status_now_;
   std::string status_at_cycle_;
   bool status_known_ = false;

@@ -42,13 +42,22 @@ class SimulatedVm {
   /// The key file is deleted at `at` (from the start).
   void delete_key_at(milliseconds at) { key_deleted_at_ = start_ + at; }
   void stop_after(seconds horizon) { horizon_ = start_ + horizon; }
+  /// From `from` on, status.json's content flips every `period` between latched (healthy) and
+  /// refused (a key verdict): a file that flaps slower than the quiet window.
+  void flap_status_from(seconds from, seconds period) {
+    next_flap_ = start_ + from;
+    flap_period_ = period;
+  }
+  /// Cycles the trigger started (the wait ended by `cycle_now`), as opposed to the timer's.
+  int extra_cycles() const { return extra_cycles_; }
 
   LoopPorts ports() {
     LoopPorts p;
     p.clock = &clock_;
     p.check = [this](const Config&, std::chrono::system_clock::time_point) {
       Report report;
-      report.verdict.code = key_present() ? VerdictCode::healthy : VerdictCode::key_lost;
+      report.verdict.code =
+          key_present() && !refused_ ? VerdictCode::healthy : VerdictCode::key_lost;
       cycles_.push_back(now());
       return report;
     };
@@ -92,7 +101,10 @@ class SimulatedVm {
     for (;;) {
       const Time now = clock_.steady_now();
       if (horizon_ && now >= *horizon_) return Wake::stop;
-      if (auto due = policy_.due(); due && *due <= now) return Wake::cycle_now;
+      if (auto due = policy_.due(); due && *due <= now) {
+        ++extra_cycles_;
+        return Wake::cycle_now;
+      }
       if (now >= deadline) return Wake::timer;
       if (key_deleted_at_ && !key_delete_seen_ && *key_deleted_at_ <= now) {
         key_delete_seen_ = true;
@@ -106,7 +118,14 @@ class SimulatedVm {
         next_status_write_ += seconds(60);
         continue;
       }
+      if (next_flap_ && *next_flap_ <= now) {
+        refused_ = !refused_;
+        policy_.status_file_seen(now, refused_ ? "refused" : "latched k1", true);
+        *next_flap_ += flap_period_;
+        continue;
+      }
       Time next = std::min(deadline, next_status_write_);
+      if (next_flap_) next = std::min(next, *next_flap_);
       if (auto due = policy_.due()) next = std::min(next, *due);
       if (key_deleted_at_ && !key_delete_seen_) next = std::min(next, *key_deleted_at_);
       if (horizon_) next = std::min(next, *horizon_);
@@ -121,6 +140,10 @@ class SimulatedVm {
   std::optional<Time> key_deleted_at_;
   bool key_delete_seen_ = false;
   std::optional<Time> horizon_;
+  std::optional<Time> next_flap_;
+  seconds flap_period_{0};
+  bool refused_ = false;
+  int extra_cycles_ = 0;
   std::vector<milliseconds> cycles_;
   std::vector<Published> published_;
 };
@@ -211,6 +234,31 @@ TEST(DaemonLoop, WithoutTheTriggerTheTimerConfirmsWithinTwoIntervals) {
   EXPECT_EQ(d.first_seen, seconds(200));  // the timer cycle at 1200 s
   EXPECT_EQ(d.confirmed, seconds(500));   // and the next one, at 1500 s
   EXPECT_EQ(vm.policy().triggered_cycles(), 0);
+}
+
+TEST(DaemonLoop, ConfirmationCyclesSpendTheBudgetSoAFlappingFileGetsAtMostThreeExtraCycles) {
+  // docs/daemon.md: a file flapping slower than the quiet window is held by the budget, "3 extra
+  // cycles at once, then one per 20 minutes" (daemon.trigger.max_per_hour 3). Each flap gives a
+  // key verdict a cycle leaves pending, so each change-triggered cycle also arms a confirmation:
+  // uncounted, that was 6 extra cycles at once.
+  Config config;
+  SimulatedVm vm(config, seconds(7));
+  vm.flap_status_from(seconds(1000), seconds(10));
+  vm.stop_after(seconds(1000 + 15 * 60));
+  DaemonLoop loop(config, {}, vm.ports());
+  loop.run([] {});
+  EXPECT_EQ(vm.extra_cycles(), 3) << "a full bucket, and 15 minutes earn back less than a token";
+  EXPECT_GE(vm.policy().confirm_cycles(), 1) << "confirmations ran, and were counted";
+  EXPECT_EQ(vm.policy().triggered_cycles() + vm.policy().confirm_cycles(), vm.extra_cycles());
+
+  // The long run: one more extra cycle per 20 minutes.
+  SimulatedVm hours(config, seconds(7));
+  hours.flap_status_from(seconds(1000), seconds(10));
+  hours.stop_after(seconds(1000 + 2 * 3600));
+  DaemonLoop long_loop(config, {}, hours.ports());
+  long_loop.run([] {});
+  EXPECT_LE(hours.extra_cycles(), 3 + 2 * 3);
+  EXPECT_GE(hours.policy().confirm_cycles(), 1);
 }
 
 TEST(DaemonLoop, AStopDuringACycleIsNotReported) {

@@ -71,6 +71,28 @@ TEST(TriggerPolicy, KeyReplacedByRenameIsNoChange) {
   EXPECT_FALSE(p.due());
 }
 
+TEST(TriggerPolicy, KeyFolderEventsAskForOneListingOnceQuietAndTheChangeDatesFromTheLast) {
+  auto p = after_first_cycle();
+  for (int i = 0; i < 1000; ++i) p.key_folder_touched(at(100s) + i * 10ms);  // 10 s of events
+  EXPECT_TRUE(p.keys_dirty());
+  EXPECT_FALSE(p.due()) << "nothing is known to have changed before the folder is listed";
+  ASSERT_TRUE(p.listing_due());
+  EXPECT_EQ(*p.listing_due(), at(100s) + 999 * 10ms + 5s) << "once quiet for min_gap";
+  p.key_folder_seen(*p.listing_due(), std::vector<std::string>{});
+  EXPECT_FALSE(p.keys_dirty());
+  EXPECT_FALSE(p.listing_due());
+  ASSERT_TRUE(p.due());
+  EXPECT_EQ(*p.due(), at(100s) + 999 * 10ms + 5s) << "due at once: quiet since the last event";
+}
+
+TEST(TriggerPolicy, KeyFolderEventsThatLeaveTheNamesAloneStartNothing) {
+  auto p = after_first_cycle();
+  p.key_folder_touched(at(100s));
+  p.key_folder_seen(at(105s), std::vector<std::string>{kKey});  // GPA's rename over its key
+  EXPECT_FALSE(p.due());
+  EXPECT_FALSE(p.listing_due());
+}
+
 TEST(TriggerPolicy, UnchangedRewriteStartsNothing) {
   auto p = after_first_cycle();
   for (int s = 2; s < 600; ++s) p.status_file_seen(at(std::chrono::seconds(s)), "A", true);
@@ -204,9 +226,39 @@ TEST(TriggerPolicy, PendingKeyVerdictIsConfirmedAfterConfirmAfter) {
   EXPECT_EQ(p.due_reason(), TriggerReason::confirm);
   p.cycle_started(at(121s));
   EXPECT_EQ(p.confirm_cycles(), 1);
-  EXPECT_EQ(p.triggered_cycles(), 1) << "confirmation spends no token";
+  EXPECT_EQ(p.triggered_cycles(), 1);
+  EXPECT_NEAR(p.tokens(at(121s)), 1.0, 0.02) << "the change and the confirmation spent one each";
   p.cycle_finished(at(122s), false);
   EXPECT_FALSE(p.due());
+}
+
+TEST(TriggerPolicy, AConfirmationWithNoTokenLeftWaitsForOne) {
+  auto settings = defaults();
+  settings.max_per_hour = 1;
+  auto p = after_first_cycle(settings);
+  p.key_folder_seen(at(100s), std::vector<std::string>{});
+  p.cycle_started(at(105s));  // spends the only token
+  EXPECT_EQ(p.triggered_cycles(), 1);
+  p.cycle_finished(at(106s), true);
+  ASSERT_TRUE(p.due());
+  EXPECT_EQ(p.due_reason(), TriggerReason::confirm);
+  // An hour per token: the confirmation waits until one is earned back, not 15 s.
+  EXPECT_GE(*p.due(), at(105s) + 3599s);
+  EXPECT_LE(*p.due(), at(105s) + 3601s);
+  // The timer's cycle comes first and confirms for free; nothing stays armed.
+  p.cycle_started(at(400s));
+  EXPECT_EQ(p.confirm_cycles(), 0);
+  p.cycle_finished(at(401s), false);
+  EXPECT_FALSE(p.due());
+}
+
+TEST(TriggerPolicy, ZeroBudgetMeansNoConfirmationCyclesEither) {
+  auto settings = defaults();
+  settings.max_per_hour = 0;
+  auto p = after_first_cycle(settings);
+  p.cycle_started(at(100s));
+  p.cycle_finished(at(101s), true);
+  EXPECT_FALSE(p.due()) << "the timer confirms";
 }
 
 TEST(TriggerPolicy, PendingKeyVerdictIsConfirmedAtGpasNextStatusWrite) {
