@@ -82,6 +82,7 @@ TEST(AtomicFile, ATextfileFolderSwappedForALinkWhileWritingIsNeverWrittenThrough
       ::rename(aside.c_str(), folder.c_str());
     }
   });
+  while (swaps == 0) std::this_thread::yield();  // the swapping has begun (an event, not a time)
   long written = 0, refused = 0;
   for (int i = 0; i < 20000 && (i < 2000 || swaps < 200); ++i) {
     auto error =
