@@ -76,6 +76,8 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
       parsed.positional.push_back(arg);
     }
   }
+  // Flags may change what the file set: the same refusals as `config validate` (issue 26).
+  if (parsed.error = config_error(parsed.config); !parsed.error.empty()) return parsed;
   parsed.output.color =
       !parsed.no_color && !parsed.output.json &&
       colour_allowed(::isatty(STDOUT_FILENO) == 1, std::getenv("NO_COLOR"), std::getenv("TERM"));

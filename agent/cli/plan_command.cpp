@@ -17,6 +17,7 @@
 #include "agent/plan/reset_plan.h"
 #include "agent/plan/reset_plan_html.h"
 #include "agent/plan/resource_graph.h"
+#include "agent/plan/resource_text.h"
 #include "probes/base/azure_names.h"
 #include "probes/os/atomic_file.h"
 #include "probes/os/bounded_file.h"
@@ -98,25 +99,24 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& paths,
 struct ReadBatch {
   std::vector<plan::ReportRecord> records;
   std::vector<std::string> errors;
+  std::vector<plan::Conflict> conflicts;
 };
 
+/// Each file is read as a stream (never whole): memory follows the records kept.
 ReadBatch read_files(const std::vector<std::string>& files, std::size_t begin, std::size_t end) {
   ReadBatch batch;
   for (std::size_t i = begin; i < end; ++i) {
-    std::string text;
-    if (auto error = read_input(files[i], text); !error.empty()) {
-      batch.errors.push_back(error);
-      continue;
-    }
-    auto more = plan::read_report_records(files[i], text, batch.errors);
-    std::move(more.begin(), more.end(), std::back_inserter(batch.records));
+    auto read =
+        plan::read_report_input(files[i], plan::file_input(files[i], kMaxInputBytes), batch.errors);
+    std::move(read.records.begin(), read.records.end(), std::back_inserter(batch.records));
+    std::move(read.conflicts.begin(), read.conflicts.end(), std::back_inserter(batch.conflicts));
   }
   return batch;
 }
 
 /// A fleet folder holds one report per VM: thousands of files, read on every core, in order.
 void read_reports(const std::vector<std::string>& files, std::vector<plan::ReportRecord>& records,
-                  std::vector<std::string>& errors) {
+                  std::vector<std::string>& errors, std::vector<plan::Conflict>& conflicts) {
   constexpr std::size_t kMinFilesPerWorker = 64;
   std::size_t workers = std::max(1u, std::thread::hardware_concurrency());
   workers = std::min(workers, 1 + files.size() / kMinFilesPerWorker);
@@ -129,6 +129,7 @@ void read_reports(const std::vector<std::string>& files, std::vector<plan::Repor
     ReadBatch batch = part.get();
     std::move(batch.records.begin(), batch.records.end(), std::back_inserter(records));
     errors.insert(errors.end(), batch.errors.begin(), batch.errors.end());
+    std::move(batch.conflicts.begin(), batch.conflicts.end(), std::back_inserter(conflicts));
   }
 }
 
@@ -137,15 +138,17 @@ void read_reports(const std::vector<std::string>& files, std::vector<plan::Repor
 void read_boot_logs(const std::vector<std::string>& files, std::vector<plan::ReportRecord>& records,
                     std::vector<std::string>& errors, std::vector<plan::Conflict>& conflicts) {
   for (const auto& file : files) {
-    std::string text;
-    if (auto error = read_input(file, text); !error.empty()) {
+    std::string error;
+    auto source = plan::file_input(file, kMaxInputBytes)(error);
+    if (!source) {
       errors.push_back(error);
       continue;
     }
     const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                     std::chrono::system_clock::now().time_since_epoch())
                                     .count();
-    auto read = plan::read_boot_log_records(file, text, errors, now_ms);
+    // Line by line: a 50 MB console log costs one line and the newest record per machine.
+    auto read = plan::read_boot_log(file, *source, errors, now_ms);
     std::move(read.records.begin(), read.records.end(), std::back_inserter(records));
     std::move(read.conflicts.begin(), read.conflicts.end(), std::back_inserter(conflicts));
   }
@@ -193,8 +196,8 @@ int plan_resets(const std::vector<std::string>& args) {
     return plan_usage("resets needs at least one REPORT file or folder, or --boot-logs");
   std::vector<std::string> errors;
   std::vector<plan::ReportRecord> records;
-  read_reports(expand_inputs(paths, errors), records, errors);
   std::vector<plan::Conflict> trust_conflicts;  // records that speak for another machine
+  read_reports(expand_inputs(paths, errors), records, errors, trust_conflicts);
   read_boot_logs(expand_inputs(boot_logs, errors), records, errors, trust_conflicts);
   plan::Inventory inventory;
   for (const auto& graph : graphs) {
@@ -210,6 +213,14 @@ int plan_resets(const std::vector<std::string>& args) {
     trust_conflicts.insert(trust_conflicts.end(), inventory_use->contradicted.begin(),
                            inventory_use->contradicted.end());
   }
+  // A file named after a machine the plan knows speaks only for it (issue 26), whatever its
+  // records say: "vm-a.json" holding only vm-b's key loss is a conflict, not vm-b's reset.
+  std::vector<std::string> known_names;
+  for (const auto& vm : inventory.vms)
+    known_names.push_back(
+        vm.scale_set.empty() ? vm.name : vm.scale_set + "_" + plan::last_segment(vm.resource_id));
+  auto denied = plan::set_aside_records_their_file_names_deny(records, known_names);
+  trust_conflicts.insert(trust_conflicts.end(), denied.begin(), denied.end());
   // Records set aside as conflicts still make a plan: it says so, and exits non-zero.
   if (records.empty() && trust_conflicts.empty()) {
     for (const auto& e : errors)
@@ -233,9 +244,12 @@ int plan_resets(const std::vector<std::string>& args) {
     }
   }
   if (json) {
-    auto doc = plan::reset_plan_document(result);
-    if (inventory_use) doc["resource_graph"] = plan::inventory_document(inventory, *inventory_use);
-    std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    // Written entry by entry: a fleet's plan is never held as one document.
+    nlohmann::json extra = nlohmann::json::object();
+    if (inventory_use)
+      extra["resource_graph"] = plan::inventory_document(inventory, *inventory_use);
+    plan::write_reset_plan_json(result, extra, std::cout);
+    std::cout << "\n";
   } else {
     std::cout << plan::reset_plan_text(result);
     if (inventory_use) std::cout << "\n" << plan::inventory_text(inventory, *inventory_use);

@@ -8,6 +8,7 @@
 #include "agent/config/config.h"
 #include "probes/base/azure_names.h"
 #include "probes/net/http_exchange.h"
+#include "probes/os/bounded_file.h"
 #include "reporting/sinks/eventlog_sink.h"
 #include "reporting/sinks/url.h"
 
@@ -96,9 +97,63 @@ std::vector<std::string> nameservers(const std::string& resolv_conf) {
   return servers;
 }
 
+/// A control character in a sink URL, checked before anything else reads the URL (issue 26).
+std::string url_injection_refusal(const Config& config) {
+  // A control character in a URL ends the request line early: CR LF followed by text is a
+  // header of the sender's choosing. Refused whether the sink is on or not.
+  for (const auto& [key, url] : {std::pair<const char*, const std::string&>{
+                                     "sinks.alertmanager.url", config.alertmanager.url},
+                                 {"sinks.webhook.url", config.webhook.url}}) {
+    auto bad = std::find_if(url.begin(), url.end(), [](char c) {
+      auto u = static_cast<unsigned char>(c);
+      return u < 0x21 || u == 0x7f;
+    });
+    if (bad != url.end())
+      return std::string("config key '") + key + "' holds " +
+             (*bad == '\r' || *bad == '\n' ? "a CR or LF"
+              : *bad == ' '                ? "a space"
+                                           : "a control character") +
+             ": refused (it would end the request line and inject a header)";
+  }
+  return {};
+}
+
+/// Everything about the sinks' URLs and credentials that `run` would refuse or misread later
+/// (issue 26): called by config_error, so `config validate`, start, reload and flags refuse the
+/// same things.
+std::string sink_refusal(const Config& config) {
+  if (config.alertmanager.enabled) {
+    if (config.alertmanager.url.rfind("https://", 0) == 0)
+      return "config key 'sinks.alertmanager.url' is https, but the Alertmanager sink speaks "
+             "plain HTTP only: use http:// to an Alertmanager on this host or its network, or a "
+             "local TLS-terminating proxy";
+    if (config.alertmanager.url.find_first_of("?#") != std::string::npos)
+      return "config key 'sinks.alertmanager.url' has a query or fragment: it is the base URL "
+             "(latchwatch appends /api/v2/alerts), e.g. http://127.0.0.1:9093 or "
+             "http://host:9093/prefix";
+  }
+  if (config.webhook.enabled) {
+    if (config.webhook.secret.empty())
+      return "sinks.webhook.enabled is true, but neither 'sinks.webhook.secret' nor "
+             "'sinks.webhook.secret_file' gives a secret: every delivery is signed "
+             "(X-Latchwatch-Signature), and a receiver cannot check an empty key";
+    if (!config.webhook.ca_file.empty()) {
+      auto ca =
+          probes::read_bounded_file(config.webhook.ca_file, 4u << 20, probes::FinalLink::follow);
+      if (ca.state != probes::ReadState::ok)
+        return "config key 'sinks.webhook.ca_file': " + ca.error;
+      if (ca.content.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+        return "config key 'sinks.webhook.ca_file': " + config.webhook.ca_file +
+               " holds no PEM certificate (-----BEGIN CERTIFICATE-----)";
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string config_error(const Config& config) {
+  if (auto refusal = url_injection_refusal(config); !refusal.empty()) return refusal;
   if (config.alertmanager.enabled && config.alertmanager.url.empty())
     return "config key 'sinks.alertmanager.url' is empty, but sinks.alertmanager.enabled is true";
   if (config.webhook.enabled && config.webhook.url.empty())
@@ -127,7 +182,7 @@ std::string config_error(const Config& config) {
   if (config.blob.enabled && url.path.find('?') == std::string::npos)
     return "config key 'sinks.blob.url' has no SAS query string: give the container's SAS URL "
            "(https://ACCOUNT.blob.core.windows.net/CONTAINER?sv=...&sig=...)";
-  return {};
+  return sink_refusal(config);
 }
 
 std::vector<std::string> sandbox_warnings(const Config& config) {

@@ -28,7 +28,12 @@ std::vector<std::unique_ptr<reporting::Sink>> build_sinks(
     std::string why;
     if (serial_console_usable(config.serial_device, "/sys/class/dmi/id/chassis_asset_tag", why)) {
       spdlog::info("serial sink on: {}", why);
-      sinks.push_back(std::make_unique<SerialSink>(config.serial_device));
+      SerialSinkOptions options;
+      options.device = config.serial_device;
+      // A console that is a character device now must stay one: a file, FIFO or link put in
+      // its place later is refused (issue 26). A file or FIFO named in the config is written.
+      options.character_device_only = is_character_device(config.serial_device);
+      sinks.push_back(std::make_unique<SerialSink>(options));
     } else if (why.find("not writable") != std::string::npos) {
       // The device is there but cannot be written (a read-only mount, the unit's sandbox, a
       // mode): the owner asked for it, so it is a warning, not a note.

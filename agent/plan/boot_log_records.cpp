@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 
+#include "agent/plan/input_stream.h"
 #include "agent/plan/json_cursor.h"
 #include "agent/plan/resource_text.h"
 #include "reporting/report/serial_line.h"
@@ -69,21 +70,7 @@ std::optional<ReportRecord> to_record(const reporting::SerialLine& line, const s
   return r;
 }
 
-/// Windows PowerShell 5.1 saves `az ... > FILE` as UTF-16 with a BOM. latchwatch's lines are
-/// ASCII: each code unit below 0x80 is kept, any other becomes '?' (console noise only).
-std::optional<std::string> from_utf16(const std::string& text) {
-  if (text.size() < 2) return std::nullopt;
-  const bool little = text.compare(0, 2, "\xff\xfe") == 0;
-  if (!little && text.compare(0, 2, "\xfe\xff") != 0) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() / 2);
-  for (std::size_t i = 2; i + 1 < text.size(); i += 2) {
-    auto lo = static_cast<unsigned char>(text[little ? i : i + 1]);
-    auto hi = static_cast<unsigned char>(text[little ? i + 1 : i]);
-    out += hi == 0 && lo < 0x80 ? static_cast<char>(lo) : '?';
-  }
-  return out;
-}
+}  // namespace
 
 /// The name the owner's fetch loop gives a machine's log: the VM's name, or for a Uniform
 /// instance SCALESET_INSTANCE.
@@ -96,7 +83,11 @@ std::string machine_name(const ReportRecord& r) {
   return id.name;
 }
 
-}  // namespace
+bool file_name_names(const std::string& file_name, const ReportRecord& r) {
+  const std::string base = ascii_lower(file_name.substr(file_name.find_last_of("/\\") + 1));
+  const std::string name = ascii_lower(machine_name(r));
+  return !name.empty() && (base == name || base.rfind(name + ".", 0) == 0);
+}
 
 std::string strip_terminal_escapes(std::string_view text) {
   std::string out;
@@ -127,27 +118,41 @@ std::string strip_terminal_escapes(std::string_view text) {
   return out;
 }
 
-BootLogRead read_boot_log_records(const std::string& file_name, const std::string& original,
+BootLogRead read_boot_log_records(const std::string& file_name, const std::string& text,
                                   std::vector<std::string>& errors, std::int64_t now_ms) {
-  const std::optional<std::string> decoded = from_utf16(original);
-  const std::string& text = decoded ? *decoded : original;
+  std::string error;
+  auto source = text_input(text)(error);
+  return read_boot_log(file_name, *source, errors, now_ms);
+}
+
+BootLogRead read_boot_log(const std::string& file_name, ByteSource& source,
+                          std::vector<std::string>& errors, std::int64_t now_ms) {
   BootLogRead read;
   std::map<std::string, ReportRecord> newest;  // by machine: SMBIOS UUID, else vmId, else id
   std::vector<std::string> order;
-  int line_number = 0;
   constexpr long kNamedBrokenLines = 20;
   long broken = 0;
-  std::size_t start = 0;
   auto marker = reporting::kSerialMarker;
-  while (start < text.size()) {
-    ++line_number;
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string_view raw(text.data() + start, end - start);
-    start = end + 1;
+  // A latchwatch line is 200 bytes; a console line of a MiB is noise, or hides one: either way it
+  // is skipped whole, and named when latchwatch text was in it.
+  LineReader lines(source, kMaxBootLogLine, "latchwatch");
+  std::string_view raw;
+  for (LineReader::Got got; (got = lines.next(raw)) != LineReader::Got::end;) {
+    if (got == LineReader::Got::error) {
+      errors.push_back(lines.error() + " (read up to line " + std::to_string(lines.line_number()) +
+                       ")");
+      break;
+    }
+    const std::string origin = file_name + ":" + std::to_string(lines.line_number());
+    if (got == LineReader::Got::too_long) {
+      if ((lines.skipped_had_watch() || raw.find("latchwatch") != std::string_view::npos) &&
+          ++broken <= kNamedBrokenLines)
+        errors.push_back(origin + ": a line of more than " + std::to_string(kMaxBootLogLine >> 20) +
+                         " MiB holds latchwatch text: not read");
+      continue;
+    }
     if (raw.find("latchwatch") == std::string_view::npos) continue;  // most lines: no copy
     std::string line = strip_terminal_escapes(raw);
-    const std::string origin = file_name + ":" + std::to_string(line_number);
     // Other console output may precede the line, or a line cut short may run into the next
     // one: each marker starts a candidate that ends at the next marker.
     std::size_t at = line.find(marker);
@@ -171,8 +176,9 @@ BootLogRead read_boot_log_records(const std::string& file_name, const std::strin
       }
       ++read.lines_found;
       if (now_ms > 0 && record->generated_ms > now_ms + ResetPlanOptions{}.future_tolerance_ms) {
-        errors.push_back(origin + ": latchwatch line dated " + record->generated_at +
-                         ", in the future: not used");
+        if (++broken <= kNamedBrokenLines)
+          errors.push_back(origin + ": latchwatch line dated " + record->generated_at +
+                           ", in the future: not used");
         continue;
       }
       const auto& id = record->identity;
@@ -194,19 +200,16 @@ BootLogRead read_boot_log_records(const std::string& file_name, const std::strin
                      std::to_string(kNamedBrokenLines) + " are named)");
   if (read.lines_found == 0) ++read.logs_without_lines;
   // Which machine the log speaks for: the one its file name names.
-  const std::string base = ascii_lower(file_name.substr(file_name.find_last_of("/\\") + 1));
-  auto names = [&](const ReportRecord& r) {
-    const std::string name = ascii_lower(machine_name(r));
-    return !name.empty() && (base == name || base.rfind(name + ".", 0) == 0);
-  };
   const ReportRecord* bound = nullptr;
   for (const auto& machine : order)
-    if (names(newest.at(machine))) bound = &newest.at(machine);
+    if (file_name_names(file_name, newest.at(machine))) bound = &newest.at(machine);
   if (bound) read.bound_to = machine_name(*bound);
   const bool one_machine = order.size() == 1;
   for (const auto& machine : order) {
     auto& r = newest.at(machine);
     if (bound ? &r == bound : one_machine) {
+      r.file = file_name;
+      r.boot_log = true;
       read.records.push_back(std::move(r));
       continue;
     }

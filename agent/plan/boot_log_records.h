@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/plan/input_stream.h"
 #include "agent/plan/reset_plan.h"
 
 namespace latchwatch::plan {
@@ -32,11 +33,27 @@ struct BootLogRead {
   std::string bound_to;             ///< the machine name the file name binds, if it matched
 };
 
-/// Reads one boot log. `file_name` names the records' origin ("logs/vm-1.log:812"). With
-/// `now_ms` (Unix ms), a line dated more than 10 minutes after it is an input error and never
+/// Longer lines are skipped (named when they hold latchwatch text; a latchwatch line is 200 bytes).
+constexpr std::size_t kMaxBootLogLine = 1u << 20;
+
+/// Reads one boot log line by line: memory is bounded by one line and the newest record per
+/// machine, whatever the log's size. `file_name` names the records' origin ("logs/vm-1.log:812").
+/// With `now_ms` (Unix ms), a line dated more than 10 minutes after it is an input error and never
 /// the newest of its machine (it would hide the machine's true later lines).
+BootLogRead read_boot_log(const std::string& file_name, ByteSource& source,
+                          std::vector<std::string>& errors, std::int64_t now_ms = 0);
+
+/// The same, from text in memory.
 BootLogRead read_boot_log_records(const std::string& file_name, const std::string& text,
                                   std::vector<std::string>& errors, std::int64_t now_ms = 0);
+
+/// The name the owner's fetch loop gives a machine's log or report file: the VM's name, or for
+/// a Uniform instance SCALESET_INSTANCE (empty when the record names no resource).
+std::string machine_name(const ReportRecord& r);
+
+/// Whether `file_name` (a path) is named after the record's machine: "NAME" or "NAME.anything",
+/// case-insensitive. Such a file speaks only for that machine (issue 26).
+bool file_name_names(const std::string& file_name, const ReportRecord& r);
 
 /// The text with ANSI/VT100 escape sequences (CSI, OSC, two-byte ESC x) removed.
 std::string strip_terminal_escapes(std::string_view text);

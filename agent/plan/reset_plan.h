@@ -8,11 +8,13 @@
 /// every rejected record is an error naming its file and field.
 
 #include <cstdint>
+#include <iosfwd>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "agent/plan/input_stream.h"
 #include "reporting/report/report.h"
 
 namespace latchwatch::plan {
@@ -30,12 +32,9 @@ struct ReportRecord {
   /// Resource Graph gives this record's hardware (SMBIOS UUID or vmId) the resource it names:
   /// the strongest claim there is; set by apply_inventory.
   bool arm_confirmed = false;
+  std::string file;       ///< the input file it was read from (its name may bind it)
+  bool boot_log = false;  ///< a serial line from a boot log, not a JSON report
 };
-
-/// Splits one file's text into report records: a single report object, an array of them, or
-/// JSON lines (the daemon's history). Bad records are skipped with errors in `errors`.
-std::vector<ReportRecord> read_report_records(const std::string& file_name, const std::string& text,
-                                              std::vector<std::string>& errors);
 
 struct PlannedReset {
   std::string resource_id;
@@ -81,6 +80,42 @@ struct Conflict {
   std::string message;
 };
 
+/// Longer lines of a JSON-lines input are not read (an input error): a report is tens of KiB.
+constexpr std::size_t kMaxReportLine = 16u << 20;
+
+/// The records one report file gives, and those it may not speak for.
+struct ReportFileRead {
+  std::vector<ReportRecord> records;
+  /// A file named after one of its machines ("vm-a.json", "pool_3.jsonl", as for boot logs)
+  /// speaks only for that machine: records naming another are conflicts, one per machine.
+  std::vector<Conflict> conflicts;
+  std::string bound_to;  ///< the machine name the file name binds, if it matched
+};
+
+/// Splits one input into report records: a single report object, an array of them, or JSON
+/// lines (the daemon's history). Read as a stream: memory is bounded by the records kept and one
+/// report (one line; for a document, one report of it at a time, built by SAX events without the
+/// findings, probes and evidence a plan never reads). Bad records are skipped with errors in
+/// `errors`, each naming FILE[:LINE] or FILE[INDEX] and the field.
+ReportFileRead read_report_input(const std::string& file_name, const OpenSource& open,
+                                 std::vector<std::string>& errors);
+
+/// The file-name binding of read_report_input on records already read.
+ReportFileRead bind_reports_to_file_name(const std::string& file_name,
+                                         std::vector<ReportRecord> records);
+
+/// Across all inputs (issue 26): a file named after a machine the plan knows ("vm-a.json",
+/// "vm-a.log": the name of a machine any record or `known_names` gives, e.g. the Resource Graph
+/// export) speaks only for that machine, even when none of its own records name it. Records
+/// naming another machine are taken out and returned as conflicts, one per file and machine.
+std::vector<Conflict> set_aside_records_their_file_names_deny(
+    std::vector<ReportRecord>& records, const std::vector<std::string>& known_names);
+
+/// The same from text in memory; conflicts are added to `errors` ("FILE: a report in the file
+/// of ...").
+std::vector<ReportRecord> read_report_records(const std::string& file_name, const std::string& text,
+                                              std::vector<std::string>& errors);
+
 struct SkippedReport {
   std::string origin;
   std::string subject;  ///< resource id, or vmId/host when unknown
@@ -119,6 +154,11 @@ struct ResetPlan {
 ResetPlan build_reset_plan(std::vector<ReportRecord> records, const ResetPlanOptions& options);
 
 nlohmann::json reset_plan_document(const ResetPlan& plan);
+/// Writes `reset_plan_document(plan)` with `extra`'s members added, byte for byte as its
+/// dump(2) would be, without building it whole: each entry (a VM, a scale set, a conflict...) is
+/// built, written and freed in turn. A fleet's plan in JSON runs to ~10 KiB per reset; the whole
+/// document as one DOM cost several times that again (issue 26).
+void write_reset_plan_json(const ResetPlan& plan, const nlohmann::json& extra, std::ostream& out);
 /// The plan for a person. Every value that came from a report (ids, host names, file names,
 /// messages) is printed escaped on one line (probes::one_line); a command is a line of its own
 /// that starts with "    $ " and nothing else does, so no report can forge one.

@@ -1,5 +1,9 @@
 // The reset plan as a JSON document and as text a person follows top to bottom.
 
+#include <functional>
+#include <map>
+#include <ostream>
+
 #include "agent/plan/reset_plan.h"
 #include "probes/base/azure_names.h"
 #include "reporting/report/reset_ticket.h"
@@ -61,47 +65,50 @@ void append_reset(std::string& out, const PlannedReset& r, const std::string& la
 
 }  // namespace
 
-nlohmann::json reset_plan_document(const ResetPlan& plan) {
-  nlohmann::json vms = nlohmann::json::array();
-  for (const auto& r : plan.vms) vms.push_back(reset_json(r));
-  nlohmann::json sets = nlohmann::json::array();
-  for (const auto& s : plan.scale_sets) {
-    nlohmann::json instances = nlohmann::json::array();
-    for (const auto& r : s.instances) instances.push_back(reset_json(r));
-    sets.push_back({{"scale_set_id", s.scale_set_id}, {"instances", instances}});
-  }
-  nlohmann::json unidentified = nlohmann::json::array();
-  for (const auto& u : plan.unidentified)
-    unidentified.push_back({{"report", u.origin},
-                            {"verdict", u.verdict_code},
-                            {"host", u.host},
-                            {"vm_id", u.vm_id},
-                            {"smbios_uuid", u.smbios_uuid},
-                            {"claimed_resource_id", u.claimed_resource_id},
-                            {"host_facts", u.host_facts},
-                            {"reason", u.reason},
-                            {"remedy", u.remedy}});
-  nlohmann::json conflicts = nlohmann::json::array();
-  for (const auto& c : plan.conflicts) {
-    nlohmann::json claims = nlohmann::json::array();
-    for (const auto& claim : c.claims)
-      claims.push_back({{"report", claim.origin},
-                        {"host", claim.host},
-                        {"smbios_uuid", claim.smbios_uuid},
-                        {"identity_source", claim.identity_source},
-                        {"verdict", claim.verdict_code}});
-    conflicts.push_back({{"resource_id", c.resource_id},
-                         {"kind", "copied_disk"},
-                         {"resolved", c.resolved},
-                         {"message", c.message},
-                         {"claims", claims}});
-  }
-  nlohmann::json skipped = nlohmann::json::array();
-  for (const auto& s : plan.skipped)
-    skipped.push_back({{"report", s.origin},
-                       {"subject", s.subject},
-                       {"verdict", s.verdict_code},
-                       {"reason", s.reason}});
+namespace {
+
+nlohmann::json scale_set_json(const ScaleSetPlan& s) {
+  nlohmann::json instances = nlohmann::json::array();
+  for (const auto& r : s.instances) instances.push_back(reset_json(r));
+  return {{"scale_set_id", s.scale_set_id}, {"instances", instances}};
+}
+
+nlohmann::json unidentified_json(const UnidentifiedVm& u) {
+  return {{"report", u.origin},
+          {"verdict", u.verdict_code},
+          {"host", u.host},
+          {"vm_id", u.vm_id},
+          {"smbios_uuid", u.smbios_uuid},
+          {"claimed_resource_id", u.claimed_resource_id},
+          {"host_facts", u.host_facts},
+          {"reason", u.reason},
+          {"remedy", u.remedy}};
+}
+
+nlohmann::json conflict_json(const Conflict& c) {
+  nlohmann::json claims = nlohmann::json::array();
+  for (const auto& claim : c.claims)
+    claims.push_back({{"report", claim.origin},
+                      {"host", claim.host},
+                      {"smbios_uuid", claim.smbios_uuid},
+                      {"identity_source", claim.identity_source},
+                      {"verdict", claim.verdict_code}});
+  return {{"resource_id", c.resource_id},
+          {"kind", "copied_disk"},
+          {"resolved", c.resolved},
+          {"message", c.message},
+          {"claims", claims}};
+}
+
+nlohmann::json skipped_json(const SkippedReport& s) {
+  return {{"report", s.origin},
+          {"subject", s.subject},
+          {"verdict", s.verdict_code},
+          {"reason", s.reason}};
+}
+
+/// The document's small members; the entry lists are added by the callers.
+nlohmann::json plan_head(const ResetPlan& plan) {
   return {{"schema_version", 1},
           {"kind", "latchwatch_reset_plan"},
           {"summary",
@@ -113,12 +120,81 @@ nlohmann::json reset_plan_document(const ResetPlan& plan) {
             {"skipped", plan.skipped.size()},
             {"input_errors", plan.input_errors.size()},
             {"needs_attention", plan.needs_attention()}}},
-          {"vms", vms},
-          {"scale_sets", sets},
-          {"unidentified", unidentified},
-          {"conflicts", conflicts},
-          {"skipped", skipped},
           {"input_errors", plan.input_errors}};
+}
+
+template <typename Items, typename ToJson>
+nlohmann::json all_of(const Items& items, ToJson to_json) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& item : items) out.push_back(to_json(item));
+  return out;
+}
+
+/// `value.dump(2)` as it appears `depth` levels down in a document dumped with indent 2.
+std::string dumped_at(const nlohmann::json& value, int depth) {
+  std::string text = value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::string indent = "\n" + std::string(static_cast<std::size_t>(depth) * 2, ' ');
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {  // a dumped string never holds a raw line break: it is escaped
+    if (c == '\n')
+      out += indent;
+    else
+      out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json reset_plan_document(const ResetPlan& plan) {
+  nlohmann::json doc = plan_head(plan);
+  doc["vms"] = all_of(plan.vms, reset_json);
+  doc["scale_sets"] = all_of(plan.scale_sets, scale_set_json);
+  doc["unidentified"] = all_of(plan.unidentified, unidentified_json);
+  doc["conflicts"] = all_of(plan.conflicts, conflict_json);
+  doc["skipped"] = all_of(plan.skipped, skipped_json);
+  return doc;
+}
+
+void write_reset_plan_json(const ResetPlan& plan, const nlohmann::json& extra, std::ostream& out) {
+  // The members in the order nlohmann's object (a std::map) dumps them: by key.
+  nlohmann::json small = plan_head(plan);
+  for (const auto& member : extra.items()) small[member.key()] = member.value();
+  using Writer = std::function<void(std::ostream&)>;
+  std::map<std::string, Writer> members;
+  for (const auto& member : small.items()) {
+    const nlohmann::json* v = &member.value();
+    members[member.key()] = [v](std::ostream& o) { o << dumped_at(*v, 1); };
+  }
+  auto list = [](const auto& items, auto to_json) -> Writer {
+    return [&items, to_json](std::ostream& o) {
+      if (items.empty()) {
+        o << "[]";
+        return;
+      }
+      o << "[";
+      bool first = true;
+      for (const auto& item : items) {  // one entry built, written and freed at a time
+        o << (first ? "\n    " : ",\n    ") << dumped_at(to_json(item), 2);
+        first = false;
+      }
+      o << "\n  ]";
+    };
+  };
+  members["vms"] = list(plan.vms, reset_json);
+  members["scale_sets"] = list(plan.scale_sets, scale_set_json);
+  members["unidentified"] = list(plan.unidentified, unidentified_json);
+  members["conflicts"] = list(plan.conflicts, conflict_json);
+  members["skipped"] = list(plan.skipped, skipped_json);
+  out << "{";
+  bool first = true;
+  for (const auto& [key, write] : members) {
+    out << (first ? "\n  " : ",\n  ") << nlohmann::json(key).dump() << ": ";
+    write(out);
+    first = false;
+  }
+  out << "\n}";
 }
 
 std::string reset_plan_text(const ResetPlan& plan) {

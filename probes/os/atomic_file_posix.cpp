@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <random>
 #include <vector>
 
 #include "probes/os/atomic_file.h"
@@ -33,21 +34,44 @@ std::string refuse_symlinks(const std::string& path) {
 
 std::string write_file_atomically(const std::string& path, const std::string& content,
                                   unsigned mode, bool durable, bool refuse_linked_folder) {
-  // A folder that is a link would put the file somewhere else: refused. A link planted at the
-  // file itself is never followed: the temp file is created with O_EXCL and the rename replaces
-  // the link, which also heals the folder.
-  if (auto error = refuse_linked_folder ? refuse_symlinks(path) : std::string(); !error.empty())
+  // The folder is opened once, O_NOFOLLOW when a linked folder is refused, and everything after
+  // happens relative to that descriptor (openat, renameat): a link swapped in for the folder
+  // after the check cannot redirect the write. A link planted at the file itself is never
+  // followed: the temp file is created O_EXCL | O_NOFOLLOW and the rename replaces the link.
+  const std::string folder = parent_of(path);
+  const std::string name =
+      path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+  int dir = ::open(folder.c_str(),
+                   O_RDONLY | O_DIRECTORY | O_CLOEXEC | (refuse_linked_folder ? O_NOFOLLOW : 0));
+  if (dir < 0) {
+    struct stat st {};
+    if (errno == ELOOP ||
+        (errno == ENOTDIR && ::lstat(folder.c_str(), &st) == 0 && S_ISLNK(st.st_mode)))
+      return folder + " is a symbolic link; refused";
+    return errno_text("cannot open the folder of", path);
+  }
+  // A name of our own making (mkostemp has no *at form): 6 random letters, retried on a clash.
+  std::random_device random;
+  const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::string temp_name;
+  int fd = -1;
+  for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
+    temp_name = name + ".tmp-";
+    for (int i = 0; i < 6; ++i) temp_name += letters[random() % (sizeof letters - 1)];
+    fd = ::openat(dir, temp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  0600);
+    if (fd < 0 && errno != EEXIST) break;
+  }
+  if (fd < 0) {
+    std::string error = errno_text("cannot create a temporary file for", path);
+    ::close(dir);
     return error;
-  std::string pattern = path + ".tmp-XXXXXX";
-  std::vector<char> temp(pattern.begin(), pattern.end());
-  temp.push_back('\0');
-  int fd = ::mkostemp(temp.data(), O_CLOEXEC);
-  if (fd < 0) return errno_text("cannot create a temporary file for", path);
-  std::string temp_path = temp.data();
+  }
   auto fail = [&](const std::string& what) {
     std::string error = errno_text(what, path);
     ::close(fd);
-    ::unlink(temp_path.c_str());
+    ::unlinkat(dir, temp_name.c_str(), 0);
+    ::close(dir);
     return error;
   };
   if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) return fail("cannot set the mode of");
@@ -61,22 +85,23 @@ std::string write_file_atomically(const std::string& path, const std::string& co
     left -= static_cast<std::size_t>(n);
   }
   if (durable && ::fsync(fd) != 0) return fail("cannot flush");
-  if (::close(fd) != 0) {
+  int closed = ::close(fd);
+  fd = -1;
+  if (closed != 0) {
     std::string error = errno_text("cannot close", path);
-    ::unlink(temp_path.c_str());
-    return error;
-  }
-  if (::rename(temp_path.c_str(), path.c_str()) != 0) {
-    std::string error = errno_text("cannot rename into", path);
-    ::unlink(temp_path.c_str());
-    return error;
-  }
-  if (!durable) return {};
-  int dir = ::open(parent_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);  // the rename itself survives a crash only once the folder is flushed
+    ::unlinkat(dir, temp_name.c_str(), 0);
     ::close(dir);
+    return error;
   }
+  if (::renameat(dir, temp_name.c_str(), dir, name.c_str()) != 0) {
+    std::string error = errno_text("cannot rename into", path);
+    ::unlinkat(dir, temp_name.c_str(), 0);
+    ::close(dir);
+    return error;
+  }
+  // The rename itself survives a crash only once the folder is flushed.
+  if (durable) ::fsync(dir);
+  ::close(dir);
   return {};
 }
 

@@ -51,8 +51,26 @@ std::string refuse_symlinks(const std::string& path) {
 std::string write_file_atomically(const std::string& path, const std::string& content,
                                   unsigned /*mode: ACLs are inherited*/, bool durable,
                                   bool refuse_linked_folder) {
-  if (refuse_linked_folder)
-    if (auto error = refuse_symlinks(path); !error.empty()) return error;
+  // The folder is opened itself (FILE_FLAG_OPEN_REPARSE_POINT) and held without
+  // FILE_SHARE_DELETE until the rename: it cannot be renamed away and a link put in its place
+  // while the file is written (issue 26), and a folder that is a link is refused.
+  struct Held {
+    HANDLE h = INVALID_HANDLE_VALUE;
+    ~Held() {
+      if (h != INVALID_HANDLE_VALUE) ::CloseHandle(h);
+    }
+  } folder;
+  if (refuse_linked_folder) {
+    folder.h = ::CreateFileW(widen(parent_of(path)).c_str(), FILE_READ_ATTRIBUTES,
+                             FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_EXISTING,
+                             FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
+    if (folder.h == INVALID_HANDLE_VALUE) return last_error_text("cannot open the folder of", path);
+    BY_HANDLE_FILE_INFORMATION info{};
+    if (!::GetFileInformationByHandle(folder.h, &info))
+      return last_error_text("cannot read the folder of", path);
+    if (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)
+      return parent_of(path) + " is a symbolic link; refused";
+  }
   // A link at the file itself would send later readers elsewhere: refused, as the folder is.
   if (is_reparse_point(attributes_of(path)))
     return path + " is a symbolic link or junction (reparse point); refused";

@@ -1,6 +1,7 @@
 #include "probes/os/bounded_file.h"
 
 #include <algorithm>
+#include <memory>
 
 namespace latchwatch::probes {
 namespace {
@@ -62,6 +63,50 @@ FileRead read_bounded_file(const std::string& path, std::size_t limit, FinalLink
     result.error = path + ": grew past the limit of " + std::to_string(limit) + " bytes";
   }
   return result;
+}
+
+struct StreamedFile::Open {
+  Open(const std::string& path, FinalLink final_link) : file(path, final_link) {}
+  detail::ReadOnlyFile file;
+};
+
+StreamedFile::StreamedFile(const std::string& path, std::uint64_t limit, FinalLink final_link)
+    : path_(path), limit_(limit) {
+  auto open = std::make_unique<Open>(path, final_link);
+  if (open->file.state() != ReadState::ok) {
+    state_ = open->file.state();
+    error_ = open->file.error();
+    return;
+  }
+  detail::OpenFileFacts facts;
+  if (!open->file.facts(facts, error_)) {
+    state_ = ReadState::error;
+    return;
+  }
+  if (!facts.regular) {
+    state_ = ReadState::not_a_regular_file;
+    error_ = path + ": not a regular file";
+    return;
+  }
+  if (facts.size > limit) {
+    state_ = ReadState::too_large;
+    error_ = path + ": " + std::to_string(facts.size) + " bytes, more than the limit of " +
+             std::to_string(limit);
+    return;
+  }
+  open_ = open.release();
+}
+
+StreamedFile::~StreamedFile() { delete open_; }
+
+long long StreamedFile::read(char* buffer, std::size_t size) {
+  if (!open_) return -1;
+  long long n = open_->file.read(buffer, size, error_);
+  if (n > 0 && (done_ += static_cast<std::uint64_t>(n)) > limit_) {
+    error_ = path_ + ": grew past the limit of " + std::to_string(limit_) + " bytes";
+    return -1;
+  }
+  return n;
 }
 
 }  // namespace latchwatch::probes

@@ -27,6 +27,33 @@ enum class FinalLink { refuse, follow };
 FileRead read_bounded_file(const std::string& path, std::size_t limit = 1024 * 1024,
                            FinalLink final_link = FinalLink::refuse);
 
+/// A regular file read piece by piece, for inputs too large to hold (a plan's boot logs and
+/// report histories run to hundreds of MiB): the same open rules as read_bounded_file (regular
+/// files only, checked before any read; FIFOs never block), at most `limit` bytes in all.
+/// Not thread-safe; one reader per object.
+class StreamedFile {
+ public:
+  StreamedFile(const std::string& path, std::uint64_t limit, FinalLink final_link);
+  ~StreamedFile();
+  StreamedFile(const StreamedFile&) = delete;
+  StreamedFile& operator=(const StreamedFile&) = delete;
+  /// ok once open and checked; else why not (too_large from the size at open), with `error()`.
+  ReadState state() const { return state_; }
+  const std::string& error() const { return error_; }
+  /// Up to `size` bytes: the count, 0 at the end, -1 with `error()` set (a read error, or the
+  /// file grew past the limit while it was read).
+  long long read(char* buffer, std::size_t size);
+
+ private:
+  struct Open;
+  Open* open_ = nullptr;
+  ReadState state_ = ReadState::ok;
+  std::string error_;
+  std::string path_;
+  std::uint64_t limit_ = 0;
+  std::uint64_t done_ = 0;
+};
+
 namespace detail {
 
 /// What the open file is, from the open handle (fstat / GetFileInformationByHandle).

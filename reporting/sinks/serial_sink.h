@@ -30,6 +30,11 @@ struct SerialSinkOptions {
   /// Windows: how long one line's write may take before it is cancelled and dropped (Linux
   /// writes O_NONBLOCK and never waits).
   std::chrono::milliseconds write_timeout{1000};
+  /// Only a character device is written (a file or FIFO put at the path later is refused, with
+  /// the reason in the sink's health). Off only for a file or FIFO the configuration names
+  /// (tests, a console capture): sink_list keeps it on when the device was a character device
+  /// at start. A symbolic link at the path is never written through either way.
+  bool character_device_only = true;
 };
 
 /// The line a cycle report gives for `event` (a transition, or "reminder").
@@ -37,7 +42,12 @@ SerialLine serial_line_for(const CycleReport& report, const std::string& event);
 
 class SerialSink : public Sink {
  public:
-  explicit SerialSink(std::string device) { options_.device = std::move(device); }
+  /// A device, file or FIFO named as is (tests, a console capture): not held to be a character
+  /// device. The daemon builds its sink from options (sink_list.cpp).
+  explicit SerialSink(std::string device) {
+    options_.device = std::move(device);
+    options_.character_device_only = false;
+  }
   explicit SerialSink(SerialSinkOptions options) : options_(std::move(options)) {}
   std::string name() const override { return "serial"; }
   PublishResult publish(const CycleReport& report) override;
@@ -54,6 +64,9 @@ class SerialSink : public Sink {
   std::atomic<std::uint64_t> dropped_{0};
   std::atomic<std::uint64_t> written_{0};
 };
+
+/// Whether `device` is a character device now (sink_list: pins the console's kind at start).
+bool is_character_device(const std::string& device);
 
 /// Azure's SMBIOS chassis asset tag (cloud-init's ds-identify checks the same value).
 constexpr const char* kAzureChassisAssetTag = "7783-7084-3265-9085-8269-3286-77";

@@ -15,13 +15,29 @@ namespace latchwatch::reporting {
 
 bool SerialSink::write_line(const std::string& line, PublishResult& result) {
   std::string bytes = line + "\r\n";
-  int fd = ::open(options_.device.c_str(), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_APPEND);
+  // O_NOFOLLOW: a link planted at the device's path is never written through (root would
+  // append to whatever file it names).
+  int fd = ::open(options_.device.c_str(),
+                  O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_APPEND | O_NOFOLLOW);
   if (fd < 0) {
     if (errno == ENXIO) {  // a FIFO with no reader: nobody is listening, drop it
       ++dropped_;
       return false;
     }
-    result = PublishResult::failure(options_.device + ": " + std::strerror(errno));
+    result = PublishResult::failure(options_.device + ": " +
+                                    (errno == ELOOP
+                                         ? std::string("is a symbolic link; not written through")
+                                         : std::string(std::strerror(errno))));
+    return false;
+  }
+  // The console is a character device; a file or FIFO put in its place is not written (from
+  // the open descriptor: no window between the check and the write).
+  struct stat st {};
+  if (options_.character_device_only && (::fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode))) {
+    ::close(fd);
+    result = PublishResult::failure(options_.device +
+                                    ": not a character device (something else was put in its "
+                                    "place); not written");
     return false;
   }
   // One write(2) for the whole line, so other console output cannot land inside it.
@@ -40,9 +56,20 @@ bool SerialSink::write_line(const std::string& line, PublishResult& result) {
   return true;
 }
 
+bool is_character_device(const std::string& device) {
+  struct stat st {};
+  return ::lstat(device.c_str(), &st) == 0 && S_ISCHR(st.st_mode);
+}
+
 bool serial_console_usable(const std::string& device, const std::string& asset_tag_file,
                            std::string& why) {
   struct stat st {};
+  if (::lstat(device.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    why = device +
+          ": a symbolic link; latchwatch never writes through one (name the device "
+          "itself)";
+    return false;
+  }
   if (::stat(device.c_str(), &st) != 0) {
     why = device + ": " + std::strerror(errno);
     return false;

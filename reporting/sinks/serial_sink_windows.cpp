@@ -49,9 +49,11 @@ struct Handle {
 bool SerialSink::write_line(const std::string& line, PublishResult& result) {
   const std::string bytes = line + "\r\n";
   Handle file;
+  // FILE_FLAG_OPEN_REPARSE_POINT: a link or junction planted at a file path is opened itself,
+  // then refused below, never written through (ignored for COM ports and pipes).
   file.h = CreateFileW(device_path(options_.device).c_str(), GENERIC_WRITE,
                        FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_EXISTING,
-                       FILE_FLAG_OVERLAPPED, nullptr);
+                       FILE_FLAG_OVERLAPPED | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
   if (file.h == INVALID_HANDLE_VALUE) {
     DWORD code = GetLastError();
     // A pipe nobody serves (or every instance busy): nobody is listening, drop it.
@@ -63,6 +65,19 @@ bool SerialSink::write_line(const std::string& line, PublishResult& result) {
     return false;
   }
   const DWORD kind = GetFileType(file.h);
+  BY_HANDLE_FILE_INFORMATION info{};
+  if (kind == FILE_TYPE_DISK && GetFileInformationByHandle(file.h, &info) &&
+      (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0) {
+    result = PublishResult::failure(options_.device +
+                                    ": is a reparse point (link or junction); not written through");
+    return false;
+  }
+  if (options_.character_device_only && kind != FILE_TYPE_CHAR) {
+    result = PublishResult::failure(options_.device +
+                                    ": not a character device (something else was put in its "
+                                    "place); not written");
+    return false;
+  }
   const DWORD deadline_ms = static_cast<DWORD>(
       std::max<long long>(1, std::min<long long>(options_.write_timeout.count(), 0x7FFFFFFF)));
   if (kind == FILE_TYPE_CHAR) {
@@ -108,6 +123,17 @@ bool SerialSink::write_line(const std::string& line, PublishResult& result) {
   result = PublishResult::failure(options_.device + ": " +
                                   (done ? std::string("short write") : win32_message(code)));
   return false;
+}
+
+bool is_character_device(const std::string& device) {
+  if (is_pipe(device)) return false;
+  HANDLE h = CreateFileW(device_path(device).c_str(), GENERIC_WRITE,
+                         FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_EXISTING,
+                         FILE_FLAG_OVERLAPPED | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
+  if (h == INVALID_HANDLE_VALUE) return is_com(device);
+  const bool chr = GetFileType(h) == FILE_TYPE_CHAR;
+  CloseHandle(h);
+  return chr;
 }
 
 bool serial_console_usable(const std::string& device, const std::string&, std::string& why) {

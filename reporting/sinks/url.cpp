@@ -14,6 +14,12 @@ void replace_all(std::string& text, const std::string& from, const std::string& 
 }  // namespace
 
 bool parse_url(const std::string& text, Url& out, std::string& error) {
+  // CR LF in a URL would end the request line: whatever follows becomes a header.
+  for (char c : text)
+    if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) == 0x7f) {
+      error = "URL holds a space or control character (CR, LF...)";
+      return false;
+    }
   std::string rest;
   if (text.rfind("https://", 0) == 0) {
     out.tls = true;

@@ -57,6 +57,29 @@ TEST(PlanCommand, ResetsFromAFolderOfReports) {
   EXPECT_EQ(doc["vms"][0]["remedy"]["request"]["method"], "PATCH");
 }
 
+TEST(PlanCommand, AReportFileNamedForOneVmThatSpeaksForAnotherIsAConflictAndExitsNonZero) {
+  // vm-1's own report, and a history file named for vm-1 (vm-1.history.jsonl) holding only
+  // a key loss of vm-2: vm-1 is known, so the file speaks for vm-1 and vm-2 gets no reset.
+  TempDir dir;
+  ::mkdir((dir / "reports").c_str(), 0755);
+  write_file(dir / "reports/vm-1.json", report("healthy", "vm-1", 0));
+  write_file(dir / "reports/vm-1.history.jsonl",
+             nlohmann::json::parse(report("key_lost", "vm-2", 3)).dump() + "\n" +
+                 nlohmann::json::parse(report("key_lost", "vm-2", 3)).dump() + "\n");
+  auto text = run_latchwatch({"plan", "resets", dir / "reports"});
+  EXPECT_EQ(text.exit_code, 1) << text.err;
+  EXPECT_EQ(text.out.find("az rest --method patch"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("a report in the file of vm-1 speaks for vm-2: a VM's report speaks "
+                          "only for that VM; not used"),
+            std::string::npos)
+      << text.out;
+  auto json = run_latchwatch({"plan", "resets", "--json", dir / "reports"});
+  EXPECT_EQ(json.exit_code, 1) << json.err;
+  auto doc = nlohmann::json::parse(json.out);
+  EXPECT_EQ(doc["summary"]["resets"], 0);
+  EXPECT_FALSE(doc["conflicts"].empty());
+}
+
 TEST(PlanCommand, ResetsWithABadReportStillPlanButAskForAttention) {
   TempDir dir;
   write_file(dir / "good.json", report("key_mismatch", "vm-3", 1));

@@ -6,6 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
 #include "probes/os/atomic_file.h"
 #include "tests/support/test_support.h"
 
@@ -54,6 +58,51 @@ TEST(AtomicFile, ALinkedFolderIsRefusedUnlessTheOwnerNamedIt) {
             std::string::npos);
   ASSERT_EQ(write_file_atomically(dir / "out/page.html", "<html>", 0644, false, false), "");
   EXPECT_EQ(testing::read_file(real / "page.html"), "<html>");
+}
+
+TEST(AtomicFile, ATextfileFolderSwappedForALinkWhileWritingIsNeverWrittenThrough) {
+  // The hostile neighbour of issue 26: while root rewrites latchwatch.prom, a local user keeps
+  // swapping the textfile folder for a link to a folder of their choosing. Every write lands in
+  // the real folder or is refused; none goes through the link (the folder is opened O_NOFOLLOW
+  // once and written relative to that descriptor). Against the code before (lstat, then
+  // mkostemp and rename by path) 2,000 swaps put 20 to 150 files in the victim's folder.
+  TempDir dir;
+  TempDir victim;
+  const std::string folder = dir / "textfile";
+  ASSERT_EQ(::mkdir(folder.c_str(), 0755), 0);
+  std::atomic<bool> done{false};
+  std::atomic<long> swaps{0};
+  std::thread swapper([&] {
+    const std::string aside = dir / "textfile.real";
+    while (!done) {
+      if (::rename(folder.c_str(), aside.c_str()) != 0) continue;
+      if (::symlink(victim.path().c_str(), folder.c_str()) == 0) {
+        ::unlink(folder.c_str());
+        ++swaps;
+      }
+      ::rename(aside.c_str(), folder.c_str());
+    }
+  });
+  while (swaps == 0) std::this_thread::yield();  // the swapping has begun (an event, not a time)
+  long written = 0, refused = 0;
+  for (int i = 0; i < 200000 && (i < 2000 || swaps < 2000); ++i) {
+    auto error =
+        write_file_atomically(folder + "/latchwatch.prom", "latchwatch_up 1\n", 0644, false);
+    (error.empty() ? written : refused)++;
+  }
+  done = true;
+  swapper.join();
+  EXPECT_GT(swaps.load(), 0);
+  // With the folder left alone, the write lands where it belongs.
+  ASSERT_EQ(write_file_atomically(folder + "/latchwatch.prom", "latchwatch_up 1\n", 0644, false),
+            "");
+  EXPECT_EQ(testing::read_file(folder + "/latchwatch.prom"), "latchwatch_up 1\n");
+  std::vector<std::string> planted;
+  for (const auto& entry : std::filesystem::directory_iterator(victim.path()))
+    planted.push_back(entry.path().filename().string());
+  EXPECT_TRUE(planted.empty()) << planted.size() << " files written through the link, first "
+                               << planted.front() << " (" << written << " written, " << refused
+                               << " refused)";
 }
 
 }  // namespace

@@ -102,6 +102,79 @@ TEST(PlanTrust, ABootLogSpeaksOnlyForTheMachineItsFileNameNames) {
   EXPECT_NE(read.conflicts[0].message.find("speaks only for that VM"), std::string::npos);
 }
 
+TEST(PlanTrust, AReportFileNamedForOneVmSpeaksOnlyForThatVm) {
+  // vm-a's report history (as the fleet's collection loop names it) with a forged key loss of
+  // vm-b, newer than vm-a's own line: vm-a's record is used, vm-b's is a conflict.
+  std::string history =
+      report("healthy", rid("vm-a"), kVmA, "2026-12-01T10:00:00Z", "imds") + "\n" +
+      report("key_lost", rid("vm-b"), kVmB, "2026-12-01T10:01:00Z", "imds") + "\n" +
+      report("key_lost", rid("vm-b"), kVmB, "2026-12-01T10:02:00Z", "imds") + "\n";
+  std::vector<std::string> errors;
+  auto read = read_report_input("reports/VM-A.jsonl", text_input(history), errors);
+  EXPECT_TRUE(errors.empty());
+  EXPECT_EQ(read.bound_to, "vm-a");
+  ASSERT_EQ(read.records.size(), 1u);
+  EXPECT_EQ(read.records[0].identity.resource_id, rid("vm-a"));
+  ASSERT_EQ(read.conflicts.size(), 1u);  // one per machine, naming each report
+  EXPECT_EQ(read.conflicts[0].resource_id, rid("vm-b"));
+  EXPECT_EQ(read.conflicts[0].message,
+            "a report in the file of vm-a speaks for vm-b: a VM's report speaks only for that "
+            "VM; not used");
+  ASSERT_EQ(read.conflicts[0].claims.size(), 2u);
+  EXPECT_EQ(read.conflicts[0].claims[1].origin, "reports/VM-A.jsonl:3");
+  ResetPlan plan = build_reset_plan(read.records, {});
+  plan.conflicts = read.conflicts;
+  EXPECT_EQ(plan.reset_count(), 0u);
+  EXPECT_TRUE(plan.needs_attention());
+
+  // A collection named after none of its machines speaks for each (a fleet's history).
+  auto fleet = read_report_input("reports/fleet.jsonl", text_input(history), errors);
+  EXPECT_EQ(fleet.bound_to, "");
+  EXPECT_EQ(fleet.records.size(), 3u);
+  EXPECT_TRUE(fleet.conflicts.empty());
+}
+
+TEST(PlanTrust, AReportFileNamedForAKnownVmButNamingOnlyAnotherIsAConflictAcrossInputs) {
+  // vm-a.json holds only a forged key loss of vm-b. Within the file nothing names vm-a, but the
+  // plan knows vm-a (the Resource Graph export, or any other input): the file speaks for vm-a.
+  std::string forged =
+      nlohmann::json::parse(report("key_lost", rid("vm-b"), kVmB, "2026-12-01T10:01:00Z", "imds"))
+          .dump(2);
+  std::vector<std::string> errors;
+  auto read = read_report_input("reports/vm-a.json", text_input(forged), errors);
+  EXPECT_EQ(read.bound_to, "");
+  ASSERT_EQ(read.records.size(), 1u);
+  auto records = read.records;
+  auto conflicts = set_aside_records_their_file_names_deny(records, {"vm-a", "vm-b"});
+  EXPECT_TRUE(records.empty());
+  ASSERT_EQ(conflicts.size(), 1u);
+  EXPECT_EQ(conflicts[0].message,
+            "a report in the file of vm-a speaks for vm-b: a VM's report speaks only for that "
+            "VM; not used");
+  EXPECT_EQ(conflicts[0].claims[0].origin, "reports/vm-a.json");
+
+  // The same for a boot log, in the boot logs' words; and vm-b's own file is vm-b's.
+  std::vector<std::string> log_errors;
+  auto log = read_boot_log_records(
+      "bootlogs/vm-a.log", line("fired", "key_lost", "2026-12-01T10:01:00.000Z", kVmB, "vm-b"),
+      log_errors, kNowMs);
+  auto own = read_report_input("reports/vm-b.json", text_input(forged), errors);
+  std::vector<ReportRecord> both = log.records;
+  both.insert(both.end(), own.records.begin(), own.records.end());
+  conflicts = set_aside_records_their_file_names_deny(both, {"vm-a"});
+  ASSERT_EQ(both.size(), 1u);
+  EXPECT_EQ(both[0].origin, "reports/vm-b.json");
+  ASSERT_EQ(conflicts.size(), 1u);
+  EXPECT_EQ(conflicts[0].message,
+            "a line in the boot log of vm-a speaks for vm-b: a VM's console speaks only for that "
+            "VM; not used");
+  // Unknown names bind nothing: a collection may be called anything.
+  auto fleet = read_report_input("reports/fleet.json", text_input(forged), errors);
+  conflicts = set_aside_records_their_file_names_deny(fleet.records, {"vm-a"});
+  EXPECT_TRUE(conflicts.empty());
+  EXPECT_EQ(fleet.records.size(), 1u);
+}
+
 TEST(PlanTrust, ABootLogNamingManyMachinesAndNoneByItsFileNameSpeaksForNone) {
   std::string log;
   for (int i = 0; i < 500; ++i) {

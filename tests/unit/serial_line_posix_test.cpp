@@ -53,6 +53,45 @@ TEST(SerialSink, WritesOneAsciiLinePerTransitionAndNeverBlocks) {
   EXPECT_EQ(sink.health()["dropped_lines"], 1) << "unchanged cycles write nothing";
 }
 
+TEST(SerialSink, APlantedLinkAtTheDevicePathIsNeverWrittenThrough) {
+  // Issue 26: a local user plants a link where the console is named; root must not append its
+  // line to the file the link names. The reason is the sink's error (its health in the report).
+  TempDir dir;
+  testing::write_file(dir / "target", "");
+  ASSERT_EQ(::symlink((dir / "target").c_str(), (dir / "ttyS0").c_str()), 0);
+  SerialSink sink(dir / "ttyS0");
+  auto result = sink.publish(fired(latchwatch::VerdictCode::key_lost));
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.error, dir / "ttyS0" + ": is a symbolic link; not written through");
+  EXPECT_EQ(testing::read_file(dir / "target"), "");
+  std::string why;
+  EXPECT_FALSE(serial_console_usable(dir / "ttyS0", dir / "none", why));
+  EXPECT_NE(why.find("a symbolic link; latchwatch never writes through one"), std::string::npos)
+      << why;
+}
+
+TEST(SerialSink, AConsoleThatWasACharacterDeviceRefusesAFileOrFifoPutInItsPlace) {
+  TempDir dir;
+  EXPECT_TRUE(is_character_device("/dev/null"));
+  SerialSinkOptions options;
+  options.device = dir / "ttyS0";
+  ASSERT_TRUE(options.character_device_only) << "the default: only a character device";
+  testing::write_file(options.device, "");
+  SerialSink sink(options);
+  auto result = sink.publish(fired(latchwatch::VerdictCode::key_lost));
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.error, options.device +
+                              ": not a character device (something else was put in its place); "
+                              "not written");
+  EXPECT_EQ(testing::read_file(options.device), "");
+  EXPECT_FALSE(is_character_device(options.device));
+  // A character device is written as before.
+  options.device = "/dev/null";
+  SerialSink null_sink(options);
+  EXPECT_TRUE(null_sink.publish(fired(latchwatch::VerdictCode::key_lost)).ok);
+  EXPECT_EQ(null_sink.health()["lines_written"], 1);
+}
+
 TEST(SerialSinkPolicy, AFiringVerdictAfterARestartIsRepeatedAtOnceAndADroppedOneRetried) {
   TempDir dir;
   std::string fifo = dir / "ttyS0";

@@ -89,6 +89,7 @@ TEST(SerialSinkWindows, APortNobodyReadsNeverBlocksPastTheWriteDeadline) {
   ASSERT_NE(server.pipe, INVALID_HANDLE_VALUE) << GetLastError();
   SerialSinkOptions options;
   options.device = name;
+  options.character_device_only = false;  // a pipe named in the configuration
   options.write_timeout = std::chrono::milliseconds(100);
   SerialSink sink(options);
   auto result = sink.publish(fired());
