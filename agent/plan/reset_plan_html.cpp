@@ -21,7 +21,7 @@ pre.cmd{margin:0;padding:.3em;background:#f6f8fa;white-space:pre-wrap;word-break
 user-select:all;-webkit-user-select:all;cursor:text}
 .flag{color:#8a4b00}.muted{color:#666}.summary span{margin-right:1.2em}
 .attention{background:#fff4e5;border:1px solid #c77700;padding:.5em}
-.explained{color:#1b5e20}.unexplained{color:#b00020;font-weight:bold}
+.cause{overflow-wrap:anywhere}.explained{color:#1b5e20}.unexplained{color:#b00020;font-weight:bold}
 )";
 
 std::string esc(std::string_view text) { return html_escape(text); }
