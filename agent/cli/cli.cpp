@@ -129,7 +129,7 @@ std::string usage_text() {
       "  service uninstall   Windows: stop and remove the latchwatch service\n"
       "  explain CODE        what a verdict means and what the owner does\n"
       "  plan resets REPORT...   the fleet's key-reset plan from collected reports (also\n"
-      "                          --boot-logs, --resource-graph, --html)\n"
+      "                          --boot-logs, --resource-graph, --activity-log, --html)\n"
       "  plan cmk-rotation --vms F --disks F --des F [--vmss F]... [--associated F]\n"
       "                    [--new-key-url URL | --before F]\n"
       "                      the CMK rotation plan for confidential VMs on one DES\n"

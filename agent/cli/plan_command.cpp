@@ -12,6 +12,7 @@
 
 #include "agent/cli/cli.h"
 #include "agent/cli/commands.h"
+#include "agent/plan/activity_log.h"
 #include "agent/plan/boot_log_records.h"
 #include "agent/plan/cmk_plan.h"
 #include "agent/plan/reset_plan.h"
@@ -28,12 +29,16 @@ namespace {
 // az exports of 10,000 VMs run to tens of MiB; a fleet's reports more. Past this, it is not an
 // export.
 constexpr std::size_t kMaxInputBytes = 512u * 1024 * 1024;
+// An activity-log export is held whole as a JSON tree: 64 MiB is some 30,000 events; export a
+// longer span in several files (each --activity-log FILE).
+constexpr std::size_t kMaxActivityLogBytes = 64u * 1024 * 1024;
 
 int plan_usage(const std::string& message) {
   std::cerr << "latchwatch plan: " << message
             << "\nusage: latchwatch plan resets [--json] [--stale-identity-days N] [--boot-logs "
                "PATH]...\n"
-               "         [--resource-graph EXPORT.json]... [--html FILE] [REPORT...]\n"
+               "         [--resource-graph EXPORT.json]... [--activity-log EXPORT.json]...\n"
+               "         [--activity-window 24h] [--html FILE] [REPORT...]\n"
                "       latchwatch plan cmk-rotation --vms VMS.json --disks DISKS.json "
                "--des DES.json [--vmss INSTANCES.json]... [--associated IDS.json] "
                "[--new-key-url URL | --before DES.json] [--json]\n";
@@ -41,10 +46,11 @@ int plan_usage(const std::string& message) {
 }
 
 /// Reads a whole regular file (following symlinks: the owner named it). Error text or empty.
-std::string read_input(const std::string& path, std::string& content) {
-  auto read = probes::read_bounded_file(path, kMaxInputBytes, probes::FinalLink::follow);
+std::string read_input(const std::string& path, std::string& content,
+                       std::size_t max_bytes = kMaxInputBytes) {
+  auto read = probes::read_bounded_file(path, max_bytes, probes::FinalLink::follow);
   if (read.state == probes::ReadState::too_large)
-    return path + ": larger than " + std::to_string(kMaxInputBytes >> 20) + " MiB";
+    return path + ": larger than " + std::to_string(max_bytes >> 20) + " MiB";
   if (read.state != probes::ReadState::ok) return read.error;
   content = std::move(read.content);
   return {};
@@ -163,8 +169,9 @@ std::string write_html(const std::string& path, const std::string& page) {
 int plan_resets(const std::vector<std::string>& args) {
   bool json = false;
   plan::ResetPlanOptions options;
-  std::vector<std::string> paths, boot_logs, graphs;
+  std::vector<std::string> paths, boot_logs, graphs, activity_logs;
   std::string html;
+  std::int64_t activity_window = 24 * 3600;
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--json") {
       json = true;
@@ -179,6 +186,16 @@ int plan_resets(const std::vector<std::string>& args) {
         graphs.push_back(value);
       else
         html = value;
+    } else if (args[i] == "--activity-log") {
+      if (i + 1 >= args.size()) return plan_usage("--activity-log needs a FILE");
+      activity_logs.push_back(args[++i]);
+    } else if (args[i] == "--activity-window") {
+      if (i + 1 >= args.size()) return plan_usage("--activity-window needs a duration (24h)");
+      auto window = plan::parse_activity_window(args[++i]);
+      if (!window)
+        return plan_usage("--activity-window: '" + probes::one_line(args[i], 40) +
+                          "' is not a duration of 1m to 90d (like 90m, 24h, 7d)");
+      activity_window = *window;
     } else if (args[i] == "--stale-identity-days") {
       if (i + 1 >= args.size()) return plan_usage("--stale-identity-days needs a number");
       const std::string& v = args[++i];
@@ -206,6 +223,22 @@ int plan_resets(const std::vector<std::string>& args) {
       errors.push_back(error);
     else
       plan::read_resource_graph(graph, text, inventory, errors);
+  }
+  // The activity log is read before any plan is made: a file that is not an export is refused
+  // whole (a plan would otherwise call every loss unexplained for want of a readable log).
+  plan::ActivityLog activity;
+  for (const auto& file : activity_logs) {
+    std::string text;
+    std::vector<std::string> file_errors;
+    std::string refused = read_input(file, text, kMaxActivityLogBytes);
+    if (refused.empty() && !plan::read_activity_log(file, text, activity, file_errors))
+      refused = file_errors.front();
+    if (!refused.empty()) {
+      std::cerr << "latchwatch plan: --activity-log " << probes::one_line(refused, 300) << "\n";
+      return kExitUsage;
+    }
+    // Bad events were skipped; the plan lists them as input errors and needs a person.
+    errors.insert(errors.end(), file_errors.begin(), file_errors.end());
   }
   std::optional<plan::InventoryUse> inventory_use;
   if (!graphs.empty()) {
@@ -235,6 +268,7 @@ int plan_resets(const std::vector<std::string>& args) {
   errors.insert(errors.end(), result.input_errors.begin(), result.input_errors.end());
   result.input_errors = std::move(errors);
   result.conflicts.insert(result.conflicts.end(), trust_conflicts.begin(), trust_conflicts.end());
+  if (!activity_logs.empty()) plan::explain_resets(result, activity, activity_window);
   if (!html.empty()) {
     auto page = plan::reset_plan_html(result, inventory_use ? &inventory : nullptr,
                                       inventory_use ? &*inventory_use : nullptr);
@@ -248,6 +282,8 @@ int plan_resets(const std::vector<std::string>& args) {
     nlohmann::json extra = nlohmann::json::object();
     if (inventory_use)
       extra["resource_graph"] = plan::inventory_document(inventory, *inventory_use);
+    if (!activity_logs.empty())
+      extra["activity_log"] = plan::activity_log_document(activity, activity_logs, activity_window);
     plan::write_reset_plan_json(result, extra, std::cout);
     std::cout << "\n";
   } else {

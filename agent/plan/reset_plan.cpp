@@ -70,6 +70,24 @@ std::string skip_reason(const ReportRecord& newest_report, const Records& all) {
   return reason;
 }
 
+/// The oldest record of the newest unbroken run of reset verdicts (newest first, back to the
+/// first record that needs no reset): when the loss was first reported.
+void first_of_streak(const Records& records, const ReportRecord& top, PlannedReset& reset) {
+  Records ordered = records;
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const ReportRecord* a, const ReportRecord* b) {
+                     return a->generated_ms > b->generated_ms;
+                   });
+  const ReportRecord* first = &top;
+  for (const auto* r : ordered) {
+    if (r->generated_ms > top.generated_ms) continue;
+    if (!needs_reset(r->verdict_code)) break;
+    first = r;
+  }
+  reset.first_reported_at = first->generated_at;
+  reset.first_reported_ms = first->generated_ms;
+}
+
 class PlanBuilder {
  public:
   PlanBuilder(const ResetPlanOptions& options, ResetPlan& plan) : options_(options), plan_(plan) {}
@@ -95,6 +113,7 @@ class PlanBuilder {
     reset.verdict_code = top.verdict_code;
     reset.origin = top.origin;
     reset.generated_at = top.generated_at;
+    first_of_streak(kept, top, reset);
     reset.host = top.host;
     if (identity.source == "imds" || identity.source == "cache") reset.vm_id = identity.vm_id;
     reset.smbios_uuid =
@@ -320,8 +339,19 @@ std::size_t ResetPlan::reset_count() const {
   return n;
 }
 
+std::size_t ResetPlan::unexplained_count() const {
+  auto unexplained = [](const PlannedReset& r) { return r.cause && !r.cause->explained; };
+  std::size_t n = static_cast<std::size_t>(std::count_if(vms.begin(), vms.end(), unexplained));
+  for (const auto& s : scale_sets)
+    n += static_cast<std::size_t>(
+        std::count_if(s.instances.begin(), s.instances.end(), unexplained));
+  return n;
+}
+
 bool ResetPlan::needs_attention() const {
   if (!input_errors.empty() || !unidentified.empty()) return true;
+  // A key loss no operation explains is for a closer look before anyone resets it (issue 23).
+  if (activity_checked && unexplained_count() > 0) return true;
   // A reset with no command (keyIncarnationId at the int32 limit) is for a person, not a paste.
   auto blocked = [](const PlannedReset& r) { return !r.remedy.blocked.empty(); };
   if (std::any_of(vms.begin(), vms.end(), blocked)) return true;

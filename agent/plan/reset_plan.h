@@ -36,6 +36,25 @@ struct ReportRecord {
   bool boot_log = false;  ///< a serial line from a boot log, not a JSON report
 };
 
+/// What the owner's activity log says about a planned reset (`plan resets --activity-log`): the
+/// Succeeded operation on the resource (or its scale set, or its Azure Backup item) that explains
+/// the key loss, or none (unexplained: a closer look before resetting). Values come from the
+/// log, which is untrusted: they are shown escaped and never reach a command.
+struct ActivityCause {
+  bool explained = false;
+  std::string kind;       ///< "reimage", "redeploy", "restore", "os_disk", "maintenance", "upgrade"
+  std::string kind_text;  ///< "reimage", "OS-disk change (swap, repair, attach)", ...
+  std::string operation;  ///< operationName.value as the log spells it
+  std::string resource_id;  ///< the event's resourceId
+  std::string time;         ///< eventTimestamp
+  std::string caller;
+  std::string correlation_id;
+  std::string origin;                    ///< "activity.json[12]"
+  std::int64_t before_loss_seconds = 0;  ///< loss time − operation time (negative: clock skew)
+  int other_candidates = 0;              ///< further explaining operations in the window
+  std::string note;                      ///< scale-set-wide scope, or why it is unexplained
+};
+
 struct PlannedReset {
   std::string resource_id;
   std::string scale_set_id;  ///< empty for a standalone VM
@@ -43,6 +62,10 @@ struct PlannedReset {
   std::string verdict_code;
   std::string origin;  ///< the report that decided (the newest)
   std::string generated_at;
+  /// The oldest report of the newest unbroken run of reset verdicts: when the loss was first
+  /// seen (a daemon's history repeats the verdict long after the loss).
+  std::string first_reported_at;
+  std::int64_t first_reported_ms = 0;
   std::string host;
   int superseded = 0;              ///< older reports of the same instance
   std::vector<std::string> flags;  ///< stale identity, resolved copy conflict...
@@ -50,6 +73,7 @@ struct PlannedReset {
   std::string vm_id;               ///< from the report's identity (IMDS or cache)
   std::string smbios_uuid;         ///< from the report's host facts or identity
   latchwatch::Remedy remedy;
+  std::optional<ActivityCause> cause;  ///< set when an activity log was given
 };
 
 /// A VM that needs a reset but whose resource id is unknown or belongs to another VM.
@@ -145,8 +169,13 @@ struct ResetPlan {
   std::vector<Conflict> conflicts;
   std::vector<SkippedReport> skipped;
   std::vector<std::string> input_errors;
+  /// An activity log was given: every planned reset has a cause, and an unexplained one needs a
+  /// person.
+  bool activity_checked = false;
+  std::int64_t activity_window_seconds = 0;
 
   std::size_t reset_count() const;
+  std::size_t unexplained_count() const;
   /// Something a person must look at: input errors, any conflict, unidentified VMs.
   bool needs_attention() const;
 };

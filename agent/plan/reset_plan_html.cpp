@@ -21,6 +21,7 @@ pre.cmd{margin:0;padding:.3em;background:#f6f8fa;white-space:pre-wrap;word-break
 user-select:all;-webkit-user-select:all;cursor:text}
 .flag{color:#8a4b00}.muted{color:#666}.summary span{margin-right:1.2em}
 .attention{background:#fff4e5;border:1px solid #c77700;padding:.5em}
+.cause{overflow-wrap:anywhere}.explained{color:#1b5e20}.unexplained{color:#b00020;font-weight:bold}
 )";
 
 std::string esc(std::string_view text) { return html_escape(text); }
@@ -62,6 +63,20 @@ std::string msp_cell(const std::string& resource_id, const InventoryUse* use) {
          "</td>";
 }
 
+/// The activity log's values are untrusted: each one escaped as text.
+std::string cause_html(const ActivityCause& c) {
+  if (!c.explained)
+    return "<div class=\"cause unexplained\">unexplained: " + esc(c.note) + "</div>";
+  std::string out = "<div class=\"cause explained\">explained: " + esc(c.kind_text) + " <code>" +
+                    esc(c.operation) + "</code> at " + esc(c.time) + " by <b>" +
+                    esc(c.caller.empty() ? "?" : c.caller) + "</b>";
+  if (c.other_candidates > 0) out += " (+" + std::to_string(c.other_candidates) + " more)";
+  out += "<br><span class=\"muted\">" + esc(c.resource_id) + ", correlationId " +
+         esc(c.correlation_id) + ", " + esc(c.origin) + "</span>";
+  if (!c.note.empty()) out += "<br>" + esc(c.note);
+  return out + "</div>";
+}
+
 std::string reset_row(const PlannedReset& r, const std::string& label, const InventoryUse* use) {
   std::string out = "<tr class=\"" + std::string(r.remedy.planned ? "planned" : "critical") + "\">";
   out += "<td>" + esc(label) + "</td><td>" + esc(r.verdict_code) + "</td>" +
@@ -70,6 +85,7 @@ std::string reset_row(const PlannedReset& r, const std::string& label, const Inv
   out += "<td>" + esc(r.host.empty() ? "?" : r.host) + "<br><span class=\"muted\">" +
          esc(r.generated_at) + "<br>" + esc(r.origin) + "</span></td><td>";
   for (const auto& flag : r.flags) out += "<div class=\"flag\">! " + esc(flag) + "</div>";
+  if (r.cause) out += cause_html(*r.cause);
   out += cmd(r.remedy.az_command);
   if (!r.remedy.read_incarnation_command.empty())
     out += "<div class=\"muted\">read the current value first:</div>" +
@@ -145,6 +161,7 @@ std::string reset_plan_html(const ResetPlan& plan, const Inventory* inventory,
   count_span("n-skipped", "skipped", plan.skipped.size());
   count_span("n-conflicts", "conflicts", plan.conflicts.size());
   count_span("n-errors", "input errors", plan.input_errors.size());
+  if (plan.activity_checked) count_span("n-unexplained", "unexplained", plan.unexplained_count());
   out +=
       "</p>\n<p>Run from outside the VMs, as the owner; latchwatch performs none of this. Raise "
       "only: ARM rejects a value that is not larger, and the largest value wins. A template "
@@ -152,8 +169,8 @@ std::string reset_plan_html(const ResetPlan& plan, const Inventory* inventory,
       "select it.</p>\n";
   if (plan.needs_attention())
     out +=
-        "<p class=\"attention\">Needs a person: see the machines to identify, the conflicts or "
-        "the input errors below.</p>\n";
+        "<p class=\"attention\">Needs a person: see the machines to identify, the conflicts, "
+        "the unexplained key losses or the input errors below.</p>\n";
 
   // One section per subscription: its standalone VMs, then each scale set.
   std::map<std::string,

@@ -4,6 +4,7 @@
 #include <map>
 #include <ostream>
 
+#include "agent/plan/activity_log.h"
 #include "agent/plan/reset_plan.h"
 #include "probes/base/azure_names.h"
 #include "reporting/report/reset_ticket.h"
@@ -16,12 +17,14 @@ nlohmann::json reset_json(const PlannedReset& r) {
                       {"verdict", r.verdict_code},
                       {"report", r.origin},
                       {"reported_at", r.generated_at},
+                      {"first_reported_at", r.first_reported_at},
                       {"host", r.host},
                       {"superseded_reports", r.superseded},
                       {"flags", r.flags},
                       {"remedy", r.remedy}};
   if (!r.instance_id.empty()) j["instance_id"] = r.instance_id;
   if (!r.verify_command.empty()) j["verify_command"] = r.verify_command;
+  if (r.cause) j["activity_cause"] = activity_cause_json(*r.cause);
   // The reset ticket per machine (docs/formats/reset-ticket.schema.json); no delivery here.
   j["reset_ticket"] = latchwatch::reset_ticket(r.remedy, r.verdict_code, r.vm_id, r.smbios_uuid,
                                                r.host, r.generated_at);
@@ -51,6 +54,27 @@ std::string host_text(const std::string& host, const probes::HostFacts& facts) {
   return shown(out);
 }
 
+std::string duration_text(std::int64_t seconds) {
+  if (seconds < 0) return std::to_string(-seconds / 60) + " min after (clock skew)";
+  if (seconds < 3600) return std::to_string(seconds / 60) + " min before";
+  return std::to_string(seconds / 3600) + " h " + std::to_string(seconds % 3600 / 60) +
+         " min before";
+}
+
+/// The activity log's word, from untrusted values: every one escaped on its line.
+std::string cause_text(const ActivityCause& c) {
+  if (!c.explained) return "    ! unexplained: " + shown(c.note) + "\n";
+  std::string out = "    explained: " + shown(c.kind_text) + " (" + shown(c.operation) + ") at " +
+                    shown(c.time) + " by " + shown(c.caller.empty() ? "?" : c.caller) + ", " +
+                    duration_text(c.before_loss_seconds) + " the loss was first reported";
+  if (c.other_candidates > 0)
+    out += ", and " + std::to_string(c.other_candidates) + " more in the window";
+  out += " (" + shown(c.origin) + ", correlationId " +
+         shown(c.correlation_id.empty() ? "?" : c.correlation_id) + ")\n";
+  if (!c.note.empty()) out += "      " + shown(c.note) + "\n";
+  return out;
+}
+
 void append_reset(std::string& out, const PlannedReset& r, const std::string& label) {
   out +=
       "  " + shown(label) + "  " + shown(r.verdict_code) + "  " + incarnation_text(r.remedy) + "\n";
@@ -59,6 +83,7 @@ void append_reset(std::string& out, const PlannedReset& r, const std::string& la
   if (r.superseded > 0) out += ", newest of " + std::to_string(r.superseded + 1) + " reports";
   out += "\n";
   for (const auto& flag : r.flags) out += "    ! " + shown(flag) + "\n";
+  if (r.cause) out += cause_text(*r.cause);
   if (!r.verify_command.empty()) out += command_line(r.verify_command);
   if (!r.remedy.az_command.empty()) out += command_line(r.remedy.az_command);
 }
@@ -119,6 +144,8 @@ nlohmann::json plan_head(const ResetPlan& plan) {
             {"conflicts", plan.conflicts.size()},
             {"skipped", plan.skipped.size()},
             {"input_errors", plan.input_errors.size()},
+            {"unexplained",
+             plan.activity_checked ? nlohmann::json(plan.unexplained_count()) : nlohmann::json()},
             {"needs_attention", plan.needs_attention()}}},
           {"input_errors", plan.input_errors}};
 }
@@ -207,6 +234,16 @@ std::string reset_plan_text(const ResetPlan& plan) {
                     " to identify), " + std::to_string(plan.skipped.size()) + " skipped, " +
                     std::to_string(plan.conflicts.size()) + " conflicts, " +
                     std::to_string(plan.input_errors.size()) + " input errors\n";
+  if (plan.activity_checked)
+    out +=
+        "Activity log: " +
+        std::to_string(plan.reset_count() - plan.unidentified.size() - plan.unexplained_count()) +
+        " explained, " + std::to_string(plan.unexplained_count()) + " unexplained (window " +
+        (plan.activity_window_seconds % 3600 == 0
+             ? std::to_string(plan.activity_window_seconds / 3600) + " h"
+             : std::to_string(plan.activity_window_seconds / 60) + " min") +
+        " before each loss was first reported); an unexplained loss needs a closer look "
+        "before resetting.\n";
   out += "Run from outside the VMs, as the owner. latchwatch performs none of this.\n";
   if (!plan.vms.empty()) {
     out += "\nVMs and Flexible scale-set members (PATCH):\n";
