@@ -16,6 +16,8 @@
 #include "probes/net/http_exchange.h"
 #include "reporting/sinks/hmac_sha256.h"
 #include "tests/fabric_sim/fabric_simulator.h"
+#include "tests/support/capture_server.h"
+#include "tests/support/daemon_fixture.h"
 #include "tests/support/daemon_state.h"
 #include "tests/support/raw_server.h"
 #include "tests/support/test_support.h"
@@ -25,6 +27,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::BackgroundProcess;
+using testing::CaptureServer;
 using testing::TempDir;
 using testing::wait_for;
 
@@ -58,142 +61,42 @@ void write_secret(const std::string& path, const std::string& content) {
   ::chmod(path.c_str(), 0600);
 }
 
-/// A webhook receiver that keeps every request whole (head and body) and answers `status`.
-class CaptureServer {
- public:
-  struct Captured {
-    std::map<std::string, std::string> headers;  ///< lower-case names
-    std::string body;
-  };
-  explicit CaptureServer(int status = 200)
-      : server_([this, status](int& fd) {
-          std::string data;
-          char buffer[8192];
-          std::size_t need = std::string::npos;
-          while (need == std::string::npos || data.size() < need) {
-            ssize_t n = ::read(fd, buffer, sizeof buffer);
-            if (n <= 0) return;
-            data.append(buffer, static_cast<std::size_t>(n));
-            auto end = data.find("\r\n\r\n");
-            if (end == std::string::npos || need != std::string::npos) continue;
-            Captured c;
-            std::size_t line = data.find("\r\n") + 2;
-            while (line < end) {
-              auto next = data.find("\r\n", line);
-              auto text = data.substr(line, next - line);
-              auto colon = text.find(':');
-              std::string name = text.substr(0, colon);
-              for (auto& ch : name) ch = static_cast<char>(std::tolower(ch));
-              c.headers[name] = text.substr(text.find_first_not_of(' ', colon + 1));
-              line = next + 2;
-            }
-            need = end + 4 +
-                   std::stoul(c.headers.count("content-length") ? c.headers["content-length"]
-                                                                : std::string("0"));
-            pending_ = std::move(c);
-            body_at_ = end + 4;
-          }
-          pending_.body = data.substr(body_at_, need - body_at_);
-          {
-            std::lock_guard<std::mutex> lock(mutex_);
-            captured_.push_back(pending_);
-          }
-          testing::write_all(fd, "HTTP/1.1 " + std::to_string(status) +
-                                     " X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-        }) {}
-  std::uint16_t port() const { return server_.endpoint().port; }
-  std::vector<Captured> captured() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return captured_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<Captured> captured_;
-  Captured pending_;
-  std::size_t body_at_ = 0;
-  testing::RawServer server_;
-};
-
-class AzureChannels : public ::testing::Test {
- protected:
-  void SetUp() override {
-    sim::SimulatorOptions options;
-    options.gpa_dir = dir_ / "vm";
-    sim_ = std::make_unique<sim::FabricSimulator>(options);
-    sim_->start();
-    metrics_port_ = testing::free_port();
-  }
-
-  nlohmann::json base_config() {
-    return {{"daemon", {{"interval_s", 1}, {"jitter_s", 0}, {"debounce_cycles", 2}}},
-            {"probes", {{"timeout_ms", 1000}}},
-            {"paths", {{"state_dir", state_dir_}}},
-            {"sinks",
-             {{"metrics", {{"listen", "127.0.0.1:" + std::to_string(metrics_port_)}}},
-              {"serial", {{"device", dir_ / "serial.log"}}}}}};
-  }
-
-  std::vector<std::string> run_args(const std::string& command) {
-    std::vector<std::string> argv{command, "--config", dir_ / "config.json"};
-    for (auto& flag : sim_->check_flags()) argv.push_back(flag);
-    return argv;
-  }
-
-  std::unique_ptr<BackgroundProcess> start(const nlohmann::json& config,
-                                           const std::string& name = "daemon") {
-    testing::write_file(dir_ / "config.json", config.dump(2));
-    std::vector<std::string> argv{LATCHWATCH_BINARY};
-    for (auto& a : run_args("run")) argv.push_back(a);
-    return std::make_unique<BackgroundProcess>(argv, dir_.path(), name);
-  }
-
-  bool saw(const std::string& transition, const std::string& verdict) {
-    for (const auto& doc : testing::read_history(state_dir_))
-      if (doc["transition"] == transition && doc["debounce"]["confirmed"] == verdict) return true;
-    return false;
-  }
-
-  TempDir dir_;
-  std::string state_dir_ = dir_ / "state";
-  std::unique_ptr<sim::FabricSimulator> sim_;
-  std::uint16_t metrics_port_ = 0;
-};
+class AzureChannels : public testing::DaemonFixture {};
 
 TEST_F(AzureChannels, HealthAnswers503OnlyWhileAKeyVerdictIsConfirmed) {
   auto config = base_config();
   config["sinks"]["metrics"]["health"] = {{"enabled", true}};
   auto daemon = start(config);
-  ASSERT_TRUE(wait_for([&] { return get(metrics_port_, "/health").status == 200; }, 30s))
+  ASSERT_TRUE(wait_for([&] { return get(metrics_port(), "/health").status == 200; }, 30s))
       << daemon->err();
   ASSERT_TRUE(wait_for([&] { return testing::read_history(state_dir_).size() >= 1; }, 30s));
-  EXPECT_EQ(get(metrics_port_, "/health").status, 200);
-  EXPECT_NE(get(metrics_port_, "/health").body.find("\"verdict\":\"healthy\""), std::string::npos);
+  EXPECT_EQ(get(metrics_port(), "/health").status, 200);
+  EXPECT_NE(get(metrics_port(), "/health").body.find("\"verdict\":\"healthy\""), std::string::npos);
 
   sim_->set_scenario("key_lost");
   // Pending (one cycle of key_lost) is not yet an owner action; confirmed is.
-  ASSERT_TRUE(wait_for([&] { return get(metrics_port_, "/health").status == 503; }, 30s))
+  ASSERT_TRUE(wait_for([&] { return get(metrics_port(), "/health").status == 503; }, 30s))
       << daemon->err();
   // The report-file sink writes the history on its own worker, after /health changed.
   EXPECT_TRUE(wait_for([&] { return saw("fired", "key_lost"); }, 30s))
       << "503 without a confirmed verdict";
-  auto body = nlohmann::json::parse(get(metrics_port_, "/health").body);
+  auto body = nlohmann::json::parse(get(metrics_port(), "/health").body);
   EXPECT_EQ(body["verdict"], "key_lost");
   EXPECT_TRUE(body["action"].is_string() &&
               body["action"].get<std::string>().find("keyIncarnationId") != std::string::npos);
   EXPECT_TRUE(body.contains("resource"));
-  EXPECT_EQ(get(metrics_port_, "/metrics").status, 200) << "metrics stay served";
+  EXPECT_EQ(get(metrics_port(), "/metrics").status, 200) << "metrics stay served";
 
   sim_->set_scenario("healthy");
-  ASSERT_TRUE(wait_for([&] { return get(metrics_port_, "/health").status == 200; }, 30s));
+  ASSERT_TRUE(wait_for([&] { return get(metrics_port(), "/health").status == 200; }, 30s));
   EXPECT_TRUE(wait_for([&] { return saw("resolved", "healthy"); }, 30s));
 
   // Off again by a reload: /health is gone, /metrics stays.
   config["sinks"]["metrics"]["health"]["enabled"] = false;
   testing::write_file(dir_ / "config.json", config.dump(2));
   daemon->signal(SIGHUP);
-  EXPECT_TRUE(wait_for([&] { return get(metrics_port_, "/health").status == 404; }, 30s));
-  EXPECT_EQ(get(metrics_port_, "/metrics").status, 200);
+  EXPECT_TRUE(wait_for([&] { return get(metrics_port(), "/health").status == 404; }, 30s));
+  EXPECT_EQ(get(metrics_port(), "/metrics").status, 200);
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait_exit(10s), 0);
 }
@@ -451,7 +354,7 @@ TEST_F(AzureChannels, ACredentialPlantedInEveryUrlNeverShowsInAnyOutput) {
       },
       30s))
       << testing::read_report(state_dir_).dump();
-  outputs += get(metrics_port_, "/metrics").body;
+  outputs += get(metrics_port(), "/metrics").body;
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait_exit(10s), 0);
   outputs += daemon->out() + daemon->err();

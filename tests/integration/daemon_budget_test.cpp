@@ -18,6 +18,7 @@
 #include "reporting/sinks/dispatcher.h"
 #include "reporting/sinks/metrics_server.h"
 #include "tests/fabric_sim/fabric_simulator.h"
+#include "tests/support/daemon_fixture.h"
 #include "tests/support/daemon_state.h"
 #include "tests/support/raw_server.h"
 #include "tests/support/test_support.h"
@@ -53,41 +54,25 @@ int connect_to(std::uint16_t port) {
   return fd;
 }
 
-class DaemonBudget : public ::testing::Test {
+class DaemonBudget : public testing::DaemonFixture {
  protected:
-  void SetUp() override {
-    sim::SimulatorOptions options;
-    options.gpa_dir = dir_ / "vm";
-    sim_ = std::make_unique<sim::FabricSimulator>(options);
-    sim_->start();
-    metrics_port_ = testing::free_port();
-  }
   void TearDown() override {
     for (int fd : held_) ::close(fd);
   }
 
-  nlohmann::json base_config() {
-    return {{"daemon", {{"interval_s", 1}, {"jitter_s", 0}, {"debounce_cycles", 1}}},
-            {"probes", {{"timeout_ms", 1000}}},
-            {"paths", {{"state_dir", state_dir_}}},
-            {"sinks", {{"metrics", {{"listen", "127.0.0.1:" + std::to_string(metrics_port_)}}}}}};
+  nlohmann::json base_config() const {
+    auto config = DaemonFixture::base_config();
+    config["daemon"]["debounce_cycles"] = 1;
+    config["sinks"].erase("serial");
+    return config;
   }
 
   /// The daemon with `nofile` descriptors at most (as LimitNOFILE would give it).
   std::unique_ptr<BackgroundProcess> start(const nlohmann::json& config, int nofile) {
-    testing::write_file(dir_ / "config.json", config.dump(2));
-    std::vector<std::string> argv{"/usr/bin/prlimit", "--nofile=" + std::to_string(nofile),
-                                  LATCHWATCH_BINARY,  "run",
-                                  "--config",         dir_ / "config.json"};
-    for (auto& flag : sim_->check_flags()) argv.push_back(flag);
-    return std::make_unique<BackgroundProcess>(argv, dir_.path(), "daemon");
+    return DaemonFixture::start(config, "daemon",
+                                {"/usr/bin/prlimit", "--nofile=" + std::to_string(nofile)});
   }
-  std::size_t cycles() { return testing::read_history(state_dir_).size(); }
 
-  TempDir dir_;
-  std::string state_dir_ = dir_ / "state";
-  std::unique_ptr<sim::FabricSimulator> sim_;
-  std::uint16_t metrics_port_ = 0;
   std::vector<int> held_;
 };
 
@@ -97,7 +82,7 @@ TEST_F(DaemonBudget, MoreMetricsConnectionsThanDescriptorsLeaveCyclingAndReporti
   ASSERT_TRUE(wait_for([&] { return cycles() >= 1; }, 10s)) << daemon->err();
   // A local user opens and holds connections, never sending a byte.
   for (int i = 0; i < 3 * kNoFile; ++i) {
-    int fd = connect_to(metrics_port_);
+    int fd = connect_to(metrics_port());
     if (fd >= 0) held_.push_back(fd);
   }
   ASSERT_GT(held_.size(), static_cast<std::size_t>(kNoFile));
@@ -124,7 +109,7 @@ TEST_F(DaemonBudget, MoreMetricsConnectionsThanDescriptorsLeaveCyclingAndReporti
         request.target = "/metrics";
         net::Options options;
         options.budget = 2s;
-        return net::exchange({"127.0.0.1", metrics_port_}, request, options).status == 200;
+        return net::exchange({"127.0.0.1", metrics_port()}, request, options).status == 200;
       },
       20s));
   daemon->signal(SIGTERM);

@@ -21,6 +21,7 @@
 #include "reporting/sinks/kvp_sink.h"
 #include "tests/fabric_sim/fabric_simulator.h"
 #include "tests/support/alertmanager_process.h"
+#include "tests/support/daemon_fixture.h"
 #include "tests/support/daemon_state.h"
 #include "tests/support/test_support.h"
 
@@ -65,62 +66,29 @@ std::string kvp_verdict(const std::string& pool) {
   return j.is_object() ? j.value("verdict", "") : "";
 }
 
-class DaemonDelivery : public ::testing::Test {
+class DaemonDelivery : public testing::DaemonFixture {
  protected:
-  void SetUp() override {
-    sim::SimulatorOptions options;
-    options.gpa_dir = dir_ / "vm";
-    sim_ = std::make_unique<sim::FabricSimulator>(options);
-    sim_->start();
-    metrics_port_ = testing::free_port();
+  nlohmann::json base_config() const {
+    auto config = DaemonFixture::base_config();
+    config["sinks"]["kvp"] = {{"enabled", true}, {"pool_file", pool_}};
+    return config;
   }
 
-  nlohmann::json base_config() {
-    return {{"daemon", {{"interval_s", 1}, {"jitter_s", 0}, {"debounce_cycles", 2}}},
-            {"probes", {{"timeout_ms", 1000}}},
-            {"paths", {{"state_dir", state_dir_}}},
-            {"sinks",
-             {{"metrics", {{"listen", "127.0.0.1:" + std::to_string(metrics_port_)}}},
-              {"kvp", {{"enabled", true}, {"pool_file", pool_}}},
-              {"serial", {{"device", dir_ / "serial.log"}}}}}};
-  }
-
-  std::unique_ptr<BackgroundProcess> start(const nlohmann::json& config,
-                                           const std::string& name = "daemon") {
-    write_config(config);
-    std::vector<std::string> argv{LATCHWATCH_BINARY, "run", "--config", dir_ / "config.json"};
-    for (auto& flag : sim_->check_flags()) argv.push_back(flag);
-    return std::make_unique<BackgroundProcess>(argv, dir_.path(), name);
-  }
-  void write_config(const nlohmann::json& config) {
-    testing::write_file(dir_ / "config.json", config.dump(2));
-  }
-
-  std::size_t cycles() { return testing::read_history(state_dir_).size(); }
-  bool saw(const std::string& transition, const std::string& verdict) {
-    for (const auto& doc : testing::read_history(state_dir_))
-      if (doc["transition"] == transition && doc["debounce"]["confirmed"] == verdict) return true;
-    return false;
-  }
   /// The other sinks keep their cadence: `n` more cycles reach history, report.json and /metrics.
   void expect_cadence(std::size_t n, const std::string& why) {
     const auto from = cycles();
-    const double scraped = sample(scrape(metrics_port_), "latchwatch_cycles_total");
+    const double scraped = sample(scrape(metrics_port()), "latchwatch_cycles_total");
     EXPECT_TRUE(wait_for([&] { return cycles() >= from + n; }, 30s)) << why << ": history";
     EXPECT_TRUE(wait_for(
         [&] { return testing::read_report(state_dir_).value("cycle", 0u) >= from + n; }, 30s))
         << why << ": report.json";
     EXPECT_TRUE(wait_for(
-        [&] { return sample(scrape(metrics_port_), "latchwatch_cycles_total") >= scraped + n; },
+        [&] { return sample(scrape(metrics_port()), "latchwatch_cycles_total") >= scraped + n; },
         30s))
         << why << ": /metrics";
   }
 
-  TempDir dir_;
-  std::string state_dir_ = dir_ / "state";
   std::string pool_ = dir_ / "kvp_pool_1";
-  std::unique_ptr<sim::FabricSimulator> sim_;
-  std::uint16_t metrics_port_ = 0;
 };
 
 TEST_F(DaemonDelivery, KvpPoolLockedByAnotherProcessHoldsBackNoOtherSinkAndConvergesAfter) {
@@ -143,14 +111,16 @@ TEST_F(DaemonDelivery, KvpPoolLockedByAnotherProcessHoldsBackNoOtherSinkAndConve
       30s))
       << "the stuck sink shows in the next report: " << testing::read_report(state_dir_)["sinks"];
   EXPECT_TRUE(wait_for(
-      [&] { return sample(scrape(metrics_port_), "latchwatch_sink_up{sink=\"kvp\"}") == 0; }, 30s));
+      [&] { return sample(scrape(metrics_port()), "latchwatch_sink_up{sink=\"kvp\"}") == 0; },
+      30s));
   EXPECT_EQ(kvp_value(pool_), "") << "nothing written under another process's lock";
 
   // Released: the pool converges to the confirmed state although nothing changes any more.
   ::close(holder);
   EXPECT_TRUE(wait_for([&] { return kvp_verdict(pool_) == "key_lost"; }, 30s)) << daemon->err();
   EXPECT_TRUE(wait_for(
-      [&] { return sample(scrape(metrics_port_), "latchwatch_sink_up{sink=\"kvp\"}") == 1; }, 30s));
+      [&] { return sample(scrape(metrics_port()), "latchwatch_sink_up{sink=\"kvp\"}") == 1; },
+      30s));
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait_exit(30s), 0) << daemon->err();
 }
@@ -206,7 +176,7 @@ TEST_F(DaemonDelivery, WebhookThatNeverAnswersHoldsBackNobodyAndSignalsNeverWait
       << testing::read_report(state_dir_)["sinks"];
   EXPECT_TRUE(wait_for(
       [&] {
-        return sample(scrape(metrics_port_), "latchwatch_sink_stalled{sink=\"webhook\"}") == 1;
+        return sample(scrape(metrics_port()), "latchwatch_sink_stalled{sink=\"webhook\"}") == 1;
       },
       30s));
   EXPECT_TRUE(wait_for([&] { return kvp_verdict(pool_) == "key_lost"; }, 30s))
@@ -215,13 +185,13 @@ TEST_F(DaemonDelivery, WebhookThatNeverAnswersHoldsBackNobodyAndSignalsNeverWait
   // SIGHUP during the hung delivery: the reload happens and probing goes on.
   config["log"] = {{"level", "debug"}};
   write_config(config);
-  const double counted = sample(scrape(metrics_port_), "latchwatch_cycles_total");
+  const double counted = sample(scrape(metrics_port()), "latchwatch_cycles_total");
   daemon->signal(SIGHUP);
   EXPECT_TRUE(
       wait_for([&] { return daemon->err().find("config reloaded") != std::string::npos; }, 30s))
       << daemon->err();
   expect_cadence(2, "after a reload during a hung delivery");
-  EXPECT_GE(sample(scrape(metrics_port_), "latchwatch_cycles_total"), counted + 2)
+  EXPECT_GE(sample(scrape(metrics_port()), "latchwatch_cycles_total"), counted + 2)
       << "a reload does not reset the cycle counter";
   EXPECT_TRUE(wait_for([&] { return daemon->err().find(" debug: ") != std::string::npos; }, 30s))
       << "the reloaded log level applies";
@@ -262,7 +232,8 @@ TEST_F(DaemonDelivery, SerialDeviceNobodyReadsDropsLinesAndHoldsBackNobody) {
   expect_cadence(3, "while the serial device is full");
   EXPECT_TRUE(wait_for(
       [&] {
-        return sample(scrape(metrics_port_), "latchwatch_sink_dropped_total{sink=\"serial\"}") >= 1;
+        return sample(scrape(metrics_port()), "latchwatch_sink_dropped_total{sink=\"serial\"}") >=
+               1;
       },
       30s))
       << "the dropped line is counted";

@@ -10,6 +10,7 @@
 #include "reporting/sinks/webhook_sink.h"
 #include "tests/fabric_sim/fabric_simulator.h"
 #include "tests/support/alertmanager_process.h"
+#include "tests/support/daemon_fixture.h"
 #include "tests/support/daemon_state.h"
 #include "tests/support/raw_server.h"
 #include "tests/support/test_support.h"
@@ -41,48 +42,20 @@ net::Response http_get(std::uint16_t port, const std::string& target) {
   return net::exchange({"127.0.0.1", port}, request, options);
 }
 
-class Daemon : public ::testing::Test {
+class Daemon : public testing::DaemonFixture {
  protected:
-  void SetUp() override {
-    sim::SimulatorOptions options;
-    options.gpa_dir = dir_ / "vm";
-    sim_ = std::make_unique<sim::FabricSimulator>(options);
-    sim_->start();
-    metrics_port_ = testing::free_port();
+  nlohmann::json base_config() const {
+    auto config = DaemonFixture::base_config();
+    config["sinks"]["metrics"]["textfile_dir"] = dir_.path();
+    config["sinks"]["kvp"] = {{"enabled", true}, {"pool_file", dir_ / "kvp_pool_1"}};
+    return config;
   }
-
-  nlohmann::json base_config() {
-    return {{"daemon", {{"interval_s", 1}, {"jitter_s", 0}, {"debounce_cycles", 2}}},
-            {"probes", {{"timeout_ms", 1000}}},
-            {"paths", {{"state_dir", state_dir_}}},
-            {"sinks",
-             {{"metrics",
-               {{"listen", "127.0.0.1:" + std::to_string(metrics_port_)},
-                {"textfile_dir", dir_.path()}}},
-              {"kvp", {{"enabled", true}, {"pool_file", dir_ / "kvp_pool_1"}}},
-              {"serial", {{"device", dir_ / "serial.log"}}}}}};
-  }
-
-  std::unique_ptr<BackgroundProcess> start(const nlohmann::json& config,
-                                           const std::string& name = "daemon") {
-    testing::write_file(dir_ / "config.json", config.dump(2));
-    std::vector<std::string> argv{LATCHWATCH_BINARY, "run", "--config", dir_ / "config.json"};
-    for (auto& flag : sim_->check_flags()) argv.push_back(flag);
-    return std::make_unique<BackgroundProcess>(argv, dir_.path(), name);
-  }
-
-  std::size_t cycles() { return testing::read_history(state_dir_).size(); }
-
-  TempDir dir_;
-  std::string state_dir_ = dir_ / "state";
-  std::unique_ptr<sim::FabricSimulator> sim_;
-  std::uint16_t metrics_port_ = 0;
 };
 
 TEST_F(Daemon, KeyLossFiresAfterTwoCyclesAndRecoveryResolvesAtOnce) {
   auto daemon = start(base_config());
   ASSERT_TRUE(wait_for([&] { return cycles() >= 1; }, 10s)) << daemon->err();
-  auto metrics = http_get(metrics_port_, "/metrics");
+  auto metrics = http_get(metrics_port(), "/metrics");
   EXPECT_EQ(metrics.status, 200) << metrics.error;
   EXPECT_EQ(metrics.header("content-type").rfind("text/plain; version=0.0.4", 0), 0u);
   EXPECT_NE(metrics.body.find("latchwatch_verdict{code=\"healthy\"} 1"), std::string::npos);
@@ -101,7 +74,7 @@ TEST_F(Daemon, KeyLossFiresAfterTwoCyclesAndRecoveryResolvesAtOnce) {
   EXPECT_EQ(lines[first_seen + 1]["transition"], "fired");
   EXPECT_TRUE(wait_for(
       [&] {
-        return http_get(metrics_port_, "/metrics").body.find("latchwatch_key_alert_firing 1") !=
+        return http_get(metrics_port(), "/metrics").body.find("latchwatch_key_alert_firing 1") !=
                std::string::npos;
       },
       5s));
