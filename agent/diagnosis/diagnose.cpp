@@ -58,7 +58,7 @@ Report diagnose(const Evidence& evidence, const DiagnosisSettings& settings) {
     report.remedy = build_remedy(report.identity, largest_incarnation(evidence),
                                  choice.code == VerdictCode::key_loss_latent, &report.host);
     if (!report.remedy->blocked.empty())
-      findings.add("key_incarnation_at_limit", Severity::critical, "remedy",
+      findings.add(FindingId::key_incarnation_at_limit, Severity::critical, "remedy",
                    report.remedy->blocked);
   }
   report.findings = std::move(findings).sorted();

@@ -15,6 +15,7 @@
 #include "agent/diagnosis/diagnose.h"
 #include "probes/payloads/gpa_era.h"
 #include "probes/payloads/gpa_version.h"
+#include "reporting/report/finding_id.h"
 
 namespace latchwatch::diagnosis::detail {
 
@@ -97,8 +98,14 @@ Facts derive_facts(const Evidence& e, const DiagnosisSettings& settings);
 
 class FindingList {
  public:
-  void add(std::string id, Severity severity, std::string source, std::string message,
+  void add(FindingId id, Severity severity, std::string source, std::string message,
            nlohmann::json evidence = nullptr) {
+    add_family(to_string(id), severity, std::move(source), std::move(message), std::move(evidence));
+  }
+  /// The two families of finding_id.h (`<target>_<outcome>`, `key_latch_<class>`): the id is
+  /// built from their closed vocabularies by the caller.
+  void add_family(std::string id, Severity severity, std::string source, std::string message,
+                  nlohmann::json evidence = nullptr) {
     findings_.push_back(
         {std::move(id), severity, std::move(source), std::move(message), std::move(evidence)});
   }

@@ -21,7 +21,7 @@ void copy_vm_fields(const VmIdentity& from, Identity& to) {
 }
 
 /// Identity fields dropped by their character-class check (real-platform.md §3).
-void rejected_field_findings(const std::vector<probes::RejectedField>& rejected, const char* id,
+void rejected_field_findings(const std::vector<probes::RejectedField>& rejected, FindingId id,
                              const char* source, const char* where, FindingList& findings) {
   for (const auto& r : rejected)
     findings.add(id, Severity::warning, source,
@@ -41,13 +41,13 @@ Identity resolve_identity(const Evidence& e, FindingList& findings) {
   Identity id;
   id.smbios_uuid = e.smbios_uuid;
   const auto& cache = e.cache.identity;
-  rejected_field_findings(e.cache.rejected, "identity_cache_field_rejected", "identity_cache",
-                          "the identity cache's", findings);
+  rejected_field_findings(e.cache.rejected, FindingId::identity_cache_field_rejected,
+                          "identity_cache", "the identity cache's", findings);
   if (e.cycle.imds) {
     const auto& c = *e.cycle.imds;
     id.source = "imds";
-    rejected_field_findings(c.rejected, "imds_identity_field_rejected", "imds_instance", "IMDS's",
-                            findings);
+    rejected_field_findings(c.rejected, FindingId::imds_identity_field_rejected, "imds_instance",
+                            "IMDS's", findings);
     // A rejected resourceId is not rebuilt from the other fields: the placeholder form stands.
     id.resource_id = c.resource_id.empty() && !was_rejected(c.rejected, "resourceId")
                          ? derive_resource_id(c.subscription_id, c.resource_group_name, c.name,
@@ -56,7 +56,7 @@ Identity resolve_identity(const Evidence& e, FindingList& findings) {
     copy_vm_fields(c, id);
     id.cloud = c.az_environment;
     if (cache && !cache->vm_id.empty() && !same_vm_id(cache->vm_id, c.vm_id))
-      findings.add("disk_from_other_vm", Severity::warning, "identity_cache",
+      findings.add(FindingId::disk_from_other_vm, Severity::warning, "identity_cache",
                    "this disk last ran on VM " + cache->vm_id + "; it now runs on VM " + c.vm_id);
     return id;
   }
@@ -67,7 +67,7 @@ Identity resolve_identity(const Evidence& e, FindingList& findings) {
       id.source = "unknown";
       id.moved_to_other_vm = true;
       id.vm_id = e.smbios_uuid;
-      findings.add("disk_moved_to_other_vm", Severity::warning, "identity_cache",
+      findings.add(FindingId::disk_moved_to_other_vm, Severity::warning, "identity_cache",
                    "the cached identity names VM " + cache->name + " (SMBIOS " +
                        cache->smbios_uuid + ") but this hardware is " + e.smbios_uuid +
                        ": the disk now runs on a different VM, so the cached resource id is "
