@@ -118,5 +118,100 @@ TEST(SerialSinkWindows, AMissingComPortIsAClearError) {
   EXPECT_NE(result.error.find("COM199"), std::string::npos) << result.error;
 }
 
+/// A COM port this machine has, held with share mode 0 as the EMS console holds its port from
+/// boot (a port opens exclusively anyway); "" when no COM1..COM16 opens.
+struct HeldPort {
+  std::string name;
+  HANDLE handle = INVALID_HANDLE_VALUE;
+  HeldPort() {
+    for (int n = 1; n <= 16 && handle == INVALID_HANDLE_VALUE; ++n) {
+      name = "COM" + std::to_string(n);
+      handle = CreateFileW(wide("\\\\.\\" + name).c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
+                           OPEN_EXISTING, 0, nullptr);
+    }
+    if (handle == INVALID_HANDLE_VALUE) name.clear();
+  }
+  ~HeldPort() {
+    if (handle != INVALID_HANDLE_VALUE) CloseHandle(handle);
+  }
+};
+
+/// The BCD store as Windows loads it at HKLM\BCD00000000, with EMS on for the default entry and
+/// EMSPORT set (`bcdedit /ems {current} on`, `bcdedit /emssettings EMSPORT:n`). Made only where
+/// no store is loaded (wine): on real Windows the key is the machine's boot configuration, and
+/// the test leaves it alone.
+class PlantedBcdStore {
+ public:
+  explicit PlantedBcdStore(int ems_port) {
+    HKEY existing = nullptr;
+    if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, L"BCD00000000", 0, KEY_READ, &existing) ==
+        ERROR_SUCCESS) {
+      RegCloseKey(existing);
+      return;  // a real store: not ours to touch
+    }
+    const std::wstring loader = L"{5a7e1c3d-6b2f-4e8a-9c0d-1f2e3a4b5c6d}";
+    planted_ = set(L"{9dea862c-5cdd-4e70-acc1-f32b344d4795}", L"23000003", REG_SZ, loader.c_str(),
+                   static_cast<DWORD>((loader.size() + 1) * sizeof(wchar_t))) &&
+               set(loader, L"260000b0", REG_BINARY, "\x01", 1);
+    unsigned char port[8] = {static_cast<unsigned char>(ems_port)};
+    planted_ = planted_ && set(L"{0ce4991b-e6b3-4b16-b23c-5e0d9250e5d9}", L"15000022", REG_BINARY,
+                               port, sizeof port);
+  }
+  ~PlantedBcdStore() {
+    if (planted_) RegDeleteTreeW(HKEY_LOCAL_MACHINE, L"BCD00000000");
+  }
+  bool planted() const { return planted_; }
+
+ private:
+  static bool set(const std::wstring& object, const wchar_t* element, DWORD type, const void* data,
+                  DWORD size) {
+    const std::wstring path =
+        L"BCD00000000\\Objects\\" + object + L"\\Elements\\" + std::wstring(element);
+    HKEY key = nullptr;
+    if (RegCreateKeyExW(HKEY_LOCAL_MACHINE, path.c_str(), 0, nullptr, 0, KEY_WRITE, nullptr, &key,
+                        nullptr) != ERROR_SUCCESS)
+      return false;
+    bool ok = RegSetValueExW(key, L"Element", 0, type, static_cast<const BYTE*>(data), size) ==
+              ERROR_SUCCESS;
+    RegCloseKey(key);
+    return ok;
+  }
+  bool planted_ = false;
+};
+
+TEST(SerialSinkWindows, APortTheEmsConsoleHoldsIsSaidSoInTheErrorAndAtStartUp) {
+  HeldPort held;
+  if (held.name.empty())
+    GTEST_SKIP() << "no COM1..COM16 opens here (wine maps COMn to /dev/ttyS(n-1)); the message "
+                    "path is the same for any port";
+  const int port = std::stoi(held.name.substr(3));
+  {
+    // No boot configuration to read (wine has no BCD store): held, by whom is not known.
+    SerialSink sink(held.name);
+    auto result = sink.publish(fired());
+    EXPECT_FALSE(result.ok);
+    EXPECT_EQ(result.error.rfind(held.name + " is held by another program", 0), 0u) << result.error;
+    EXPECT_NE(result.error.find("EMS console"), std::string::npos) << result.error;
+    EXPECT_EQ(sink.health()["dropped_lines"], 1);
+  }
+  PlantedBcdStore bcd(port);
+  if (!bcd.planted()) GTEST_SKIP() << "a real BCD store is loaded: not planting one over it";
+  SerialSink sink(held.name);
+  auto result = sink.publish(fired());
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.error.rfind(held.name + " is used by the EMS console", 0), 0u) << result.error;
+  EXPECT_NE(result.error.find("latchwatch cannot write"), std::string::npos) << result.error;
+  EXPECT_NE(result.error.find("bcdedit /ems {current} off"), std::string::npos) << result.error;
+  // At start-up: the sink stays on (so its health keeps saying why) and the reason is given.
+  std::string why;
+  EXPECT_TRUE(serial_console_usable(held.name, "", why));
+  EXPECT_EQ(why.rfind(held.name + " is used by the EMS console", 0), 0u) << why;
+  // Once the console lets go of the port, lines reach it.
+  CloseHandle(held.handle);
+  held.handle = INVALID_HANDLE_VALUE;
+  EXPECT_TRUE(serial_console_usable(held.name, "", why)) << why;
+  EXPECT_EQ(why.find("EMS"), std::string::npos) << why;
+}
+
 }  // namespace
 }  // namespace latchwatch::reporting
