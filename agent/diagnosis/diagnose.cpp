@@ -651,6 +651,7 @@ Identity resolve_identity(const Evidence& e, FindingList& findings) {
     id.age_seconds = std::chrono::duration<double>(e.now - cache->written_at).count();
     id.resource_id = cache->resource_id;
     copy_vm_fields(*cache, id);
+    id.cloud = cache->cloud;  // empty from a cache written before the cloud was kept
     return id;
   }
   id.source = "unknown";
@@ -770,6 +771,7 @@ std::optional<CachedIdentity> identity_to_cache(const Evidence& e, const Report&
     const Identity& id = report.identity;  // resolved from IMDS this cycle
     CachedIdentity fresh = next.value_or(CachedIdentity{});
     static_cast<VmIdentity&>(fresh) = id;
+    fresh.cloud = id.cloud;
     if (next && !same_vm_id(next->vm_id, id.vm_id)) {  // another VM: its old key facts do not apply
       fresh.last_key_guid.clear();
       fresh.last_key_incarnation_id.reset();
