@@ -576,13 +576,13 @@ TEST(Identity, ACacheWrittenBeforeTheCloudWasKeptLoadsAndIsCompletedByImds) {
 
 TEST(Identity, ACachedCloudFailingItsCheckIsDropped) {
   auto parsed = parse_identity_cache(
-      R"({"schema":1,"cloud":"AzureCloud$(reboot)","written_at_unix":1790000000})");
+      R"js({"schema":1,"cloud":"AzureCloud$(reboot)","written_at_unix":1790000000})js");
   ASSERT_TRUE(parsed) << parsed.error;
-auto rejected = drop_invalid_fields(*parsed.value);
-EXPECT_EQ(parsed.value->cloud, "");
-ASSERT_EQ(rejected.size(), 1u);
-EXPECT_EQ(rejected[0].field, "cloud");
-EXPECT_FALSE(parse_identity_cache(R"({"schema":1,"cloud":7,"written_at_unix":1790000000})"));
+  auto rejected = drop_invalid_fields(*parsed.value);
+  EXPECT_EQ(parsed.value->cloud, "");
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_EQ(rejected[0].field, "cloud");
+  EXPECT_FALSE(parse_identity_cache(R"({"schema":1,"cloud":7,"written_at_unix":1790000000})"));
 }
 
 TEST(Identity, ResetObservedIsReportedAsResolved) {
