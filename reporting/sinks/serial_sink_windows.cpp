@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "reporting/sinks/serial_port_windows.h"
 #include "reporting/sinks/serial_sink.h"
 #include "reporting/sinks/wide_text_windows.h"
 
@@ -98,7 +99,9 @@ int com_number(const std::string& device) {
 /// denied, or a sharing violation): on Windows Server images with EMS on, that is the Special
 /// Administration Console, which owns the EMS port from boot. What to tell the owner; empty when
 /// `code` is not that.
-std::string port_held_message(const std::string& device, DWORD code) {
+}  // namespace
+
+std::string com_port_held_message(const std::string& device, unsigned long code) {
   const int port = com_number(device);
   if (port == 0 || (code != ERROR_ACCESS_DENIED && code != ERROR_SHARING_VIOLATION)) return {};
   const EmsSettings ems = read_ems_settings();
@@ -119,6 +122,8 @@ std::string port_held_message(const std::string& device, DWORD code) {
                                   : "the boot configuration could not be read") +
          ")" + tail;
 }
+
+namespace {
 
 struct Handle {
   HANDLE h = INVALID_HANDLE_VALUE;
@@ -144,7 +149,7 @@ bool SerialSink::write_line(const std::string& line, PublishResult& result) {
     }
     // A port the EMS console (or another program) holds: said as such, in the log and in the
     // sink's health (the dispatcher keeps the error), not as a bare "access denied".
-    if (auto held = port_held_message(options_.device, code); !held.empty()) {
+    if (auto held = com_port_held_message(options_.device, code); !held.empty()) {
       ++dropped_;
       result = PublishResult::failure(held);
       return false;
@@ -214,7 +219,7 @@ bool serial_console_usable(const std::string& device, const std::string&, std::s
     const DWORD code = GetLastError();
     // Held by the EMS console: the sink stays on so that its health (and the start-up warning)
     // says why nothing reaches the console; a line is tried again at each transition.
-    if (auto held = port_held_message(device, code); !held.empty()) {
+    if (auto held = com_port_held_message(device, code); !held.empty()) {
       why = held;
       return true;
     }
