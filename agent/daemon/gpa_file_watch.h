@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -40,6 +41,7 @@ class GpaFileWatch {
   GpaFileWatch& operator=(const GpaFileWatch&) = delete;
 
   /// The inotify descriptor (non-blocking), for poll(); -1 when inotify itself is unavailable.
+  /// (Windows: the event both folder reads signal, as HandleToLong, for WaitForMultipleObjects.)
   int fd() const { return fd_; }
   const std::string& error() const { return error_; }  ///< why inotify is unavailable
 
@@ -89,6 +91,10 @@ class GpaFileWatch {
   std::string error_;
   std::string key_error_;
   std::string status_error_;
+  /// Windows only (gpa_file_watch_windows.cpp): the folder handles and their overlapped reads.
+  /// A shared_ptr so the POSIX twin never needs the type complete.
+  struct Native;
+  std::shared_ptr<Native> native_;
 };
 
 /// The part of a status.json body that a key diagnosis depends on, as one comparable string:

@@ -27,7 +27,12 @@ std::vector<std::unique_ptr<reporting::Sink>> build_sinks(
     // On by default, but a console is written only where boot diagnostics can read it.
     std::string why;
     if (serial_console_usable(config.serial_device, "/sys/class/dmi/id/chassis_asset_tag", why)) {
-      spdlog::info("serial sink on: {}", why);
+      // On, but the port is held (Windows: the EMS console owns COM1): said as a warning, and
+      // the sink's health keeps saying it at each line it cannot write.
+      if (why.find("latchwatch cannot write") != std::string::npos)
+        spdlog::warn("serial sink on, but {}", why);
+      else
+        spdlog::info("serial sink on: {}", why);
       SerialSinkOptions options;
       options.device = config.serial_device;
       // A console that is a character device now must stay one: a file, FIFO or link put in

@@ -78,6 +78,7 @@ std::optional<CachedIdentity> identity_to_cache(const Evidence& e, const Report&
     const Identity& id = report.identity;  // resolved from IMDS this cycle
     CachedIdentity fresh = next.value_or(CachedIdentity{});
     static_cast<VmIdentity&>(fresh) = id;
+    fresh.cloud = id.cloud;
     if (next && !same_vm_id(next->vm_id, id.vm_id)) {  // another VM: its old key facts do not apply
       fresh.last_key_guid.clear();
       fresh.last_key_incarnation_id.reset();

@@ -62,6 +62,7 @@ Parsed<CachedIdentity> parse_identity_cache(std::string_view text) {
                            {"vm_id", &c.vm_id},
                            {"smbios_uuid", &c.smbios_uuid},
                            {"security_type", &c.security_type},
+                           {"cloud", &c.cloud},
                            {"last_key_guid", &c.last_key_guid}}) {
     if (!read_string(j, key, *slot, error)) return Parsed<CachedIdentity>::fail(error);
   }
@@ -97,6 +98,7 @@ std::vector<probes::RejectedField> drop_invalid_fields(CachedIdentity& c) {
   keep_if_valid(c.vm_id, is_guid_text, "vm_id", "a GUID", rejected);
   keep_if_valid(c.smbios_uuid, is_guid_text, "smbios_uuid", "a GUID", rejected);
   keep_if_valid(c.security_type, is_azure_name, "security_type", "a security type", rejected);
+  keep_if_valid(c.cloud, is_cloud_name, "cloud", "a cloud name", rejected);
   keep_if_valid(c.last_key_guid, is_guid_text, "last_key_guid", "a GUID", rejected);
   return rejected;
 }
@@ -112,6 +114,7 @@ void to_json(nlohmann::json& j, const CachedIdentity& c) {
        {"smbios_uuid", c.smbios_uuid},
        {"security_type", c.security_type},
        {"ephemeral_os_disk", c.ephemeral_os_disk},
+       {"cloud", c.cloud},
        {"last_key_guid", c.last_key_guid},
        {"last_key_incarnation_id", c.last_key_incarnation_id
                                        ? nlohmann::json(*c.last_key_incarnation_id)

@@ -17,6 +17,9 @@ namespace latchwatch::diagnosis {
 
 /// The identity last seen from IMDS, and the key that was latched then.
 struct CachedIdentity : VmIdentity {
+  /// IMDS compute.azEnvironment (checked), so a report made while IMDS is cut off still names
+  /// the cloud its printed commands are for. Empty in caches written before it was kept.
+  std::string cloud;
   std::string last_key_guid;
   std::optional<std::int64_t> last_key_incarnation_id;
   std::chrono::system_clock::time_point written_at{};

@@ -78,6 +78,7 @@ Identity resolve_identity(const Evidence& e, FindingList& findings) {
     id.age_seconds = std::chrono::duration<double>(e.now - cache->written_at).count();
     id.resource_id = cache->resource_id;
     copy_vm_fields(*cache, id);
+    id.cloud = cache->cloud;  // empty from a cache written before the cloud was kept
     return id;
   }
   id.source = "unknown";

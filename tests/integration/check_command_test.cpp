@@ -197,10 +197,13 @@ TEST_F(CheckAgainstSimulator, NoOutputOrStateFileCarriesThePlantedKey) {
 
 TEST_F(CheckAgainstSimulator, CachedIdentityNamesTheResourceWhenImdsIsCutOff) {
   ASSERT_EQ(check("healthy").exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(testing::read_file(state_dir_ / "identity.json"))["cloud"],
+            "AzurePublicCloud");
   auto doc = document(check("key_lost"));
   ASSERT_EQ(doc["verdict"]["code"], "key_lost");
   const auto& remedy = doc["remedy"];
   EXPECT_EQ(remedy["identity_source"], "cache");
+  EXPECT_EQ(remedy["cloud"], "AzurePublicCloud") << "the cloud comes from the cache too";
   EXPECT_EQ(remedy["resource_id"],
             "/subscriptions/8a3f1c2e-1111-4222-8333-944455566677/resourceGroups/rg-latch/"
             "providers/Microsoft.Compute/virtualMachines/vm-latch-01");
@@ -268,6 +271,28 @@ TEST_F(CheckAgainstSimulator, OwnersResetIsSeenThroughToRecovery) {
   EXPECT_EQ(recovered["resolved"]["old_incarnation"], 10);
   EXPECT_EQ(recovered["resolved"]["new_incarnation"], 11);
   EXPECT_EQ(recovered["resolved"]["new_key_guid"], sim::kResetKeyGuid);
+}
+
+TEST_F(CheckAgainstSimulator, TheCachedCloudIsNamedWhenImdsIsCutOffAndAnOldCacheStillLoads) {
+  ASSERT_EQ(check("healthy").exit_code, 0);
+  auto cache = nlohmann::json::parse(testing::read_file(state_dir_ / "identity.json"));
+  cache["cloud"] = "AzureUSGovernmentCloud";  // as IMDS names Azure Government
+  testing::write_file(state_dir_ / "identity.json", cache.dump());
+  sim_->set_scenario("key_lost");
+  std::vector<std::string> args{"check", "--state-dir", state_dir_.path()};
+  for (auto& flag : sim_->check_flags()) args.push_back(flag);
+  auto human = testing::run_latchwatch(args);
+  EXPECT_NE(human.out.find("AzureUSGovernmentCloud"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find("az cloud set --name AzureUSGovernment"), std::string::npos)
+      << human.out;
+
+  // A cache written before the cloud was kept: still the resource, and the cloud said unknown.
+  cache.erase("cloud");
+  testing::write_file(state_dir_ / "identity.json", cache.dump());
+  auto doc = document(check("key_lost"));
+  EXPECT_EQ(doc["remedy"]["identity_source"], "cache");
+  EXPECT_EQ(doc["remedy"]["resource_id"], cache["resource_id"]);
+  EXPECT_TRUE(doc["remedy"]["cloud"].is_null()) << doc["remedy"].dump();
 }
 
 TEST_F(CheckAgainstSimulator, ResetObservedIsReportedAsResolved) {

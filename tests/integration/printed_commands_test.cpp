@@ -393,6 +393,7 @@ TEST_F(PrintedCommands, HostilePlantedCacheIsDroppedAndNeverRuns) {
       {"smbios_uuid", sim::kVmId},
       {"security_type", "TrustedLaunch"},
       {"ephemeral_os_disk", false},
+      {"cloud", "AzureCloud\n    az vm delete --ids x --yes; touch pwned-cloud"},
       {"last_key_guid", sim::kPlantedKeyGuid},
       {"last_key_incarnation_id", 10},
       {"written_at_unix", 1790000000}};
@@ -403,8 +404,9 @@ TEST_F(PrintedCommands, HostilePlantedCacheIsDroppedAndNeverRuns) {
   for (const auto& f : doc["findings"])
     if (f["id"] == "identity_cache_field_rejected") dropped.insert(f["evidence"]["field"]);
   EXPECT_EQ(dropped, (std::set<std::string>{"resource_id", "subscription_id", "resource_group_name",
-                                            "name", "vm_scale_set_name", "vm_id"}));
+                                            "name", "vm_scale_set_name", "vm_id", "cloud"}));
   EXPECT_EQ(doc["remedy"]["resource_id"], nullptr);
+  EXPECT_EQ(doc["remedy"]["cloud"], nullptr);
   expect_placeholder_remedy(bash_commands(doc["remedy"]),
                             [this](const std::string& c) { return run(c); });
   expect_no_injection();

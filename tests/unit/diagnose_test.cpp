@@ -521,6 +521,70 @@ TEST(Identity, CacheKeepsTheLastKeyOnlyWhileHealthy) {
   EXPECT_FALSE(lost_next) << "IMDS cut off and not healthy: nothing new to keep";
 }
 
+TEST(Identity, TheCachedCloudNamesTheCloudWhenImdsIsCutOff) {
+  auto e = healthy();
+  e.cycle.imds->az_environment = "AzureUSGovernmentCloud";
+  auto next = identity_to_cache(e, diagnose(e));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->cloud, "AzureUSGovernmentCloud");
+
+  auto lost = healthy();
+  lose_key(lost);
+  lost.cycle.imds.reset();  // IMDS Enforce without a key: no answer
+  lost.cache.state = CacheState::ok;
+  lost.cache.identity = *next;
+  auto report = diagnose(lost);
+  EXPECT_EQ(report.identity.source, "cache");
+  EXPECT_EQ(report.identity.cloud, "AzureUSGovernmentCloud");
+  ASSERT_TRUE(report.remedy);
+  EXPECT_EQ(report.remedy->cloud, "AzureUSGovernmentCloud");
+}
+
+TEST(Identity, ACacheWrittenBeforeTheCloudWasKeptLoadsAndIsCompletedByImds) {
+  // identity.json as latchwatch wrote it before it kept the cloud: no "cloud" key.
+  auto parsed = parse_identity_cache(
+      R"({"schema":1,"resource_id":"/subscriptions/8a3f1c2e-1111-4222-8333-944455566677/)"
+      R"(resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1","name":"vm1",)"
+      R"("vm_id":"d0a1b2c3-0000-4000-8000-000000000001","last_key_guid":null,)"
+      R"("last_key_incarnation_id":null,"written_at_unix":1790000000})");
+  ASSERT_TRUE(parsed) << parsed.error;
+  EXPECT_EQ(parsed.value->cloud, "");
+  EXPECT_EQ(parsed.value->name, "vm1");
+
+  // IMDS cut off: the cloud is unknown, and the remedy says so instead of guessing one.
+  auto lost = healthy();
+  lose_key(lost);
+  lost.cycle.imds.reset();
+  lost.cache.state = CacheState::ok;
+  lost.cache.identity = *parsed.value;
+  auto report = diagnose(lost);
+  ASSERT_TRUE(report.remedy);
+  EXPECT_EQ(report.remedy->identity_source, "cache");
+  EXPECT_EQ(report.remedy->cloud, "");
+
+  // IMDS answers again: the old cache is rewritten once, with the cloud.
+  auto back = healthy();
+  back.cycle.imds->az_environment = "AzureChinaCloud";
+  back.cache.state = CacheState::ok;
+  back.cache.identity = *parsed.value;
+  auto next = identity_to_cache(back, diagnose(back));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->cloud, "AzureChinaCloud");
+  back.cache.identity = *next;
+  EXPECT_FALSE(identity_to_cache(back, diagnose(back))) << "unchanged: not rewritten";
+}
+
+TEST(Identity, ACachedCloudFailingItsCheckIsDropped) {
+  auto parsed = parse_identity_cache(
+      R"js({"schema":1,"cloud":"AzureCloud$(reboot)","written_at_unix":1790000000})js");
+  ASSERT_TRUE(parsed) << parsed.error;
+  auto rejected = drop_invalid_fields(*parsed.value);
+  EXPECT_EQ(parsed.value->cloud, "");
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_EQ(rejected[0].field, "cloud");
+  EXPECT_FALSE(parse_identity_cache(R"({"schema":1,"cloud":7,"written_at_unix":1790000000})"));
+}
+
 TEST(Identity, ResetObservedIsReportedAsResolved) {
   auto e = healthy();
   auto cached = cached_vm1();

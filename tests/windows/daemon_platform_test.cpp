@@ -1,8 +1,8 @@
 // The daemon's Windows seams on real Windows objects (under wine in CI): the instance lock is a
 // LockFileEx byte-range lock that another handle sees, stop/reload requests reach the running
 // loop (and one sent before it runs is kept), the process's private bytes are
-// GetProcessMemoryInfo's, and the file trigger says it is off. (Ctrl+Break on a console run of
-// the real binary: windows_service_test.cpp.)
+// GetProcessMemoryInfo's. (Ctrl+Break on a console run of the real binary:
+// windows_service_test.cpp; the folder watch: gpa_file_watch_windows_test.cpp.)
 
 #include <gtest/gtest.h>
 #include <windows.h>
@@ -13,7 +13,6 @@
 #include <mutex>
 #include <vector>
 
-#include "agent/daemon/gpa_file_watch.h"
 #include "agent/daemon/instance_lock.h"
 #include "agent/daemon/resident_pages.h"
 #include "agent/daemon/stop_signals.h"
@@ -122,16 +121,6 @@ TEST(WindowsProcessMemory, PrivateUsageGrowsWithCommittedPagesAndShrinksWhenFree
       << "before " << before.private_bytes << ", held " << held.private_bytes;
   EXPECT_LE(after.private_bytes + kSize * 3 / 4, held.private_bytes)
       << "held " << held.private_bytes << ", after " << after.private_bytes;
-}
-
-TEST(WindowsFileTrigger, TheWatchSaysItIsUnavailableSoTheTimerDrivesCycles) {
-  TempDir dir;
-  GpaFileWatch watch(dir / "Keys", dir / "status.json");
-  EXPECT_LT(watch.fd(), 0);
-  EXPECT_NE(watch.error().find("Windows"), std::string::npos) << watch.error();
-  EXPECT_FALSE(watch.arm().key_folder);
-  EXPECT_FALSE(watch.key_folder_watched());
-  EXPECT_EQ(watch.read_events().read, 0);
 }
 
 }  // namespace

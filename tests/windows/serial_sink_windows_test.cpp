@@ -8,6 +8,7 @@
 #include <string>
 
 #include "reporting/report/serial_line.h"
+#include "reporting/sinks/serial_port_windows.h"
 #include "reporting/sinks/serial_sink.h"
 #include "tests/support/test_support.h"
 
@@ -117,6 +118,76 @@ TEST(SerialSinkWindows, AMissingComPortIsAClearError) {
   auto result = sink.publish(fired());
   EXPECT_FALSE(result.ok);
   EXPECT_NE(result.error.find("COM199"), std::string::npos) << result.error;
+}
+
+/// The BCD store as Windows loads it at HKLM\BCD00000000, with EMS on for the default entry and
+/// EMSPORT set (`bcdedit /ems {current} on`, `bcdedit /emssettings EMSPORT:n`). Made only where
+/// no store is loaded (wine): on real Windows the key is the machine's boot configuration, and
+/// the test leaves it alone.
+class PlantedBcdStore {
+ public:
+  explicit PlantedBcdStore(int ems_port) {
+    HKEY existing = nullptr;
+    if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, L"BCD00000000", 0, KEY_READ, &existing) ==
+        ERROR_SUCCESS) {
+      RegCloseKey(existing);
+      return;  // a real store: not ours to touch
+    }
+    const std::wstring loader = L"{5a7e1c3d-6b2f-4e8a-9c0d-1f2e3a4b5c6d}";
+    planted_ = set(L"{9dea862c-5cdd-4e70-acc1-f32b344d4795}", L"23000003", REG_SZ, loader.c_str(),
+                   static_cast<DWORD>((loader.size() + 1) * sizeof(wchar_t))) &&
+               set(loader, L"260000b0", REG_BINARY, "\x01", 1);
+    unsigned char port[8] = {static_cast<unsigned char>(ems_port)};
+    planted_ = planted_ && set(L"{0ce4991b-e6b3-4b16-b23c-5e0d9250e5d9}", L"15000022", REG_BINARY,
+                               port, sizeof port);
+  }
+  ~PlantedBcdStore() {
+    if (planted_) RegDeleteTreeW(HKEY_LOCAL_MACHINE, L"BCD00000000");
+  }
+  bool planted() const { return planted_; }
+
+ private:
+  static bool set(const std::wstring& object, const wchar_t* element, DWORD type, const void* data,
+                  DWORD size) {
+    const std::wstring path =
+        L"BCD00000000\\Objects\\" + object + L"\\Elements\\" + std::wstring(element);
+    HKEY key = nullptr;
+    if (RegCreateKeyExW(HKEY_LOCAL_MACHINE, path.c_str(), 0, nullptr, 0, KEY_WRITE, nullptr, &key,
+                        nullptr) != ERROR_SUCCESS)
+      return false;
+    bool ok = RegSetValueExW(key, L"Element", 0, type, static_cast<const BYTE*>(data), size) ==
+              ERROR_SUCCESS;
+    RegCloseKey(key);
+    return ok;
+  }
+  bool planted_ = false;
+};
+
+// The open-failure path's message. Wine does not keep a COM port exclusive (a second open of a
+// port held with share mode 0 succeeds), so the failure itself cannot be made here; the text
+// the sink gives for it (as its error, so in the log and its health, and at start-up) is
+// checked for the codes Windows returns, with and without a boot configuration saying EMS is on.
+TEST(SerialSinkWindows, APortTheEmsConsoleHoldsIsSaidSo) {
+  EXPECT_EQ(com_port_held_message("console.log", ERROR_ACCESS_DENIED), "");
+  EXPECT_EQ(com_port_held_message("COM1", ERROR_FILE_NOT_FOUND), "");
+  // No boot configuration to read (wine has no BCD store): held, by whom is not known.
+  std::string unknown = com_port_held_message("COM1", ERROR_ACCESS_DENIED);
+  EXPECT_EQ(unknown.rfind("COM1 is held by another program", 0), 0u) << unknown;
+  EXPECT_NE(unknown.find("EMS console"), std::string::npos) << unknown;
+
+  PlantedBcdStore bcd(1);
+  if (!bcd.planted()) GTEST_SKIP() << "a real BCD store is loaded: not planting one over it";
+  for (const char* device : {"COM1", "\\\\.\\COM1"}) {
+    for (DWORD code : {DWORD{ERROR_ACCESS_DENIED}, DWORD{ERROR_SHARING_VIOLATION}}) {
+      std::string text = com_port_held_message(device, code);
+      EXPECT_EQ(text.rfind(std::string(device) + " is used by the EMS console", 0), 0u) << text;
+      EXPECT_NE(text.find("latchwatch cannot write"), std::string::npos) << text;
+      EXPECT_NE(text.find("bcdedit /ems {current} off"), std::string::npos) << text;
+    }
+  }
+  // EMS on another port: COM2 is held by someone else.
+  EXPECT_EQ(com_port_held_message("COM2", ERROR_ACCESS_DENIED).rfind("COM2 is held by another", 0),
+            0u);
 }
 
 }  // namespace
