@@ -2,7 +2,7 @@
 /// The platform's crypto that the webhook needs: HMAC-SHA256 for the signature header and random
 /// bytes for delivery ids. One header, two implementations: OpenSSL on Linux
 /// (hmac_sha256_posix.cpp), Windows CNG (bcrypt) on Windows (hmac_sha256_windows.cpp); both give
-/// the same bytes (tests/unit/hmac_sha256_test.cpp runs RFC 4231's vectors on both).
+/// the same bytes (tests/sinks/hmac_sha256_test.cpp runs RFC 4231's vectors on both).
 ///
 /// Errors: never throws. The key is never logged or kept.
 

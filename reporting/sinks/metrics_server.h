@@ -9,7 +9,7 @@
 /// closed after `kMetricsConnectionLifetime` however it behaves. Running out of descriptors
 /// pauses accepting (retried every 100 ms); it never stops the server, probing or the process.
 /// packaging/systemd/latchwatch.service's LimitNOFILE leaves room for these and the cycle's own
-/// (tests/unit/hostile_neighbours_test.cpp checks that the two agree).
+/// (tests/daemon/hostile_neighbours_test.cpp checks that the two agree).
 
 #include <chrono>
 #include <cstddef>

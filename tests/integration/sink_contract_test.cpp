@@ -27,10 +27,10 @@
 #include "reporting/sinks/report_file_sink.h"
 #include "reporting/sinks/serial_sink.h"
 #include "reporting/sinks/webhook_sink.h"
+#include "tests/sinks/delivery_test_reports.h"
 #include "tests/support/capture_server.h"
 #include "tests/support/raw_server.h"
 #include "tests/support/test_support.h"
-#include "tests/unit/delivery_test_reports.h"
 
 namespace latchwatch::reporting {
 namespace {

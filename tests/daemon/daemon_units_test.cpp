@@ -10,7 +10,7 @@
 #include "reporting/sinks/metrics_sink.h"
 #include "reporting/sinks/url.h"
 #include "reporting/sinks/webhook_sink.h"
-#include "tests/unit/delivery_test_reports.h"
+#include "tests/sinks/delivery_test_reports.h"
 
 namespace latchwatch {
 namespace {

@@ -10,8 +10,8 @@
 #include <cstdlib>
 
 #include "reporting/sinks/serial_sink.h"
+#include "tests/sinks/serial_test_reports.h"
 #include "tests/support/test_support.h"
-#include "tests/unit/serial_test_reports.h"
 
 namespace latchwatch::reporting {
 namespace {

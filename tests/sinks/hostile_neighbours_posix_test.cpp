@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "reporting/sinks/webhook_sink.h"
+#include "tests/sinks/delivery_test_reports.h"
 #include "tests/support/raw_server.h"
 #include "tests/support/test_support.h"
-#include "tests/unit/delivery_test_reports.h"
 
 namespace latchwatch {
 namespace {

@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "tests/sinks/delivery_test_reports.h"
 #include "tests/support/test_support.h"
-#include "tests/unit/delivery_test_reports.h"
 
 namespace latchwatch::reporting {
 namespace {

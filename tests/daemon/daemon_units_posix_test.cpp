@@ -11,7 +11,7 @@
 
 #include "agent/daemon/debounce.h"
 #include "reporting/sinks/kvp_sink.h"
-#include "tests/unit/delivery_test_reports.h"
+#include "tests/sinks/delivery_test_reports.h"
 
 namespace latchwatch {
 namespace {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "reporting/sinks/eventlog_sink.h"
-#include "tests/unit/delivery_test_reports.h"
+#include "tests/sinks/delivery_test_reports.h"
 
 namespace latchwatch::reporting {
 namespace {

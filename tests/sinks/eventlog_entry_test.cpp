@@ -1,10 +1,10 @@
 // The Event Log sink's events (pure: type, id and text per transition) and its config key, on
-// both platforms; the Windows sink itself is tests/windows/eventlog_sink_windows_test.cpp.
+// both platforms; the Windows sink itself is tests/sinks/eventlog_sink_windows_test.cpp.
 #include <gtest/gtest.h>
 
 #include "agent/config/config.h"
 #include "reporting/sinks/eventlog_sink.h"
-#include "tests/unit/delivery_test_reports.h"
+#include "tests/sinks/delivery_test_reports.h"
 
 namespace latchwatch {
 namespace reporting {

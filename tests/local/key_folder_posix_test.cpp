@@ -13,8 +13,8 @@
 #include <regex>
 
 #include "probes/local/key_folder.h"
+#include "tests/local/key_folder_test_keys.h"
 #include "tests/support/test_support.h"
-#include "tests/unit/key_folder_test_keys.h"
 
 namespace latchwatch::probes {
 namespace {

@@ -1,6 +1,6 @@
 // The serial sink's POSIX devices: FIFOs (a reader that comes and goes) and pseudo-terminals.
 // Moved from serial_line_test.cpp and sink_files_test.cpp (mkfifo, posix_openpt); the Windows
-// twin is tests/windows/serial_sink_windows_test.cpp (a named pipe).
+// twin is tests/sinks/serial_sink_windows_test.cpp (a named pipe).
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -11,9 +11,9 @@
 
 #include "reporting/report/serial_line.h"
 #include "reporting/sinks/serial_sink.h"
+#include "tests/sinks/delivery_test_reports.h"
+#include "tests/sinks/serial_test_reports.h"
 #include "tests/support/test_support.h"
-#include "tests/unit/delivery_test_reports.h"
-#include "tests/unit/serial_test_reports.h"
 
 namespace latchwatch::reporting {
 namespace {

@@ -1,6 +1,6 @@
 // read_bounded_file: regular files only, no final symlink, never blocks, never reads past a limit.
 // The cases here run on both platforms; FIFOs, /proc, devices, symlinks and modes are in
-// bounded_file_posix_test.cpp, reparse points in tests/windows/bounded_file_windows_test.cpp.
+// bounded_file_posix_test.cpp, reparse points in tests/os/bounded_file_windows_test.cpp.
 
 #include "probes/os/bounded_file.h"
 

@@ -1,6 +1,6 @@
 // GPA's key folder, listed by name only; no entry is ever opened (domain brief §3). The cases
 // here run on both platforms; modes, inotify, symlinks and odd bytes in names are in
-// key_folder_posix_test.cpp, Windows' own in tests/windows/key_folder_windows_test.cpp.
+// key_folder_posix_test.cpp, Windows' own in tests/local/key_folder_windows_test.cpp.
 
 #include "probes/local/key_folder.h"
 
@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "tests/local/key_folder_test_keys.h"
 #include "tests/support/test_support.h"
-#include "tests/unit/key_folder_test_keys.h"
 
 namespace latchwatch::probes {
 namespace {

@@ -13,8 +13,8 @@
 #include "agent/config/secret_file.h"
 #include "reporting/sinks/kvp_sink.h"
 #include "reporting/sinks/sandbox_hint.h"
+#include "tests/sinks/delivery_test_reports.h"
 #include "tests/support/test_support.h"
-#include "tests/unit/delivery_test_reports.h"
 
 namespace latchwatch {
 namespace {

@@ -19,9 +19,9 @@
 #include "reporting/sinks/kvp_sink.h"
 #include "reporting/sinks/report_file_sink.h"
 #include "reporting/sinks/webhook_sink.h"
+#include "tests/sinks/delivery_test_reports.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/test_support.h"
-#include "tests/unit/delivery_test_reports.h"
 
 namespace latchwatch {
 namespace {

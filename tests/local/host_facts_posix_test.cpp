@@ -1,5 +1,5 @@
 // Host facts read from Linux's files (Windows reads the system's own sources:
-// tests/windows/host_evidence_test.cpp).
+// tests/local/host_evidence_windows_test.cpp).
 
 #include <gtest/gtest.h>
 
