@@ -314,8 +314,6 @@ TEST_F(AzureChannels, ACredentialPlantedInEveryUrlNeverShowsInAnyOutput) {
   std::string outputs;
   auto show = testing::run_latchwatch({"config", "show", "--config", dir_ / "config.json"});
   EXPECT_EQ(show.exit_code, 0) << show.err;
-  EXPECT_NE(show.out.find("?********"), std::string::npos) << "the webhook's query, masked\n"
-                                                           << show.out;
   outputs += show.out + show.err;
   auto validate = testing::run_latchwatch({"config", "validate", dir_ / "config.json"});
   outputs += validate.out + validate.err;
