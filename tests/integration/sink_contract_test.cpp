@@ -223,9 +223,10 @@ TEST_P(SinkContract, NoPlantedCredentialReachesAnyOutput) {
   results.push_back(sink->publish(report));
   said += outputs(healthy, *sink, results);
   EXPECT_EQ(said.find(kPlanted), std::string::npos) << said;
-  if (GetParam().receiver)
+  if (GetParam().receiver) {
     for (const auto& request : GetParam().receiver(healthy).captured())
       EXPECT_EQ(request.body.find(kPlanted), std::string::npos) << request.body;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(EverySink, SinkContract, ::testing::ValuesIn(all_sinks()),
