@@ -304,7 +304,8 @@ TEST_F(AzureChannels, ACredentialPlantedInEveryUrlNeverShowsInAnyOutput) {
   write_secret(dir_ / "blob.url", "http://127.0.0.1:" + closed +
                                       "/devstoreaccount1/reports?sv=2021-12-02&sig=" + planted[2]);
   auto config = base_config();
-  config["sinks"]["webhook"] = {{"enabled", true}, {"url_file", dir_ / "webhook.url"}};
+  config["sinks"]["webhook"] = {
+      {"enabled", true}, {"url_file", dir_ / "webhook.url"}, {"secret", "hmac-secret"}};
   // Alertmanager's URL takes no query (issue 26: refused, below); its credential is the token.
   config["sinks"]["alertmanager"] = {
       {"enabled", true}, {"url", "http://127.0.0.1:" + closed}, {"bearer_token", planted[1]}};
@@ -321,6 +322,7 @@ TEST_F(AzureChannels, ACredentialPlantedInEveryUrlNeverShowsInAnyOutput) {
   auto saas = config;
   saas["sinks"]["webhook"] = {
       {"enabled", true},
+      {"secret", "hmac-secret"},
       {"url", "https://prod-00.westeurope.logic.azure.com/workflows/x?sig=" + planted[0]}};
   testing::write_file(dir_ / "saas.json", saas.dump(2));
   auto saas_validate = testing::run_latchwatch({"config", "validate", dir_ / "saas.json"});
@@ -332,7 +334,7 @@ TEST_F(AzureChannels, ACredentialPlantedInEveryUrlNeverShowsInAnyOutput) {
        {"ftp://127.0.0.1/?sig=" + planted[0], "http://user:" + planted[3] + "@127.0.0.1/hook",
         "http://127.0.0.1:99999?sig=" + planted[0]}) {
     auto broken = config;
-    broken["sinks"]["webhook"] = {{"enabled", true}, {"url", bad}};
+    broken["sinks"]["webhook"] = {{"enabled", true}, {"url", bad}, {"secret", "hmac-secret"}};
     testing::write_file(dir_ / "broken.json", broken.dump(2));
     auto r = testing::run_latchwatch({"config", "show", "--config", dir_ / "broken.json"});
     EXPECT_NE(r.exit_code, 0) << bad;

@@ -143,6 +143,8 @@ std::vector<SinkCase> all_sinks() {
                      if (stuck) {
                        // A FIFO nobody reads: writes are non-blocking, so lines are dropped.
                        EXPECT_EQ(::mkfifo(device.c_str(), 0600), 0);
+                     } else {
+                       testing::write_file(device, "");  // a console capture, as configured
                      }
                      return std::make_unique<SerialSink>(device);
                    },
@@ -173,6 +175,8 @@ std::string outputs(const Targets& t, const Sink& sink, const std::vector<Publis
     all += "\nFILE " + path;
   return all;
 }
+
+void PrintTo(const SinkCase& c, std::ostream* out) { *out << c.name; }
 
 class SinkContract : public ::testing::TestWithParam<SinkCase> {};
 
