@@ -16,6 +16,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "agent/config/config.h"
@@ -31,7 +33,8 @@ class CycleTrigger {
  public:
   /// `clock`: the steady time the policy is fed (the daemon's clock; tests pass a manual one).
   CycleTrigger(const Config& config, std::function<void()> wake, const Clock& clock = real_clock());
-  /// Linux only: the same, with inotify's calls through `calls` (tests make attempts fail).
+  /// The same, with inotify's calls through `calls` (Linux tests make attempts fail; Windows
+  /// ignores them).
   CycleTrigger(const Config& config, std::function<void()> wake, const Clock& clock,
                InotifyCalls calls);
   ~CycleTrigger();
@@ -50,9 +53,27 @@ class CycleTrigger {
   }
 
  private:
+  /// One turn of the watcher thread, decided under the mutex: stop, fire now, or wait (for at
+  /// most `wait`, or until an event or a nudge when empty).
+  struct Step {
+    bool stop = false;
+    bool fire = false;
+    TriggerReason reason = TriggerReason::none;
+    std::optional<std::chrono::milliseconds> wait;
+  };
+  /// Upper bound of one wait, so a clock oddity can never park the watcher for long.
+  static constexpr std::chrono::milliseconds kMaxWait{60 * 1000};
+
   void start(const Config& config);
   void stop();
+  Step next_step();
+  void fire(TriggerReason reason);
+  void take_events();                            ///< an event is ready: feed it to the policy
+  void stopped_waiting(const std::string& why);  ///< the wait itself failed: the timer alone
+  // The platform halves (cycle_trigger_posix.cpp, cycle_trigger_windows.cpp):
   void watch_loop();
+  std::string open_nudge();  ///< an error sentence, or empty
+  void close_nudge();
   void nudge();
   void log_watch_state();
   bool open_watch(TriggerPolicy::Time now);

@@ -3,97 +3,22 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 
 #include "agent/daemon/cycle_trigger.h"
-#include "agent/daemon/trigger_feed.h"
 
 namespace latchwatch::agent {
-namespace {
 
-/// Upper bound of one poll() wait, so a clock oddity can never park the watcher for long.
-constexpr int kMaxPollMs = 60 * 1000;
-
-}  // namespace
-
-CycleTrigger::CycleTrigger(const Config& config, std::function<void()> wake, const Clock& clock)
-    : CycleTrigger(config, std::move(wake), clock, InotifyCalls{}) {}
-
-CycleTrigger::CycleTrigger(const Config& config, std::function<void()> wake, const Clock& clock,
-                           InotifyCalls calls)
-    : wake_(std::move(wake)), clock_(&clock), calls_(std::move(calls)) {
-  start(config);
+std::string CycleTrigger::open_nudge() {
+  nudge_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  return nudge_fd_ < 0 ? std::string("eventfd: ") + std::strerror(errno) : std::string();
 }
 
-CycleTrigger::~CycleTrigger() { stop(); }
-
-void CycleTrigger::start(const Config& config) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (!config.trigger_enabled) {
-    state_ = "off (daemon.trigger.enabled false)";
-    spdlog::info("file trigger off (daemon.trigger.enabled false): the timer alone starts cycles");
-    return;
-  }
-  const auto now = clock_->steady_now();
-  policy_ = std::make_unique<TriggerPolicy>(trigger_settings(config), now);
-  watch_ =
-      std::make_unique<GpaFileWatch>(config.sources.key_dir, config.sources.status_file, calls_);
-  watch_failures_ = 0;
-  state_.clear();
-  open_watch(now);
-}
-
-/// With inotify there (watch_->fd() >= 0): sets the watches, takes their first view as the
-/// baseline and starts the watcher thread. Otherwise the trigger is unavailable until the
-/// backoff's next attempt. Called with mutex_ held.
-bool CycleTrigger::open_watch(TriggerPolicy::Time now) {
-  std::string why = watch_->fd() < 0 ? watch_->error() : "";
-  if (why.empty() && nudge_fd_ < 0) {
-    nudge_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (nudge_fd_ < 0) why = std::string("eventfd: ") + std::strerror(errno);
-  }
-  if (!why.empty()) {
-    ++watch_failures_;
-    const auto delay = watch_retry_delay(watch_failures_);
-    retry_at_ = now + delay;
-    const std::string state = "unavailable (" + why + ")";
-    if (state != state_)
-      spdlog::warn("file trigger {}: the timer alone starts cycles; re-trying in {} s", state,
-                   delay.count());
-    state_ = state;
-    return false;
-  }
-  stopping_ = false;
-  fired_ = false;
-  const auto armed = watch_->arm();
-  note_watch_attempt(now);
-  settle(*watch_, *policy_, armed, now, true);
-  log_watch_state();
-  thread_ = std::thread([this] { watch_loop(); });
-  return true;
-}
-
-void CycleTrigger::stop() {
-  if (thread_.joinable()) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
-    }
-    nudge();
-    thread_.join();
-  }
+void CycleTrigger::close_nudge() {
   if (nudge_fd_ >= 0) ::close(nudge_fd_);
   nudge_fd_ = -1;
-  watch_.reset();
-  policy_.reset();
-}
-
-void CycleTrigger::reconfigure(const Config& config) {
-  stop();
-  start(config);
 }
 
 void CycleTrigger::nudge() {
@@ -103,109 +28,25 @@ void CycleTrigger::nudge() {
   [[maybe_unused]] auto n = ::write(nudge_fd_, &one, sizeof one);
 }
 
-/// After arm(): a watch that could not be set (missing folder, ENOSPC) is re-tried at the first
-/// cycle after the backoff (and at once when its folder appears). Called with mutex_ held.
-void CycleTrigger::note_watch_attempt(TriggerPolicy::Time now) {
-  if (watch_->unwatched_reason().empty()) {
-    watch_failures_ = 0;
-    return;
-  }
-  ++watch_failures_;
-  retry_at_ = now + watch_retry_delay(watch_failures_);
-}
-
-/// Logs the watch state when it changed. Called with mutex_ held.
-void CycleTrigger::log_watch_state() {
-  const std::string reason = watch_->unwatched_reason();
-  if (reason.empty()) watch_failures_ = 0;
-  const std::string state = reason.empty() ? "watching " + watch_->key_dir() +
-                                                 " (names only) and " + watch_->status_file()
-                                           : "not watching (" + reason + ")";
-  if (state == state_) return;
-  state_ = state;
-  if (reason.empty())
-    spdlog::info("{}: a change starts a cycle at once", state);
-  else
-    spdlog::info("{}: the timer covers it; re-trying when the folder appears, and at cycles",
-                 state);
-}
-
-void CycleTrigger::cycle_started() {
-  if (!policy_ || !watch_) return;
-  std::lock_guard<std::mutex> lock(mutex_);
-  const auto now = clock_->steady_now();
-  if (!thread_.joinable()) {
-    // inotify was unavailable (EMFILE, ...): a fresh attempt once the backoff has run out.
-    if (now >= retry_at_) {
-      watch_ = std::make_unique<GpaFileWatch>(watch_->key_dir(), watch_->status_file(), calls_);
-      open_watch(now);
-    }
-  } else {
-    GpaFileWatch::Armed armed;
-    if (!watch_->unwatched_reason().empty() && now >= retry_at_) {
-      armed = watch_->arm();
-      note_watch_attempt(now);
-    }
-    settle(*watch_, *policy_, armed, now, true);
-    log_watch_state();
-  }
-  policy_->cycle_started(now);
-  fired_ = false;
-  nudge();
-}
-
-void CycleTrigger::cycle_finished(bool key_verdict_pending) {
-  if (!policy_ || !watch_) return;
-  std::lock_guard<std::mutex> lock(mutex_);
-  policy_->cycle_finished(clock_->steady_now(), key_verdict_pending);
-  nudge();
-}
-
 void CycleTrigger::watch_loop() {
   for (;;) {
-    int timeout_ms = -1;
-    bool fire = false;
-    TriggerReason reason = TriggerReason::none;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (stopping_) return;
-      const auto now = clock_->steady_now();
-      // A touched key folder is listed here, once, when its listing is due: never per event.
-      settle(*watch_, *policy_, {}, now, false);
-      if (auto due = policy_->due(); due && !fired_ && *due <= now) {
-        fire = true;
-        fired_ = true;
-        reason = policy_->due_reason();
-      } else if (auto next = next_look(*policy_, fired_)) {
-        auto ms = std::chrono::ceil<std::chrono::milliseconds>(*next - now).count();
-        timeout_ms = static_cast<int>(std::clamp<long long>(ms, 0, kMaxPollMs));
-      }
-    }
-    if (fire) {
-      spdlog::info("{}: starting a cycle now", reason == TriggerReason::confirm
-                                                   ? "confirming a pending key verdict"
-                                                   : "GPA's key folder or status changed");
-      wake_();
+    const Step step = next_step();
+    if (step.stop) return;
+    if (step.fire) {
+      fire(step.reason);
       continue;
     }
+    const int timeout_ms = step.wait ? static_cast<int>(step.wait->count()) : -1;
     pollfd fds[2] = {{watch_->fd(), POLLIN, 0}, {nudge_fd_, POLLIN, 0}};
     if (::poll(fds, 2, timeout_ms) < 0 && errno != EINTR) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      state_ = std::string("unavailable (poll: ") + std::strerror(errno) + ")";
-      spdlog::warn("file trigger {}: the timer alone starts cycles", state_);
+      stopped_waiting(std::string("poll: ") + std::strerror(errno));
       return;
     }
     if (fds[1].revents & POLLIN) {
       std::uint64_t count = 0;
       [[maybe_unused]] auto n = ::read(nudge_fd_, &count, sizeof count);
     }
-    if (fds[0].revents & POLLIN) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      const auto events = watch_->read_events();
-      const auto now = clock_->steady_now();
-      feed_events(*watch_, *policy_, events, now);
-      log_watch_state();
-    }
+    if (fds[0].revents & POLLIN) take_events();
   }
 }
 

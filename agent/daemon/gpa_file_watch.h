@@ -34,7 +34,7 @@ struct InotifyCalls {
 class GpaFileWatch {
  public:
   GpaFileWatch(std::string key_dir, std::string status_file);
-  /// Linux only: the same, through `calls`.
+  /// The same, through `calls` (Linux; Windows takes and ignores them).
   GpaFileWatch(std::string key_dir, std::string status_file, InotifyCalls calls);
   ~GpaFileWatch();
   GpaFileWatch(const GpaFileWatch&) = delete;

@@ -126,6 +126,9 @@ struct GpaFileWatch::Native {
   }
 };
 
+GpaFileWatch::GpaFileWatch(std::string key_dir, std::string status_file, InotifyCalls)
+    : GpaFileWatch(std::move(key_dir), std::move(status_file)) {}  // inotify's calls: Linux only
+
 GpaFileWatch::GpaFileWatch(std::string key_dir, std::string status_file)
     : key_dir_(std::move(key_dir)),
       status_file_(std::move(status_file)),
