@@ -136,7 +136,7 @@ void CycleTrigger::cycle_started() {
     }
   } else {
     GpaFileWatch::Armed armed;
-    if (!watch_->unwatched_reason().empty() && now >= retry_at_) {
+    if (!watch_->unwatched_reason().empty() && (now >= retry_at_ || rearm_each_cycle())) {
       armed = watch_->arm();
       note_watch_attempt(now);
     }

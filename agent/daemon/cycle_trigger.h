@@ -75,6 +75,10 @@ class CycleTrigger {
   std::string open_nudge();  ///< an error sentence, or empty
   void close_nudge();
   void nudge();
+  /// Whether a watch that could not be set is re-tried at every cycle (Windows: nothing watches
+  /// the parent for the folder's return, and a retry is one CreateFile) rather than on the backoff
+  /// (Linux: the parent's watch re-arms it the moment the folder is back).
+  static bool rearm_each_cycle();
   void log_watch_state();
   bool open_watch(TriggerPolicy::Time now);
   void note_watch_attempt(TriggerPolicy::Time now);

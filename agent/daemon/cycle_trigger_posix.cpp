@@ -21,6 +21,8 @@ void CycleTrigger::close_nudge() {
   nudge_fd_ = -1;
 }
 
+bool CycleTrigger::rearm_each_cycle() { return false; }
+
 void CycleTrigger::nudge() {
   if (nudge_fd_ < 0) return;
   std::uint64_t one = 1;

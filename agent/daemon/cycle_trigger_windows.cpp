@@ -31,6 +31,8 @@ void CycleTrigger::close_nudge() {
   nudge_fd_ = -1;
 }
 
+bool CycleTrigger::rearm_each_cycle() { return true; }
+
 void CycleTrigger::nudge() {
   if (nudge_fd_ < 0) return;
   ::SetEvent(as_handle(nudge_fd_));

@@ -61,6 +61,9 @@ std::string write_file_atomically(const std::string& path, const std::string& co
     }
   } folder;
   if (refuse_linked_folder) {
+    // Every folder on the way, by its attributes (what wine and Windows both report for a link),
+    // then the folder itself held open below.
+    if (auto error = refuse_symlinks(path); !error.empty()) return error;
     folder.h = ::CreateFileW(widen(parent_of(path)).c_str(), FILE_READ_ATTRIBUTES,
                              FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_EXISTING,
                              FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
