@@ -276,16 +276,7 @@ class ReportSax final : public nlohmann::json::json_sax_t {
   }
   bool parse_error(std::size_t, const std::string&,
                    const nlohmann::detail::exception& ex) override {
-    // nlohmann's message without its tag and without the "; last read: '...'" tail, which
-    // echoes input bytes (possibly key hex or invalid UTF-8).
-    std::string message = ex.what();
-    if (auto tag_end = message.find("] ");
-        message.rfind("[json.exception", 0) == 0 && tag_end != std::string::npos)
-      message.erase(0, tag_end + 2);
-    if (auto last_read = message.find("; last read:"); last_read != std::string::npos)
-      message.erase(last_read);
-    if (message.empty()) message = "malformed or truncated";
-    if (error.empty()) error = "not JSON: " + probes::sanitize_text(message, 200);
+    if (error.empty()) error = probes::parse_error_text(ex.what());
     return false;
   }
 

@@ -75,14 +75,7 @@ std::string describe_parse_error(std::string_view text) {
   } catch (const std::exception&) {
     // sax_parse reports through parse_error; nothing else is expected to throw.
   }
-  std::string message = capture.message;
-  if (auto tag_end = message.find("] ");
-      message.rfind("[json.exception", 0) == 0 && tag_end != std::string::npos)
-    message.erase(0, tag_end + 2);
-  if (auto last_read = message.find("; last read:"); last_read != std::string::npos)
-    message.erase(last_read);
-  if (message.empty()) message = "malformed or truncated";
-  return "not JSON: " + sanitize_text(message, 200);
+  return parse_error_text(capture.message);
 }
 
 /// Length of the valid UTF-8 sequence starting at `s[i]`, or 0 when invalid.
@@ -207,6 +200,16 @@ bool is_guid(std::string_view text) {
     if (dash ? text[i] != '-' : !std::isxdigit(static_cast<unsigned char>(text[i]))) return false;
   }
   return true;
+}
+
+std::string parse_error_text(std::string message) {
+  if (auto tag_end = message.find("] ");
+      message.rfind("[json.exception", 0) == 0 && tag_end != std::string::npos)
+    message.erase(0, tag_end + 2);
+  if (auto last_read = message.find("; last read:"); last_read != std::string::npos)
+    message.erase(last_read);
+  if (message.empty()) message = "malformed or truncated";
+  return "not JSON: " + sanitize_text(message, 200);
 }
 
 }  // namespace latchwatch::probes

@@ -42,6 +42,11 @@ namespace latchwatch::probes {
 /// Redact secrets (redact_hex) *before* calling this: cutting first could leave part of a secret.
 std::string sanitize_text(std::string_view text, std::size_t max_len = 512);
 
+/// "not JSON: <why>" from nlohmann's parse-error message, without its "[json.exception...]" tag
+/// and without the "; last read: '...'" tail, which echoes input bytes (possibly key hex or
+/// invalid UTF-8); sanitized.
+std::string parse_error_text(std::string message);
+
 /// A Unix time as a time_point, clamped to [1970, 2242]: the system clock counts nanoseconds in
 /// 64 bits, so a hostile year 9999 would overflow it.
 std::chrono::system_clock::time_point time_from_unix_seconds(long long seconds);
