@@ -27,6 +27,7 @@ declare -A corpus=(
   [cmk_inputs]="$(seed cmk_inputs "$fixtures"/plan/vms.json "$fixtures"/plan/vmss-cvm-pool.json "$fixtures"/plan/associated-cvm-a.json)"
   [boot_logs]="$(seed boot_logs "$fixtures"/bootlog/*.log)"
   [resource_graph]="$(seed resource_graph "$fixtures"/resource_graph/*.json)"
+  [activity_log]="$(seed activity_log "$fixtures"/activity_log/*.json)"
 )
 run_one() {  # run_one NAME: one target for SECONDS; a crash leaves NAME.crashed beside its log
   local name=$1
